@@ -1,0 +1,103 @@
+package org.attnkit.backend;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Set;
+import org.attnkit.tensor.DType;
+import org.attnkit.tensor.Device;
+import org.attnkit.tensor.Tensor;
+
+/**
+ * The implementations of one operator, one per backend, and the rule that picks one for a call.
+ * Each operator package declares {@code static final Kernels<XKernels> KERNELS =
+ * Kernels.of("x", new XRef())}, and later backends add themselves with {@link #with}.
+ *
+ * <p>Selection: tensors on a CUDA device use CUDA; on the CPU a forced backend (see
+ * {@link Backends#force}) must exist or the call fails; otherwise the preferred CPU backend is used
+ * where it exists for the dtype (SIMD and CUDA are float32 only), else the reference.
+ *
+ * @param <K> the operator's kernel interface
+ */
+public final class Kernels<K> {
+    private final String op;
+    private final Map<Backend, K> impls;
+
+    private Kernels(String op, Map<Backend, K> impls) {
+        this.op = op;
+        this.impls = impls;
+    }
+
+    /** An operator with only its reference implementation. */
+    public static <K> Kernels<K> of(String op, K reference) {
+        Map<Backend, K> m = new EnumMap<>(Backend.class);
+        m.put(Backend.REF, reference);
+        return new Kernels<>(op, m);
+    }
+
+    /** A copy that also has {@code impl} for {@code backend}. */
+    public Kernels<K> with(Backend backend, K impl) {
+        Map<Backend, K> m = new EnumMap<>(Backend.class);
+        m.putAll(impls);
+        m.put(backend, impl);
+        return new Kernels<>(op, m);
+    }
+
+    /** The backends this operator has. */
+    public Set<Backend> available() {
+        return impls.keySet();
+    }
+
+    /** The operator's name. */
+    public String op() {
+        return op;
+    }
+
+    /** Picks the implementation for tensors on {@code device} with element type {@code dtype}. */
+    public K select(Device device, DType dtype) {
+        return impls.get(choose(device, dtype));
+    }
+
+    /** Picks the implementation for the given inputs (all on one device; nulls are skipped). */
+    public K select(Tensor... inputs) {
+        Tensor first = null;
+        for (Tensor t : inputs) {
+            if (t != null) {
+                first = t;
+                break;
+            }
+        }
+        if (first == null) {
+            throw new IllegalArgumentException(op + ": no input tensor given");
+        }
+        return select(first.device(), first.dtype());
+    }
+
+    /** The backend that {@link #select} would use. */
+    public Backend choose(Device device, DType dtype) {
+        if (!device.isCpu()) {
+            if (!impls.containsKey(Backend.CUDA)) {
+                throw new UnsupportedOperationException(op + " has no CUDA implementation (tensors are on " + device + ")");
+            }
+            return Backend.CUDA;
+        }
+        Backend forced = Backends.forced();
+        if (forced != null) {
+            if (forced == Backend.CUDA) {
+                throw new IllegalArgumentException(op + ": backend cuda was forced but the tensors are on the cpu");
+            }
+            if (!impls.containsKey(forced)) {
+                throw new UnsupportedOperationException(op + " has no " + forced.id() + " implementation");
+            }
+            if (forced != Backend.REF && dtype != DType.F32) {
+                throw new UnsupportedOperationException(op + ": backend " + forced.id() + " supports F32 only, got "
+                        + dtype);
+            }
+            return forced;
+        }
+        Backend preferred = Backends.preferredCpu();
+        if (preferred != Backend.REF && dtype == DType.F32 && impls.containsKey(preferred)) {
+            return preferred;
+        }
+        return Backend.REF;
+    }
+}
