@@ -1,6 +1,7 @@
 package org.attnkit.ops.lightconv;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.random.DropConnect;
 import org.attnkit.tensor.Tensor;
@@ -31,7 +32,8 @@ import org.attnkit.util.Check;
  */
 public final class LightConv {
     static final String OP = "lightconv";
-    static final Kernels<LightConvKernels> KERNELS = Kernels.of(OP, new LightConvRef());
+    static final Kernels<LightConvKernels> KERNELS =
+            Kernels.of(OP, (LightConvKernels) new LightConvRef()).with(Backend.SIMD, new LightConvSimdKernels());
 
     private LightConv() {
     }

@@ -17,8 +17,8 @@ final class LightConvRef implements LightConvKernels {
         DropConnect drop = options.dropConnect();
         boolean perPosition = drop.active() && drop.scope() == DropConnect.Scope.POSITION;
         double[] xv = x.toDoubleArray();
-        double[] wn = normalized(weight, options.weightSoftmax()); // [H,K]
-        double[] wt = perPosition ? wn : headKernelDropped(wn, heads, kernelSize, drop); // [H,K]
+        double[] wn = LightConvWeights.normalized(weight, options.weightSoftmax()); // [H,K]
+        double[] wt = perPosition ? wn : LightConvWeights.headKernelDropped(wn, heads, kernelSize, drop); // [H,K]
         double[] bv = bias == null ? null : bias.toDoubleArray();
         double[] y = new double[xv.length]; // [B,T,C]
         for (int b = 0; b < batch; b++) {
@@ -58,8 +58,8 @@ final class LightConvRef implements LightConvKernels {
         boolean perPosition = drop.active() && drop.scope() == DropConnect.Scope.POSITION;
         double[] g = dy.toDoubleArray(); // [B,T,C]
         double[] xv = x.toDoubleArray(); // [B,T,C]
-        double[] wn = normalized(weight, options.weightSoftmax()); // [H,K]
-        double[] wt = perPosition ? wn : headKernelDropped(wn, heads, kernelSize, drop); // [H,K]
+        double[] wn = LightConvWeights.normalized(weight, options.weightSoftmax()); // [H,K]
+        double[] wt = perPosition ? wn : LightConvWeights.headKernelDropped(wn, heads, kernelSize, drop); // [H,K]
         Tensor[] grads = new Tensor[3];
 
         if (needsGrad[0]) {
@@ -113,7 +113,7 @@ final class LightConvRef implements LightConvKernels {
                     }
                 }
             }
-            double[] dw = options.weightSoftmax() ? softmaxBackward(wn, dwn, heads, kernelSize) : dwn;
+            double[] dw = options.weightSoftmax() ? LightConvWeights.softmaxBackward(wn, dwn, heads, kernelSize) : dwn;
             grads[1] = Tensor.fromDoubles(dw, weight.dtype(), heads, kernelSize);
         }
 
@@ -125,61 +125,5 @@ final class LightConvRef implements LightConvKernels {
             grads[2] = Tensor.fromDoubles(db, dy.dtype(), channels);
         }
         return grads;
-    }
-
-    /** softmax over K per head (max subtracted), or the raw weights. */
-    private static double[] normalized(Tensor weight, boolean softmax) {
-        double[] w = weight.toDoubleArray();
-        if (!softmax) {
-            return w;
-        }
-        int heads = weight.dim(0);
-        int kernelSize = weight.dim(1);
-        for (int h = 0; h < heads; h++) {
-            int row = h * kernelSize;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < kernelSize; k++) {
-                max = Math.max(max, w[row + k]);
-            }
-            double sum = 0;
-            for (int k = 0; k < kernelSize; k++) {
-                w[row + k] = Math.exp(w[row + k] - max);
-                sum += w[row + k];
-            }
-            for (int k = 0; k < kernelSize; k++) {
-                w[row + k] /= sum;
-            }
-        }
-        return w;
-    }
-
-    /** wn times its HEAD_KERNEL mask factor (wn itself, copied, when DropConnect is off). */
-    private static double[] headKernelDropped(double[] wn, int heads, int kernelSize, DropConnect drop) {
-        double[] wt = wn.clone();
-        if (!drop.active()) {
-            return wt;
-        }
-        for (int h = 0; h < heads; h++) {
-            for (int k = 0; k < kernelSize; k++) {
-                wt[h * kernelSize + k] *= drop.factor(DropConnect.headKernelIndex(h, k, kernelSize));
-            }
-        }
-        return wt;
-    }
-
-    /** dW[h,k] = wn[h,k] (dwn[h,k] - sum_j wn[h,j] dwn[h,j]). */
-    private static double[] softmaxBackward(double[] wn, double[] dwn, int heads, int kernelSize) {
-        double[] dw = new double[dwn.length];
-        for (int h = 0; h < heads; h++) {
-            int row = h * kernelSize;
-            double dot = 0;
-            for (int k = 0; k < kernelSize; k++) {
-                dot += wn[row + k] * dwn[row + k];
-            }
-            for (int k = 0; k < kernelSize; k++) {
-                dw[row + k] = wn[row + k] * (dwn[row + k] - dot);
-            }
-        }
-        return dw;
     }
 }

@@ -1,0 +1,104 @@
+package org.attnkit.bench;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.attnkit.backend.CpuPool;
+
+/**
+ * This machine's ceilings, measured from Java in the same run as the benchmarks: the fp32 FMA peak
+ * (independent vector FMA chains on every worker thread) and the streaming bandwidth (a
+ * copy-and-scale over arrays much larger than the caches, counting read + write bytes), each the
+ * best of several repetitions.
+ *
+ * @param gflops fp32 FMA peak in GFLOP/s (an FMA counts as 2 FLOPs)
+ * @param gbps streaming bandwidth in GB/s (bytes read + written)
+ */
+public record Ceilings(double gflops, double gbps) {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /** Measures both ceilings; takes about a second. */
+    public static Ceilings measure() {
+        return new Ceilings(measureFmaPeak(), measureBandwidth());
+    }
+
+    /** Seconds a kernel of {@code flops} and {@code bytes} needs at best on this machine. */
+    public double rooflineSeconds(double flops, double bytes) {
+        return Math.max(flops / (gflops * 1e9), bytes / (gbps * 1e9));
+    }
+
+    static double measureFmaPeak() {
+        int tasks = CpuPool.threads();
+        long iters = 20_000_000L;
+        float[] sink = new float[tasks * S.length()];
+        double best = Double.MAX_VALUE;
+        for (int rep = 0; rep < 5; rep++) {
+            long t0 = System.nanoTime();
+            CpuPool.parallelFor(tasks, task -> fmaChains(iters, sink, task * S.length()));
+            best = Math.min(best, (System.nanoTime() - t0) * 1e-9);
+        }
+        // 12 chains x lanes x 2 FLOPs per iteration per task.
+        return (double) iters * 12 * S.length() * 2 * tasks / best / 1e9;
+    }
+
+    /** Twelve independent FMA chains hide the FMA latency; the result goes to sink so it is not dead. */
+    private static void fmaChains(long iters, float[] sink, int at) {
+        FloatVector m = FloatVector.broadcast(S, 0.9999999f);
+        FloatVector a = FloatVector.broadcast(S, 1e-7f);
+        FloatVector c0 = FloatVector.broadcast(S, 1f);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        FloatVector c5 = c0;
+        FloatVector c6 = c0;
+        FloatVector c7 = c0;
+        FloatVector c8 = c0;
+        FloatVector c9 = c0;
+        FloatVector c10 = c0;
+        FloatVector c11 = c0;
+        for (long i = 0; i < iters; i++) {
+            c0 = c0.fma(m, a);
+            c1 = c1.fma(m, a);
+            c2 = c2.fma(m, a);
+            c3 = c3.fma(m, a);
+            c4 = c4.fma(m, a);
+            c5 = c5.fma(m, a);
+            c6 = c6.fma(m, a);
+            c7 = c7.fma(m, a);
+            c8 = c8.fma(m, a);
+            c9 = c9.fma(m, a);
+            c10 = c10.fma(m, a);
+            c11 = c11.fma(m, a);
+        }
+        c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+                .intoArray(sink, at);
+    }
+
+    static double measureBandwidth() {
+        int n = 32 << 20; // 32 Mi floats = 128 MiB per array, far past the caches
+        float[] a = new float[n];
+        float[] b = new float[n];
+        java.util.Arrays.fill(a, 1f);
+        int tasks = 64;
+        int chunk = n / tasks;
+        double best = Double.MAX_VALUE;
+        for (int rep = 0; rep < 6; rep++) {
+            long t0 = System.nanoTime();
+            CpuPool.parallelFor(tasks, task -> scale(a, b, task * chunk, (task + 1) * chunk));
+            best = Math.min(best, (System.nanoTime() - t0) * 1e-9);
+        }
+        return 2.0 * n * Float.BYTES / best / 1e9;
+    }
+
+    private static void scale(float[] a, float[] b, int from, int to) {
+        FloatVector f = FloatVector.broadcast(S, 1.0001f);
+        int i = from;
+        int bound = from + S.loopBound(to - from);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, a, i).mul(f).intoArray(b, i);
+        }
+        for (; i < to; i++) {
+            b[i] = a[i] * 1.0001f;
+        }
+    }
+}
