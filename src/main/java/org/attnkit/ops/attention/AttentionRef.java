@@ -1,5 +1,6 @@
 package org.attnkit.ops.attention;
 
+import java.util.Arrays;
 import org.attnkit.tensor.Tensor;
 
 /** Scalar reference of {@link Attention}, in double. */
@@ -128,7 +129,7 @@ final class AttentionRef implements AttentionKernels {
             max = Math.max(max, p[j]);
         }
         if (max == Double.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(p, 0);
+            Arrays.fill(p, 0);
             return false;
         }
         double sum = 0;

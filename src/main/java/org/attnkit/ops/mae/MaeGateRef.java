@@ -1,5 +1,6 @@
 package org.attnkit.ops.mae;
 
+import java.util.Arrays;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -142,7 +143,7 @@ final class MaeGateRef implements MaeGateKernels {
         double[] out = new double[s.rows * s.d];
         double[] sum = new double[s.d];
         for (int b = 0; b < s.b; b++) {
-            java.util.Arrays.fill(sum, 0);
+            Arrays.fill(sum, 0);
             for (int t = 0; t < s.t; t++) {
                 for (int c = 0; c < s.d; c++) {
                     sum[c] += xv[(b * s.t + t) * s.d + c];
@@ -174,7 +175,7 @@ final class MaeGateRef implements MaeGateKernels {
                 continue;
             }
             // Token s is in the prefix means of t = s..T-1: a suffix sum, walked backwards.
-            java.util.Arrays.fill(acc, 0);
+            Arrays.fill(acc, 0);
             for (int t = s.t - 1; t >= 0; t--) {
                 for (int c = 0; c < s.d; c++) {
                     acc[c] += dxbar[(b * s.t + t) * s.d + c] / (t + 1);
