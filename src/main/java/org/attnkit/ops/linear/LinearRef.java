@@ -8,7 +8,7 @@ final class LinearRef implements LinearKernels {
     public Tensor forward(Tensor x, Tensor weight, Tensor bias) {
         int in = weight.dim(1);
         int out = weight.dim(0);
-        int rows = x.numel() / Math.max(1, in);
+        int rows = leadingPositions(x);
         double[] xv = x.toDoubleArray(); // [rows, in]
         double[] w = weight.toDoubleArray(); // [out, in]
         double[] b = bias == null ? null : bias.toDoubleArray(); // [out]
@@ -31,7 +31,7 @@ final class LinearRef implements LinearKernels {
     public Tensor[] backward(Tensor x, Tensor weight, Tensor dy, boolean[] needsGrad) {
         int in = weight.dim(1);
         int out = weight.dim(0);
-        int rows = dy.numel() / Math.max(1, out);
+        int rows = leadingPositions(x);
         double[] g = dy.toDoubleArray(); // [rows, out]
         Tensor dx = null;
         Tensor dw = null;
@@ -74,5 +74,14 @@ final class LinearRef implements LinearKernels {
             db = Tensor.fromDoubles(d, dy.dtype(), out);
         }
         return new Tensor[] {dx, dw, db};
+    }
+
+    /** Product of all dims but the last (not numel / in, which fails when in or out is 0). */
+    private static int leadingPositions(Tensor x) {
+        int rows = 1;
+        for (int d = 0; d < x.rank() - 1; d++) {
+            rows *= x.dim(d);
+        }
+        return rows;
     }
 }

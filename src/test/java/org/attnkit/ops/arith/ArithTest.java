@@ -160,6 +160,12 @@ class ArithTest {
         return s;
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ops")
+    void sameTensorAsBothOperandsGetsBothGradients(Op op) {
+        GradCheck.assertGradients(in -> op.apply.apply(in[0], in[0]), awayFromZero(15, DType.F64, 2, 3).requiresGrad(true));
+    }
+
     @Test
     void addGradientSumsOverBroadcastDims() {
         Tensor a = Tensor.zeros(DType.F64, 2, 1, 3).requiresGrad(true);

@@ -114,6 +114,20 @@ class LinearTest {
         }
     }
 
+    @Test
+    void emptyFeatureDimensionsGiveBiasAndZeroGradients() {
+        // in = 0: every output is its bias.
+        Tensor y = Linear.apply(Tensor.zeros(DType.F64, 2, 0), Tensor.zeros(DType.F64, 3, 0),
+                Tensor.of(new double[] {1, 2, 3}, 3));
+        assertArrayEquals(new double[] {1, 2, 3, 1, 2, 3}, y.toDoubleArray(), 0);
+        // out = 0: no outputs, and x's gradient is all zeros.
+        Tensor x = randn64(16, 2, 3).requiresGrad(true);
+        Tensor y0 = Linear.apply(x, Tensor.zeros(DType.F64, 0, 3), null);
+        assertArrayEquals(new int[] {2, 0}, y0.shape().toArray());
+        y0.backward(Tensor.zeros(DType.F64, 2, 0));
+        assertArrayEquals(new double[6], x.grad().toDoubleArray(), 0);
+    }
+
     private static String rejects(Executable e) {
         return assertThrows(IllegalArgumentException.class, e).getMessage();
     }
