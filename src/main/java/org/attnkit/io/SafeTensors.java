@@ -139,7 +139,7 @@ public final class SafeTensors {
             if (e instanceof SafeTensorsException s) {
                 throw s;
             }
-            throw new SafeTensorsException(source, "malformed JSON header: " + e.getMessage(), e);
+            throw new SafeTensorsException(source, "malformed JSON header: " + jsonProblem(e), e);
         }
         if (root == null || !root.isJsonObject()) {
             throw new SafeTensorsException(source, "header must be a JSON object, got "
@@ -263,6 +263,15 @@ public final class SafeTensors {
             }
         }
         return out;
+    }
+
+    /** Gson's message without its advice to parse leniently and its link (one line, for users). */
+    private static String jsonProblem(Exception e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int nl = m.indexOf('\n');
+        m = nl < 0 ? m : m.substring(0, nl);
+        String advice = "Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON ";
+        return m.startsWith(advice) ? "not valid JSON " + m.substring(advice.length()) : m;
     }
 
     private static String abbreviate(String s) {
