@@ -104,7 +104,7 @@ final class CheckCommand implements Callable<Integer> {
                     }
                 } catch (UnsupportedOperationException ex) {
                     if (b != Backend.REF && missingBackend(ex, b)) {
-                        out.println("SKIP  " + prefix + "skipped (no " + b.id() + " implementation: " + ex.getMessage() + ")");
+                        out.println("SKIP  " + prefix + "skipped (" + ex.getMessage() + ")");
                         skipped++;
                     } else {
                         out.println("FAIL  " + prefix + "error: " + Main.describe(ex));
@@ -132,7 +132,7 @@ final class CheckCommand implements Callable<Integer> {
      * Whether {@code ex} is the dispatcher saying that an operator lacks {@code backend} (see
      * {@code Kernels.choose}), as opposed to an operator failing.
      */
-    private static boolean missingBackend(UnsupportedOperationException ex, Backend backend) {
+    static boolean missingBackend(UnsupportedOperationException ex, Backend backend) {
         String msg = ex.getMessage();
         return msg != null && msg.endsWith(" has no " + backend.id() + " implementation");
     }

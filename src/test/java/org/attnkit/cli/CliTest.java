@@ -2,6 +2,7 @@ package org.attnkit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -15,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.attnkit.backend.Backend;
+import org.attnkit.backend.Backends;
+import org.attnkit.backend.Kernels;
 import org.attnkit.io.SafeTensors;
 import org.attnkit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -156,6 +160,20 @@ class CliTest {
         int skipped = m.group(3) == null ? 0 : Integer.parseInt(m.group(3));
         assertEquals(2 * cases.size(), passed + failed + skipped);
         assertEquals(failed > 0 ? Main.EXIT_FAILED : Main.EXIT_OK, r.exit());
+    }
+
+    @Test
+    void recognizesTheDispatchersMissingBackendErrorAndNothingElse() {
+        // check turns exactly this error into "skipped": an op without a SIMD kernel is not a failure.
+        Kernels<Object> refOnly = Kernels.of("someop", new Object());
+        UnsupportedOperationException e;
+        try (Backends.Scope ignored = Backends.force(Backend.SIMD)) {
+            e = assertThrows(UnsupportedOperationException.class, () -> refOnly.select(Tensor.zeros(2)));
+        }
+        assertTrue(CheckCommand.missingBackend(e, Backend.SIMD), e.getMessage());
+        assertFalse(CheckCommand.missingBackend(e, Backend.CUDA), e.getMessage());
+        assertFalse(CheckCommand.missingBackend(new UnsupportedOperationException("someop: not implemented yet"),
+                Backend.SIMD));
     }
 
     @Test
