@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.attnkit.autograd.GradMode;
 import org.attnkit.backend.Backend;
 import org.attnkit.backend.Backends;
 import org.attnkit.io.SafeTensorsFile;
@@ -122,7 +123,11 @@ public final class Golden {
      * {@link #validate}); an exception of the op itself propagates unchanged.
      */
     public static Result run(SafeTensorsFile file) {
-        return prepare(file).run(file);
+        Case c = prepare(file);
+        // The gradients are half of the case: record the graph even inside a caller's no-grad scope.
+        try (GradMode.Scope ignored = GradMode.enableGrad()) {
+            return c.run(file);
+        }
     }
 
     /**
@@ -168,10 +173,12 @@ public final class Golden {
                 comparisons.add(compare(out, outputs.get(out), file.tensor(out), FORWARD_ATOL, FORWARD_RTOL));
             }
             Tensor y = outputs.get("y");
-            if (!y.shape().equals(gradY.shape())) {
+            String noBackward = !y.shape().equals(gradY.shape())
+                    ? "not computed: y has shape " + y.shape() + " but grad_y has " + gradY.shape()
+                    : !y.requiresGrad() ? "not computed: the op recorded no graph for y" : null;
+            if (noBackward != null) {
                 for (String leaf : leaves.keySet()) {
-                    comparisons.add(failed("grad_" + leaf, "not computed: y has shape " + y.shape()
-                            + " but grad_y has " + gradY.shape()));
+                    comparisons.add(failed("grad_" + leaf, noBackward));
                 }
                 return new Result(caseName(file), op, comparisons);
             }
