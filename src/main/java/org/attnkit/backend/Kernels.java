@@ -76,7 +76,8 @@ public final class Kernels<K> {
     public Backend choose(Device device, DType dtype) {
         if (!device.isCpu()) {
             if (!impls.containsKey(Backend.CUDA)) {
-                throw new UnsupportedOperationException(op + " has no CUDA implementation (tensors are on " + device + ")");
+                throw new BackendUnavailableException(op, Backend.CUDA,
+                        op + " has no cuda implementation (tensors are on " + device + ")");
             }
             return Backend.CUDA;
         }
@@ -86,7 +87,7 @@ public final class Kernels<K> {
                 throw new IllegalArgumentException(op + ": backend cuda was forced but the tensors are on the cpu");
             }
             if (!impls.containsKey(forced)) {
-                throw new UnsupportedOperationException(op + " has no " + forced.id() + " implementation");
+                throw new BackendUnavailableException(op, forced, op + " has no " + forced.id() + " implementation");
             }
             if (forced != Backend.REF && dtype != DType.F32) {
                 throw new UnsupportedOperationException(op + ": backend " + forced.id() + " supports F32 only, got "

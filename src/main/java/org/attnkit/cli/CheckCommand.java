@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.attnkit.backend.Backend;
+import org.attnkit.backend.BackendUnavailableException;
 import org.attnkit.io.SafeTensors;
 import org.attnkit.io.SafeTensorsFile;
 import picocli.CommandLine.Command;
@@ -133,8 +134,7 @@ final class CheckCommand implements Callable<Integer> {
      * {@code Kernels.choose}), as opposed to an operator failing.
      */
     static boolean missingBackend(UnsupportedOperationException ex, Backend backend) {
-        String msg = ex.getMessage();
-        return msg != null && msg.endsWith(" has no " + backend.id() + " implementation");
+        return ex instanceof BackendUnavailableException b && b.backend() == backend;
     }
 
     /** Files in argument order; a directory contributes its *.safetensors files sorted by name. */
