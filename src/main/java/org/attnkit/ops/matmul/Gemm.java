@@ -16,7 +16,9 @@ import org.attnkit.backend.CpuPool;
  * strips {@link #NR} columns wide (two vectors) laid out k-major, zero-padded past N; each task
  * packs its {@link #MC}-row block of op(A) per K-block into {@link #MR}-row strips, zero-padded past
  * M. The micro-kernel keeps an MR x NR tile of C in 2 * MR vector accumulators and does one
- * broadcast and two FMAs per row and k; the packed A block stays in L2 and the B strip in L1.
+ * broadcast and two FMAs per row and k; the packed A block stays in L2 and the B strip in L1. A
+ * last strip at most one vector wide uses an MR x V kernel instead. Edge tiles compute on the zero
+ * padding and write back only their valid part.
  *
  * <p>Work is split into a fixed grid of (batch, M-block, N-block) tasks, each owning its C tile and
  * summing the K-blocks in order, so the result is the same bits whatever the number of threads.
@@ -135,7 +137,11 @@ public final class Gemm {
                 for (int ip = 0; ip < mPanels; ip++) {
                     int rows = Math.min(MR, mc - ip * MR);
                     int co = cBase + (i0 + ip * MR) * ldc + js * NR;
-                    kernel(kc, pa, ip * kc * MR, pb, bo, C, co, ldc, rows, cols, load);
+                    if (cols <= V) {
+                        kernelNarrow(kc, pa, ip * kc * MR, pb, bo, C, co, ldc, rows, cols, load);
+                    } else {
+                        kernel(kc, pa, ip * kc * MR, pb, bo, C, co, ldc, rows, cols, load);
+                    }
                 }
             }
         }
@@ -265,6 +271,45 @@ public final class Gemm {
             int at = co + r * ldc;
             for (int j = 0; j < cols; j++) {
                 C[at + j] = load ? C[at + j] + tile[r * NR + j] : tile[r * NR + j];
+            }
+        }
+    }
+
+    /**
+     * {@link #kernel} for a last strip at most one vector wide: the MR x V tile of the strip's first
+     * vector column, so narrow products do not pay for the zero padding. Same float operations per
+     * element as the wide kernel.
+     */
+    private static void kernelNarrow(int kc, float[] pa, int ao, float[] pb, int bo, float[] C, int co, int ldc,
+                                     int rows, int cols, boolean load) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        FloatVector c5 = c0;
+        for (int k = 0; k < kc; k++) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            c0 = FloatVector.broadcast(S, pa[ao]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, pa[ao + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, pa[ao + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, pa[ao + 3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, pa[ao + 4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, pa[ao + 5]).fma(b0, c5);
+            ao += MR;
+            bo += NR;
+        }
+        float[] tile = new float[MR * V];
+        c0.intoArray(tile, 0);
+        c1.intoArray(tile, V);
+        c2.intoArray(tile, 2 * V);
+        c3.intoArray(tile, 3 * V);
+        c4.intoArray(tile, 4 * V);
+        c5.intoArray(tile, 5 * V);
+        for (int r = 0; r < rows; r++) {
+            int at = co + r * ldc;
+            for (int j = 0; j < cols; j++) {
+                C[at + j] = load ? C[at + j] + tile[r * V + j] : tile[r * V + j];
             }
         }
     }
