@@ -221,29 +221,30 @@ public final class Gemm {
         FloatVector c41 = c00;
         FloatVector c50 = c00;
         FloatVector c51 = c00;
+        // Indices linear in k (not running sums) let C2 hoist the bounds checks out of the loop.
         for (int k = 0; k < kc; k++) {
-            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bo + V);
-            FloatVector a = FloatVector.broadcast(S, pa[ao]);
+            int a0 = ao + k * MR;
+            int b = bo + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, b);
+            FloatVector b1 = FloatVector.fromArray(S, pb, b + V);
+            FloatVector a = FloatVector.broadcast(S, pa[a0]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, pa[ao + 1]);
+            a = FloatVector.broadcast(S, pa[a0 + 1]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, pa[ao + 2]);
+            a = FloatVector.broadcast(S, pa[a0 + 2]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, pa[ao + 3]);
+            a = FloatVector.broadcast(S, pa[a0 + 3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, pa[ao + 4]);
+            a = FloatVector.broadcast(S, pa[a0 + 4]);
             c40 = a.fma(b0, c40);
             c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, pa[ao + 5]);
+            a = FloatVector.broadcast(S, pa[a0 + 5]);
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
-            ao += MR;
-            bo += NR;
         }
         if (rows == MR && cols == NR) {
             store(c00, c01, C, co, load);
@@ -289,15 +290,14 @@ public final class Gemm {
         FloatVector c4 = c0;
         FloatVector c5 = c0;
         for (int k = 0; k < kc; k++) {
-            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
-            c0 = FloatVector.broadcast(S, pa[ao]).fma(b0, c0);
-            c1 = FloatVector.broadcast(S, pa[ao + 1]).fma(b0, c1);
-            c2 = FloatVector.broadcast(S, pa[ao + 2]).fma(b0, c2);
-            c3 = FloatVector.broadcast(S, pa[ao + 3]).fma(b0, c3);
-            c4 = FloatVector.broadcast(S, pa[ao + 4]).fma(b0, c4);
-            c5 = FloatVector.broadcast(S, pa[ao + 5]).fma(b0, c5);
-            ao += MR;
-            bo += NR;
+            int a0 = ao + k * MR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo + k * NR);
+            c0 = FloatVector.broadcast(S, pa[a0]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, pa[a0 + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, pa[a0 + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, pa[a0 + 3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, pa[a0 + 4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, pa[a0 + 5]).fma(b0, c5);
         }
         float[] tile = new float[MR * V];
         c0.intoArray(tile, 0);
