@@ -1,6 +1,7 @@
 package org.attnkit.ops.linear;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -15,7 +16,8 @@ import org.attnkit.util.Check;
  * The reference accumulates in double.
  */
 public final class Linear {
-    static final Kernels<LinearKernels> KERNELS = Kernels.of("linear", new LinearRef());
+    static final Kernels<LinearKernels> KERNELS =
+            Kernels.of("linear", (LinearKernels) new LinearRef()).with(Backend.SIMD, new LinearSimdKernels());
 
     private Linear() {
     }

@@ -2,6 +2,7 @@ package org.attnkit.ops.matmul;
 
 import java.util.Arrays;
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -16,7 +17,8 @@ import org.attnkit.util.Check;
  * (needs a), each only when asked for. The reference accumulates every dot product in double.
  */
 public final class MatMul {
-    static final Kernels<MatMulKernels> KERNELS = Kernels.of("matmul", new MatMulRef());
+    static final Kernels<MatMulKernels> KERNELS =
+            Kernels.of("matmul", (MatMulKernels) new MatMulRef()).with(Backend.SIMD, new MatMulSimdKernels());
 
     private MatMul() {
     }
