@@ -1,6 +1,7 @@
 package org.attnkit.ops.glu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
@@ -53,18 +54,23 @@ final class GluSimdKernels implements GluKernels {
             int yo = o * m;
             int j = j0;
             for (int end = j0 + S.loopBound(j1 - j0); j < end; j += L) {
-                FloatVector s = sigmoid(FloatVector.fromArray(S, xv, g + j));
-                FloatVector d = FloatVector.fromArray(S, gv, yo + j);
-                FloatVector da = d.mul(s);
+                FloatVector gate = FloatVector.fromArray(S, xv, g + j);
+                FloatVector e = gate.abs().neg().lanewise(VectorOperators.EXP);
+                FloatVector r = FloatVector.broadcast(S, 1f).div(e.add(1f));
+                // s = sigmoid(g) and 1 - s = sigmoid(-g), each formed without cancellation.
+                VectorMask<Float> negative = gate.lt(0f);
+                FloatVector s = r.blend(e.mul(r), negative);
+                FloatVector oneMinusS = e.mul(r).blend(r, negative);
+                FloatVector da = FloatVector.fromArray(S, gv, yo + j).mul(s);
                 da.intoArray(dx, a + j);
                 // dg = dy * a * s * (1 - s) = da * a * (1 - s)
-                da.mul(FloatVector.fromArray(S, xv, a + j)).mul(s.neg().add(1f)).intoArray(dx, g + j);
+                da.mul(FloatVector.fromArray(S, xv, a + j)).mul(oneMinusS).intoArray(dx, g + j);
             }
             for (; j < j1; j++) {
                 float s = sigmoid(xv[g + j]);
                 float da = gv[yo + j] * s;
                 dx[a + j] = da;
-                dx[g + j] = da * xv[a + j] * (1 - s);
+                dx[g + j] = da * xv[a + j] * sigmoid(-xv[g + j]);
             }
         });
         return Tensor.wrap(dx, shape);
