@@ -149,13 +149,15 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
         for (; j < n; j++) {
             s += (float) Math.exp(x[base + j] - max);
         }
-        float logSum = (float) (max + Math.log(s));
+        // (x - max) - log(sum): the shifted value is exact or nearly so and log(sum) is small, where
+        // x - (max + log(sum)) would round max + log(sum) at the scale of |max|.
+        float logSum = (float) Math.log(s);
         j = 0;
         for (; j < vend; j += L) {
-            FloatVector.fromArray(S, x, base + j).sub(logSum).intoArray(y, base + j);
+            FloatVector.fromArray(S, x, base + j).sub(max).sub(logSum).intoArray(y, base + j);
         }
         for (; j < n; j++) {
-            y[base + j] = x[base + j] - logSum;
+            y[base + j] = (x[base + j] - max) - logSum;
         }
     }
 
@@ -240,9 +242,9 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
                         FloatVector.fromArray(S, out, p).mul(inv).intoArray(out, p);
                     }
                 } else {
-                    FloatVector logSum = max.add(sum.lanewise(VectorOperators.LOG));
+                    FloatVector logSum = sum.lanewise(VectorOperators.LOG);
                     for (int j = 0, p = at; j < n; j++, p += inner) {
-                        FloatVector.fromArray(S, v, p).sub(logSum).intoArray(out, p);
+                        FloatVector.fromArray(S, v, p).sub(max).sub(logSum).intoArray(out, p);
                     }
                 }
             }
@@ -290,9 +292,9 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
                         out[p] *= inv;
                     }
                 } else {
-                    float logSum = (float) (max + Math.log(sum));
+                    float logSum = (float) Math.log(sum);
                     for (int j = 0, p = at; j < n; j++, p += inner) {
-                        out[p] = v[p] - logSum;
+                        out[p] = (v[p] - max) - logSum;
                     }
                 }
             }
