@@ -9,7 +9,8 @@ import org.attnkit.backend.CpuPool;
  * Vector API helpers shared by the SIMD activations (float32). Elementwise work is split into fixed
  * chunks of {@value #CHUNK} elements, a partition of the shape alone, so every element is computed by
  * the same code whatever the thread count. The last partial vector of a chunk goes through a padded
- * scratch vector, so tails run the same formula as the body (no second scalar formula to drift).
+ * scratch vector ({@link #tail}, {@link #storeTail}), so tails run the same formula as the body (no
+ * second scalar formula to drift).
  */
 final class ActivationSimd {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -22,58 +23,32 @@ final class ActivationSimd {
     private ActivationSimd() {
     }
 
-    /** f applied to one vector of x. */
-    interface Unary {
-        FloatVector apply(FloatVector x);
+    /** A range [from, to) of elements, one chunk of the fixed partition. */
+    interface Range {
+        void run(int from, int to);
     }
 
-    /** f applied to one vector of (s, g), where s is the saved tensor and g the incoming gradient. */
-    interface Binary {
-        FloatVector apply(FloatVector s, FloatVector g);
+    /**
+     * Runs body over the fixed chunks of n elements. Each kernel writes its own vector loop inside
+     * body: passing vectors through a shared functional interface instead would leave the call
+     * unresolved once several kernels use it, and the JIT would then box every vector.
+     */
+    static void chunks(int n, Range body) {
+        CpuPool.parallelFor((n + CHUNK - 1) / CHUNK, task -> body.run(task * CHUNK, Math.min(n, (task + 1) * CHUNK)));
     }
 
-    static float[] map(float[] x, Unary f) {
-        int n = x.length;
-        float[] y = new float[n];
-        CpuPool.parallelFor((n + CHUNK - 1) / CHUNK, task -> {
-            int from = task * CHUNK;
-            int to = Math.min(n, from + CHUNK);
-            int i = from;
-            for (int end = from + S.loopBound(to - from); i < end; i += L) {
-                f.apply(FloatVector.fromArray(S, x, i)).intoArray(y, i);
-            }
-            if (i < to) {
-                float[] pad = new float[L];
-                System.arraycopy(x, i, pad, 0, to - i);
-                float[] out = new float[L];
-                f.apply(FloatVector.fromArray(S, pad, 0)).intoArray(out, 0);
-                System.arraycopy(out, 0, y, i, to - i);
-            }
-        });
-        return y;
+    /** Elements [i, to) of a (fewer than L) as a vector, padded with zeros. */
+    static FloatVector tail(float[] a, int i, int to) {
+        float[] pad = new float[L];
+        System.arraycopy(a, i, pad, 0, to - i);
+        return FloatVector.fromArray(S, pad, 0);
     }
 
-    static float[] map(float[] s, float[] g, Binary f) {
-        int n = s.length;
-        float[] y = new float[n];
-        CpuPool.parallelFor((n + CHUNK - 1) / CHUNK, task -> {
-            int from = task * CHUNK;
-            int to = Math.min(n, from + CHUNK);
-            int i = from;
-            for (int end = from + S.loopBound(to - from); i < end; i += L) {
-                f.apply(FloatVector.fromArray(S, s, i), FloatVector.fromArray(S, g, i)).intoArray(y, i);
-            }
-            if (i < to) {
-                float[] ps = new float[L];
-                float[] pg = new float[L];
-                System.arraycopy(s, i, ps, 0, to - i);
-                System.arraycopy(g, i, pg, 0, to - i);
-                float[] out = new float[L];
-                f.apply(FloatVector.fromArray(S, ps, 0), FloatVector.fromArray(S, pg, 0)).intoArray(out, 0);
-                System.arraycopy(out, 0, y, i, to - i);
-            }
-        });
-        return y;
+    /** Stores the first to - i lanes of v at out[i..to). */
+    static void storeTail(FloatVector v, float[] out, int i, int to) {
+        float[] pad = new float[L];
+        v.intoArray(pad, 0);
+        System.arraycopy(pad, 0, out, i, to - i);
     }
 
     /** 1 / (1 + exp(-x)), with exp taken of -|x| only so it cannot overflow. */
