@@ -1,6 +1,7 @@
 package org.attnkit.ops.activation;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -12,7 +13,7 @@ import org.attnkit.util.Check;
  * from {@link Erf}, accurate to double precision.
  */
 public final class Gelu {
-    static final Kernels<GeluKernels> KERNELS = Kernels.of("gelu", new GeluRef());
+    static final Kernels<GeluKernels> KERNELS = Kernels.of("gelu", (GeluKernels) new GeluRef()).with(Backend.SIMD, new GeluSimdKernels());
 
     private Gelu() {
     }

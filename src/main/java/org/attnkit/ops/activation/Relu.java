@@ -1,6 +1,7 @@
 package org.attnkit.ops.activation;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -11,7 +12,7 @@ import org.attnkit.util.Check;
  * PyTorch.
  */
 public final class Relu {
-    static final Kernels<ReluKernels> KERNELS = Kernels.of("relu", new ReluRef());
+    static final Kernels<ReluKernels> KERNELS = Kernels.of("relu", (ReluKernels) new ReluRef()).with(Backend.SIMD, new ReluSimdKernels());
 
     private Relu() {
     }

@@ -1,6 +1,7 @@
 package org.attnkit.ops.activation;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -10,7 +11,7 @@ import org.attnkit.util.Check;
  * overflow for large |x|. Backward saves y and computes {@code dx = dy * y * (1 - y)}.
  */
 public final class Sigmoid {
-    static final Kernels<SigmoidKernels> KERNELS = Kernels.of("sigmoid", new SigmoidRef());
+    static final Kernels<SigmoidKernels> KERNELS = Kernels.of("sigmoid", (SigmoidKernels) new SigmoidRef()).with(Backend.SIMD, new SigmoidSimdKernels());
 
     private Sigmoid() {
     }

@@ -1,6 +1,7 @@
 package org.attnkit.ops.activation;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -10,7 +11,7 @@ import org.attnkit.util.Check;
  * {@code dx = dy * (1 - y^2)}.
  */
 public final class Tanh {
-    static final Kernels<TanhKernels> KERNELS = Kernels.of("tanh", new TanhRef());
+    static final Kernels<TanhKernels> KERNELS = Kernels.of("tanh", (TanhKernels) new TanhRef()).with(Backend.SIMD, new TanhSimdKernels());
 
     private Tanh() {
     }

@@ -1,5 +1,6 @@
 package org.attnkit.ops.arith;
 
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 
@@ -14,7 +15,8 @@ import org.attnkit.tensor.Tensor;
  * shape.
  */
 public final class Add {
-    static final Kernels<BinaryKernels> KERNELS = Kernels.of("add", new AddRef());
+    static final Kernels<BinaryKernels> KERNELS = Kernels.of("add", (BinaryKernels) new AddRef())
+            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.ADD));
 
     private Add() {
     }

@@ -1,5 +1,6 @@
 package org.attnkit.ops.arith;
 
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 
@@ -18,7 +19,8 @@ import org.attnkit.tensor.Tensor;
  * shape.
  */
 public final class Div {
-    static final Kernels<BinaryKernels> KERNELS = Kernels.of("div", new DivRef());
+    static final Kernels<BinaryKernels> KERNELS = Kernels.of("div", (BinaryKernels) new DivRef())
+            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.DIV));
 
     private Div() {
     }

@@ -1,5 +1,6 @@
 package org.attnkit.ops.arith;
 
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 
@@ -14,7 +15,8 @@ import org.attnkit.tensor.Tensor;
  * shape.
  */
 public final class Mul {
-    static final Kernels<BinaryKernels> KERNELS = Kernels.of("mul", new MulRef());
+    static final Kernels<BinaryKernels> KERNELS = Kernels.of("mul", (BinaryKernels) new MulRef())
+            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.MUL));
 
     private Mul() {
     }

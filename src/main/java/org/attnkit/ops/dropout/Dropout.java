@@ -1,6 +1,7 @@
 package org.attnkit.ops.dropout;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.random.Philox;
 import org.attnkit.tensor.Tensor;
@@ -19,7 +20,8 @@ import org.attnkit.util.Check;
  * flow unchanged. p must be in [0, 1).
  */
 public final class Dropout {
-    static final Kernels<DropoutKernels> KERNELS = Kernels.of("dropout", new DropoutRef());
+    static final Kernels<DropoutKernels> KERNELS = Kernels.of("dropout", (DropoutKernels) new DropoutRef())
+            .with(Backend.SIMD, new DropoutSimdKernels());
 
     private static final String OP = "dropout";
 

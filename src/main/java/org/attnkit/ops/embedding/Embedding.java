@@ -2,6 +2,7 @@ package org.attnkit.ops.embedding;
 
 import java.util.Arrays;
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -17,7 +18,8 @@ import org.attnkit.util.Check;
  * the gradients of all its positions and the result is deterministic. Only the table gets a gradient.
  */
 public final class Embedding {
-    static final Kernels<EmbeddingKernels> KERNELS = Kernels.of("embedding", new EmbeddingRef());
+    static final Kernels<EmbeddingKernels> KERNELS = Kernels.of("embedding", (EmbeddingKernels) new EmbeddingRef())
+            .with(Backend.SIMD, new EmbeddingSimdKernels());
 
     private static final String OP = "embedding";
 

@@ -1,6 +1,7 @@
 package org.attnkit.ops.glu;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -12,7 +13,7 @@ import org.attnkit.util.Check;
  * {@code da = dy * sigmoid(g)} and {@code dg = dy * a * sigmoid(g) * (1 - sigmoid(g))}.
  */
 public final class Glu {
-    static final Kernels<GluKernels> KERNELS = Kernels.of("glu", new GluRef());
+    static final Kernels<GluKernels> KERNELS = Kernels.of("glu", (GluKernels) new GluRef()).with(Backend.SIMD, new GluSimdKernels());
 
     private Glu() {
     }

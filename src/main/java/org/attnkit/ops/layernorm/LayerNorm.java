@@ -1,6 +1,7 @@
 package org.attnkit.ops.layernorm;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -21,7 +22,8 @@ public final class LayerNorm {
     /** fairseq's and PyTorch's default. */
     public static final double DEFAULT_EPS = 1e-5;
 
-    static final Kernels<LayerNormKernels> KERNELS = Kernels.of("layer_norm", new LayerNormRef());
+    static final Kernels<LayerNormKernels> KERNELS = Kernels.of("layer_norm", (LayerNormKernels) new LayerNormRef())
+            .with(Backend.SIMD, new LayerNormSimdKernels());
 
     private static final String OP = "layer_norm";
 

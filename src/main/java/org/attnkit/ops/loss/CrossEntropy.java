@@ -1,6 +1,7 @@
 package org.attnkit.ops.loss;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -29,7 +30,8 @@ public final class CrossEntropy {
     /** PyTorch's default ignore index; never a valid class, so nothing is ignored by accident. */
     public static final int DEFAULT_IGNORE_INDEX = -100;
 
-    static final Kernels<CrossEntropyKernels> KERNELS = Kernels.of("cross_entropy", new CrossEntropyRef());
+    static final Kernels<CrossEntropyKernels> KERNELS = Kernels.of("cross_entropy", (CrossEntropyKernels) new CrossEntropyRef())
+            .with(Backend.SIMD, new CrossEntropySimdKernels());
 
     private static final String OP = "cross_entropy";
 

@@ -1,5 +1,6 @@
 package org.attnkit.ops.reduce;
 
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 
@@ -13,7 +14,7 @@ import org.attnkit.tensor.Tensor;
  * {@code dx = dy / n} broadcast back over the reduced dimensions. The reference accumulates in double.
  */
 public final class Mean {
-    static final Kernels<ReduceKernels> KERNELS = Kernels.of("mean", new ReduceRef());
+    static final Kernels<ReduceKernels> KERNELS = Kernels.of("mean", (ReduceKernels) new ReduceRef()).with(Backend.SIMD, new ReduceSimdKernels());
 
     private Mean() {
     }

@@ -1,5 +1,6 @@
 package org.attnkit.ops.reduce;
 
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 
@@ -12,7 +13,7 @@ import org.attnkit.tensor.Tensor;
  * {@code dx = dy} broadcast back over the reduced dimensions. The reference accumulates in double.
  */
 public final class Sum {
-    static final Kernels<ReduceKernels> KERNELS = Kernels.of("sum", new ReduceRef());
+    static final Kernels<ReduceKernels> KERNELS = Kernels.of("sum", (ReduceKernels) new ReduceRef()).with(Backend.SIMD, new ReduceSimdKernels());
 
     private Sum() {
     }

@@ -1,6 +1,7 @@
 package org.attnkit.ops.softmax;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -15,7 +16,8 @@ import org.attnkit.util.Check;
  */
 public final class Softmax {
     /** Shared with {@link LogSoftmax}: one kernel interface serves the family. */
-    static final Kernels<SoftmaxKernels> KERNELS = Kernels.of("softmax", new SoftmaxRef());
+    static final Kernels<SoftmaxKernels> KERNELS = Kernels.of("softmax", (SoftmaxKernels) new SoftmaxRef())
+            .with(Backend.SIMD, new SoftmaxSimdKernels());
 
     private Softmax() {
     }

@@ -1,0 +1,51 @@
+package org.attnkit.ops.activation;
+
+import static org.attnkit.ops.activation.ActivationSimd.L;
+import static org.attnkit.ops.activation.ActivationSimd.S;
+
+import jdk.incubator.vector.FloatVector;
+import org.attnkit.tensor.Tensor;
+
+/** The SIMD backend of {@link Sigmoid} (float32): overflow-free vector sigmoid, dy * y * (1 - y) backward. */
+final class SigmoidSimdKernels implements SigmoidKernels {
+    @Override
+    public Tensor forward(Tensor x) {
+        float[] xv = x.data();
+        float[] y = new float[xv.length];
+        ActivationSimd.chunks(xv.length, (from, to) -> {
+            int i = from;
+            for (int end = from + S.loopBound(to - from); i < end; i += L) {
+                f(FloatVector.fromArray(S, xv, i)).intoArray(y, i);
+            }
+            if (i < to) {
+                ActivationSimd.storeTail(f(ActivationSimd.tail(xv, i, to)), y, i, to);
+            }
+        });
+        return Tensor.wrap(y, x.shape().toArray());
+    }
+
+    @Override
+    public Tensor backward(Tensor y, Tensor dy) {
+        float[] sv = y.data();
+        float[] g = dy.data();
+        float[] dx = new float[g.length];
+        ActivationSimd.chunks(g.length, (from, to) -> {
+            int i = from;
+            for (int end = from + S.loopBound(to - from); i < end; i += L) {
+                df(FloatVector.fromArray(S, sv, i), FloatVector.fromArray(S, g, i)).intoArray(dx, i);
+            }
+            if (i < to) {
+                ActivationSimd.storeTail(df(ActivationSimd.tail(sv, i, to), ActivationSimd.tail(g, i, to)), dx, i, to);
+            }
+        });
+        return Tensor.wrap(dx, dy.shape().toArray());
+    }
+
+    private static FloatVector f(FloatVector x) {
+        return ActivationSimd.sigmoid(x);
+    }
+
+    private static FloatVector df(FloatVector y, FloatVector g) {
+        return g.mul(y).mul(y.neg().add(1f));
+    }
+}
