@@ -25,9 +25,10 @@ class MaeGateSimdTest {
     private static final double FWD_ATOL = 1e-5;
     private static final double FWD_RTOL = 1e-4;
     // Backward: dw1/dw2 sum over all rows (up to B*T = 600 here) of float32 outer products, in float
-    // within a row block and in double across blocks; dx adds a suffix sum of up to T terms.
-    private static final double BWD_ATOL = 1e-4;
-    private static final double BWD_RTOL = 1e-3;
+    // within a row block and in double across blocks; dx adds a suffix sum of up to T terms. Observed
+    // errors are ~1e-6 relative; 2e-4 keeps a 0.1% slip in a scale factor (say 1/(t+1)) detectable.
+    private static final double BWD_ATOL = 2e-5;
+    private static final double BWD_RTOL = 2e-4;
 
     static Stream<Arguments> shapes() {
         List<Arguments> cases = new ArrayList<>();
