@@ -1,7 +1,6 @@
 package org.attnkit.ops.mae;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.tensor.Tensor;
@@ -165,11 +164,9 @@ final class MaeGateSimdKernels implements MaeGateKernels {
     /** u = tanh(xbar[r]) and hid = tanh(w1 u + b1) for row r. */
     private static void hidden(Sizes s, float[] xbar, float[] w1v, float[] b1v, int r, float[] u, float[] hid) {
         int off = r * s.d;
-        int c = 0;
-        for (int bound = S.loopBound(s.d); c < bound; c += L) {
-            FloatVector.fromArray(S, xbar, off + c).lanewise(VectorOperators.TANH).intoArray(u, c);
-        }
-        for (; c < s.d; c++) {
+        // Scalar tanh: lanewise(TANH) may be an SVML intrinsic once compiled and Math.tanh before, so
+        // its bits could change between calls; D tanh per row is small next to the G x D products.
+        for (int c = 0; c < s.d; c++) {
             u[c] = (float) Math.tanh(xbar[off + c]);
         }
         for (int j = 0; j < s.g; j++) {
@@ -184,7 +181,13 @@ final class MaeGateSimdKernels implements MaeGateKernels {
         for (int bound = S.loopBound(n); i < bound; i += L) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        // Lanes summed in lane order: reduceLanes(ADD) leaves the order open, so its bits may vary.
+        float[] lanes = new float[L];
+        acc.intoArray(lanes, 0);
+        float sum = 0f;
+        for (float x : lanes) {
+            sum += x;
+        }
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }

@@ -168,6 +168,35 @@ class AttentionSimdTest {
     }
 
     @Test
+    void vectorExpIsAccurateAndGivesZeroForMinusInfinity() {
+        int n = AttentionSimd.S.length();
+        float[] in = new float[n];
+        float[] out = new float[n];
+        SplittableRandom r = new SplittableRandom(3);
+        for (int trial = 0; trial < 2000; trial++) {
+            for (int i = 0; i < n; i++) {
+                in[i] = (float) (r.nextDouble() * 100 - 90); // [-90, 10]: underflow region included
+            }
+            in[0] = trial == 0 ? Float.NEGATIVE_INFINITY : in[0];
+            in[n - 1] = trial == 1 ? 0f : in[n - 1];
+            AttentionSimd.exp(jdk.incubator.vector.FloatVector.fromArray(AttentionSimd.S, in, 0)).intoArray(out, 0);
+            for (int i = 0; i < n; i++) {
+                double expected = in[i] < -87.3f ? 0 : Math.exp(in[i]);
+                // Cephes expf is within 2 ulp; 4 float ulps leaves room for the 2^n scaling.
+                assertEquals(expected, out[i], 4 * Math.ulp((float) expected) + 1e-45, "exp(" + in[i] + ")");
+            }
+        }
+        assertEquals(0f, exp1(Float.NEGATIVE_INFINITY));
+        assertEquals(1f, exp1(0f));
+    }
+
+    private static float exp1(float x) {
+        float[] a = new float[AttentionSimd.S.length()];
+        java.util.Arrays.fill(a, x);
+        return AttentionSimd.exp(jdk.incubator.vector.FloatVector.fromArray(AttentionSimd.S, a, 0)).lane(0);
+    }
+
+    @Test
     void simdIsTheDefaultForFloat32AndRefForFloat64() {
         assertEquals(Backend.SIMD, Attention.KERNELS.choose(Device.CPU, DType.F32));
         assertEquals(Backend.REF, Attention.KERNELS.choose(Device.CPU, DType.F64));
