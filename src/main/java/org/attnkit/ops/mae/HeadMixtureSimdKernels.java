@@ -7,10 +7,11 @@ import org.attnkit.tensor.Tensor;
 
 /**
  * The SIMD backend of {@link HeadMixture} (float32). The tiny alpha = (H/m) gate M products are scalar
- * in double; the per-element work is vectorized over the whole feature dim D: alpha is first expanded
- * to one factor per channel ({@code a[h*R + c] = alpha_h}), so any head width R (even R < the vector
- * length) runs the same full-width loop, for y = a * o, do = a * dy and the products dy * o behind
- * dalpha. Work is split per sequence b (exclusive outputs, no cross-task sums), so the bits do not
+ * in double; the per-element work is vectorized over the whole feature dim D: each gate row's alpha
+ * is expanded to one factor per channel ({@code a[h*R + c] = alpha_h}) in a D-float buffer, so any
+ * head width R (even R < the vector length) runs the same full-width loop, for y = a * o,
+ * do = a * dy and the products dy * o behind dalpha. Work is split per sequence b (exclusive
+ * outputs, no cross-task sums), so the bits do not
  * depend on the thread count.
  */
 final class HeadMixtureSimdKernels implements HeadMixtureKernels {
@@ -66,7 +67,7 @@ final class HeadMixtureSimdKernels implements HeadMixtureKernels {
                     }
                 }
             });
-            double[] mv = membership.toDoubleArray();
+            float[] mv = membership.data();
             double scale = (double) h / headsPerExpert;
             double[] dg = new double[b * gateRows * e];
             for (int row = 0; row < b * gateRows; row++) {
@@ -92,43 +93,48 @@ final class HeadMixtureSimdKernels implements HeadMixtureKernels {
         int r = d / h;
         boolean perToken = gate.rank() == 3;
         int gateRows = perToken ? t : 1;
-        float[] channel = channelAlpha(gate, membership, headsPerExpert, b * gateRows, h, r); // [rows][D]
+        float[] alpha = alpha(gate, membership, headsPerExpert, b * gateRows, h); // [rows][H]
         float[] y = new float[src.length];
         CpuPool.parallelFor(b, bi -> {
             int bound = S.loopBound(d);
+            float[] channel = new float[d]; // alpha of the current gate row, one per channel
             for (int ti = 0; ti < t; ti++) {
+                if (ti == 0 || perToken) {
+                    int a = (bi * gateRows + (perToken ? ti : 0)) * h;
+                    for (int hi = 0; hi < h; hi++) {
+                        java.util.Arrays.fill(channel, hi * r, (hi + 1) * r, alpha[a + hi]);
+                    }
+                }
                 int row = (bi * t + ti) * d;
-                int a = (bi * gateRows + (perToken ? ti : 0)) * d;
                 int c = 0;
                 for (; c < bound; c += L) {
-                    FloatVector.fromArray(S, src, row + c).mul(FloatVector.fromArray(S, channel, a + c))
+                    FloatVector.fromArray(S, src, row + c).mul(FloatVector.fromArray(S, channel, c))
                             .intoArray(y, row + c);
                 }
                 for (; c < d; c++) {
-                    y[row + c] = src[row + c] * channel[a + c];
+                    y[row + c] = src[row + c] * channel[c];
                 }
             }
         });
         return y;
     }
 
-    /** a[row][h*R + c] = alpha[row][h] = (H/m) sum_e gate[row][e] M[e][h], computed in double. */
-    private static float[] channelAlpha(Tensor gate, Tensor membership, int headsPerExpert, int rows, int h,
-            int r) {
-        double[] gv = gate.toDoubleArray();
-        double[] mv = membership.toDoubleArray();
+    /** alpha[row][h] = (H/m) sum_e gate[row][e] M[e][h], computed in double, rounded once to float. */
+    private static float[] alpha(Tensor gate, Tensor membership, int headsPerExpert, int rows, int h) {
+        float[] gv = gate.data();
+        float[] mv = membership.data();
         int e = membership.dim(0);
         double scale = (double) h / headsPerExpert;
-        float[] a = new float[rows * h * r];
+        float[] alpha = new float[rows * h];
         for (int row = 0; row < rows; row++) {
             for (int hi = 0; hi < h; hi++) {
                 double acc = 0;
                 for (int ei = 0; ei < e; ei++) {
-                    acc += gv[row * e + ei] * mv[ei * h + hi];
+                    acc += (double) gv[row * e + ei] * mv[ei * h + hi];
                 }
-                java.util.Arrays.fill(a, (row * h + hi) * r, (row * h + hi + 1) * r, (float) (scale * acc));
+                alpha[row * h + hi] = (float) (scale * acc);
             }
         }
-        return a;
+        return alpha;
     }
 }
