@@ -1,6 +1,7 @@
 package org.attnkit.ops.attention;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -34,7 +35,8 @@ import org.attnkit.util.Check;
  */
 public final class Attention {
     static final String OP = "attention";
-    static final Kernels<AttentionKernels> KERNELS = Kernels.of(OP, new AttentionRef());
+    static final Kernels<AttentionKernels> KERNELS =
+            Kernels.of(OP, (AttentionKernels) new AttentionRef()).with(Backend.SIMD, new AttentionSimdKernels());
 
     private Attention() {
     }

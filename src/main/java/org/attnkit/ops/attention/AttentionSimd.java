@@ -1,0 +1,596 @@
+package org.attnkit.ops.attention;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.attnkit.backend.CpuPool;
+
+/**
+ * Flash-style Vector API kernels of {@link Attention} on raw BTC float arrays.
+ *
+ * <p>The inputs are first repacked per (batch, head) into contiguous, zero-padded matrices: queries
+ * pre-scaled by 1/sqrt(d) {@code qs[Tqp][dhp]}, keys {@code k[Tkp][dhp]} and transposed
+ * {@code kt[dh][Tkp]}, values {@code v[Tkp][dvp]} and transposed {@code vt[dvh][Tkp]}. The padding
+ * (query rows to a whole query block, keys to a whole key block, head dims to a whole vector) is zero
+ * and masked, so every product below is one small GEMM {@link #gemm} with no scalar tails: it
+ * vectorizes over the OUTPUT COLUMNS with a 4-row x 2-vector register tile. Hence the score tile
+ * {@code S = qs kt} is vectorized over keys (kt rows are contiguous runs of keys), while
+ * {@code O += P v}, {@code dq += dS k}, {@code dk += dS^T qs} and {@code dv += P^T dO} are vectorized
+ * over the head dim.
+ *
+ * <p>Forward: one task per (batch, head, query block) walks the key blocks with an online softmax
+ * (running max m and sum l per row, the output accumulator rescaled by exp(m_old - m_new)); the
+ * Tq x Tk matrix never exists, only one bq x bk tile. Key blocks that are entirely causally masked or
+ * entirely padded are skipped. Each row's log-sum-exp {@code m + log l} is kept (+inf for a row with
+ * no allowed key, so that its recomputed probabilities are exactly 0).
+ *
+ * <p>Backward, in two passes with exclusive outputs (so the bits never depend on the thread count):
+ * pass 1, per (batch, head, query block): the forward statistics (log-sum-exp, and
+ * {@code delta = rowsum(dO * O)}), then dq over the key blocks; pass 2, per (batch, head, key block):
+ * dk and dv over the query blocks, recomputing P = exp(S - lse) from the saved log-sum-exp.
+ * {@code dS = P * (dP - delta)}, {@code dP = dO v^T}.
+ */
+final class AttentionSimd {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Rows of a query block and keys of a key block, at most (tiles stay in L1/L2). */
+    private static final int BLOCK = 64;
+    private static final float NEG_INF = Float.NEGATIVE_INFINITY;
+
+    private AttentionSimd() {
+    }
+
+    /** Sizes, block sizes and the packed, padded per-(batch, head) operands of one call. */
+    static final class Packed {
+        final int b;
+        final int heads;
+        final int tq;
+        final int tk;
+        final int d;
+        final int dv;
+        final int dh;
+        final int dvh;
+        final boolean causal;
+        final float scale;
+        /** Query block rows: a multiple of 4 (the GEMM row tile). */
+        final int bq;
+        /** Key block length: a multiple of the vector length and of 4. */
+        final int bk;
+        final int tqp;
+        final int tkp;
+        final int dhp;
+        final int dvp;
+        final int nqb;
+        final int nkb;
+        float[] qs;      // [BH][tqp][dhp], q / sqrt(dh)
+        float[] k;       // [BH][tkp][dhp]        (backward only)
+        float[] kt;      // [BH][dh][tkp]
+        float[] v;       // [BH][tkp][dvp]
+        float[] vt;      // [BH][dvh][tkp]        (backward only)
+        float[] dout;    // [BH][tqp][dvp]        (backward only)
+        float[] keyBias; // [B][tkp]: 0 for an allowed key, -inf for a padded (or padding) key
+        boolean[] live;  // [B][nkb]: the key block has at least one unpadded key
+
+        Packed(int b, int heads, int tq, int tk, int d, int dv, boolean causal) {
+            this.b = b;
+            this.heads = heads;
+            this.tq = tq;
+            this.tk = tk;
+            this.d = d;
+            this.dv = dv;
+            this.dh = d / heads;
+            this.dvh = dv / heads;
+            this.causal = causal;
+            this.scale = (float) (1.0 / Math.sqrt(dh));
+            int lk = Math.max(L, 4);
+            this.bq = Math.min(BLOCK, roundUp(tq, 4));
+            this.bk = Math.min(roundUp(BLOCK, lk), roundUp(tk, lk));
+            this.tqp = roundUp(tq, bq);
+            this.tkp = roundUp(tk, bk);
+            this.dhp = roundUp(dh, L);
+            this.dvp = roundUp(dvh, L);
+            this.nqb = tqp / bq;
+            this.nkb = tkp / bk;
+        }
+
+        int bh() {
+            return b * heads;
+        }
+
+        /** The last key query row i may see (causal, end-aligned), or tk - 1. */
+        int lastKey(int i) {
+            return causal ? Math.min(tk - 1, i + tk - tq) : tk - 1;
+        }
+    }
+
+    static int roundUp(int n, int m) {
+        return (n + m - 1) / m * m;
+    }
+
+    // ------------------------------------------------------------------ packing
+
+    /** Packs q (scaled), kt, v, and for backward k, vt and dy; builds the key mask. */
+    static Packed pack(float[] q, float[] k, float[] v, float[] mask, float[] dy, int b, int heads, int tq,
+            int tk, int d, int dv, boolean causal) {
+        Packed p = new Packed(b, heads, tq, tk, d, dv, causal);
+        int bh = p.bh();
+        boolean backward = dy != null;
+        p.qs = new float[bh * p.tqp * p.dhp];
+        p.kt = new float[bh * p.dh * p.tkp];
+        p.v = new float[bh * p.tkp * p.dvp];
+        if (backward) {
+            p.k = new float[bh * p.tkp * p.dhp];
+            p.vt = new float[bh * p.dvh * p.tkp];
+            p.dout = new float[bh * p.tqp * p.dvp];
+        }
+        p.keyBias = new float[b * p.tkp];
+        p.live = new boolean[b * p.nkb];
+        for (int bi = 0; bi < b; bi++) {
+            for (int j = 0; j < p.tkp; j++) {
+                // Mirrors the reference: a key is allowed only when its mask value == 0 (NaN pads).
+                boolean allowed = j < tk && (mask == null || mask[bi * tk + j] == 0);
+                p.keyBias[bi * p.tkp + j] = allowed ? 0f : NEG_INF;
+                if (allowed) {
+                    p.live[bi * p.nkb + j / p.bk] = true;
+                }
+            }
+        }
+        CpuPool.parallelFor(bh, t -> {
+            int bi = t / heads;
+            int h = t % heads;
+            for (int i = 0; i < tq; i++) {
+                int src = (bi * tq + i) * d + h * p.dh;
+                int dst = (t * p.tqp + i) * p.dhp;
+                for (int c = 0; c < p.dh; c++) {
+                    p.qs[dst + c] = q[src + c] * p.scale;
+                }
+                if (backward) {
+                    System.arraycopy(dy, (bi * tq + i) * dv + h * p.dvh, p.dout, (t * p.tqp + i) * p.dvp, p.dvh);
+                }
+            }
+            for (int j = 0; j < tk; j++) {
+                if (p.keyBias[bi * p.tkp + j] != 0f) {
+                    continue; // padded keys stay zero, so their values (even inf/NaN) never reach a sum
+                }
+                int src = (bi * tk + j) * d + h * p.dh;
+                for (int c = 0; c < p.dh; c++) {
+                    p.kt[(t * p.dh + c) * p.tkp + j] = k[src + c];
+                }
+                if (backward) {
+                    System.arraycopy(k, src, p.k, (t * p.tkp + j) * p.dhp, p.dh);
+                }
+                int vsrc = (bi * tk + j) * dv + h * p.dvh;
+                System.arraycopy(v, vsrc, p.v, (t * p.tkp + j) * p.dvp, p.dvh);
+                if (backward) {
+                    for (int c = 0; c < p.dvh; c++) {
+                        p.vt[(t * p.dvh + c) * p.tkp + j] = v[vsrc + c];
+                    }
+                }
+            }
+        });
+        return p;
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    /** y[B,Tq,Dv]; fills lse[BH][tqp] when it is not null. */
+    static float[] forward(Packed p, float[] lse) {
+        float[] y = new float[p.b * p.tq * p.dv];
+        CpuPool.parallelFor(p.bh() * p.nqb, task -> {
+            int t = task / p.nqb;
+            int i0 = (task % p.nqb) * p.bq;
+            float[] o = new float[p.bq * p.dvp];
+            float[] rowLse = new float[p.bq];
+            forwardBlock(p, t, i0, o, rowLse, new float[p.bq * p.bk]);
+            writeRows(p, o, p.dvp, p.dvh, p.dv, y, t, i0, 1f);
+            if (lse != null) {
+                System.arraycopy(rowLse, 0, lse, t * p.tqp + i0, p.bq);
+            }
+        });
+        return y;
+    }
+
+    /**
+     * The normalized output rows o[bq][dvp] and the log-sum-exp of query block i0 of (batch, head) t,
+     * by an online softmax over the key blocks. {@code s} is a bq x bk scratch tile.
+     */
+    private static void forwardBlock(Packed p, int t, int i0, float[] o, float[] lse, float[] s) {
+        int bq = p.bq;
+        int bk = p.bk;
+        float[] m = new float[bq];
+        float[] l = new float[bq];
+        Arrays.fill(m, NEG_INF);
+        int kbEnd = keyBlockEnd(p, i0);
+        int bi = t / p.heads;
+        for (int kb = 0; kb < kbEnd; kb++) {
+            if (!p.live[bi * p.nkb + kb]) {
+                continue;
+            }
+            int j0 = kb * bk;
+            gemm(p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, p.kt, t * p.dh * p.tkp + j0, p.tkp, s, 0, bk, bq, bk, p.dh,
+                    false);
+            mask(p, bi, i0, j0, s);
+            for (int r = 0; r < bq; r++) {
+                int row = r * bk;
+                FloatVector mx = FloatVector.broadcast(S, NEG_INF);
+                for (int j = 0; j < bk; j += L) {
+                    mx = mx.max(FloatVector.fromArray(S, s, row + j));
+                }
+                float mNew = Math.max(m[r], mx.reduceLanes(VectorOperators.MAX));
+                if (mNew == NEG_INF) {
+                    Arrays.fill(s, row, row + bk, 0f); // nothing allowed yet in this row
+                    continue;
+                }
+                FloatVector shift = FloatVector.broadcast(S, mNew);
+                FloatVector sum = FloatVector.zero(S);
+                for (int j = 0; j < bk; j += L) {
+                    FloatVector e = exp(FloatVector.fromArray(S, s, row + j).sub(shift));
+                    e.intoArray(s, row + j);
+                    sum = sum.add(e);
+                }
+                float alpha = (float) Math.exp(m[r] - mNew); // 0 when the row had no allowed key yet
+                l[r] = l[r] * alpha + sum(sum);
+                m[r] = mNew;
+                if (alpha != 1f) {
+                    scaleRow(o, r * p.dvp, p.dvp, alpha);
+                }
+            }
+            gemm(s, 0, bk, p.v, (t * p.tkp + j0) * p.dvp, p.dvp, o, 0, p.dvp, bq, p.dvp, bk, true);
+        }
+        for (int r = 0; r < bq; r++) {
+            if (l[r] == 0f) {
+                lse[r] = Float.POSITIVE_INFINITY; // no allowed key: output zeros, probabilities zero
+                Arrays.fill(o, r * p.dvp, (r + 1) * p.dvp, 0f);
+            } else {
+                lse[r] = m[r] + (float) Math.log(l[r]);
+                scaleRow(o, r * p.dvp, p.dvp, 1f / l[r]);
+            }
+        }
+    }
+
+    /** One past the last key block any row of the query block at i0 can see. */
+    private static int keyBlockEnd(Packed p, int i0) {
+        if (!p.causal) {
+            return p.nkb;
+        }
+        int last = p.lastKey(Math.min(i0 + p.bq, p.tq) - 1);
+        return last < 0 ? 0 : last / p.bk + 1;
+    }
+
+    /** The first query block whose rows can see some key of the key block at j0. */
+    private static int queryBlockStart(Packed p, int j0) {
+        if (!p.causal) {
+            return 0;
+        }
+        // Row i sees j0 when i + tk - tq >= j0.
+        return Math.max(0, j0 - p.tk + p.tq) / p.bq;
+    }
+
+    /** Sets the masked scores of the tile (query rows i0.., keys j0..) to -inf. */
+    private static void mask(Packed p, int bi, int i0, int j0, float[] s) {
+        int bq = p.bq;
+        int bk = p.bk;
+        int biasOff = bi * p.tkp + j0;
+        for (int r = 0; r < bq; r++) {
+            int row = r * bk;
+            int i = i0 + r;
+            if (i >= p.tq) {
+                Arrays.fill(s, row, row + bk, NEG_INF); // padding row
+                continue;
+            }
+            for (int j = 0; j < bk; j += L) {
+                FloatVector.fromArray(S, s, row + j).add(FloatVector.fromArray(S, p.keyBias, biasOff + j))
+                        .intoArray(s, row + j);
+            }
+            if (p.causal) {
+                int first = Math.max(0, p.lastKey(i) + 1 - j0);
+                if (first < bk) {
+                    Arrays.fill(s, row + first, row + bk, NEG_INF);
+                }
+            }
+        }
+    }
+
+    /** P = exp(S - lse) in place for a masked tile (masked entries and +inf lse rows give exactly 0). */
+    private static void probabilities(Packed p, float[] s, float[] lse, int lseOff) {
+        for (int r = 0; r < p.bq; r++) {
+            int row = r * p.bk;
+            float rowLse = lse[lseOff + r];
+            if (rowLse == Float.POSITIVE_INFINITY) {
+                Arrays.fill(s, row, row + p.bk, 0f);
+                continue;
+            }
+            FloatVector shift = FloatVector.broadcast(S, rowLse);
+            for (int j = 0; j < p.bk; j += L) {
+                exp(FloatVector.fromArray(S, s, row + j).sub(shift)).intoArray(s, row + j);
+            }
+        }
+    }
+
+    /** dS = P * (dP - delta) in place in dp. */
+    private static void scoreGradient(Packed p, float[] prob, float[] dp, float[] delta, int deltaOff) {
+        for (int r = 0; r < p.bq; r++) {
+            int row = r * p.bk;
+            FloatVector dl = FloatVector.broadcast(S, delta[deltaOff + r]);
+            for (int j = 0; j < p.bk; j += L) {
+                FloatVector pv = FloatVector.fromArray(S, prob, row + j);
+                pv.mul(FloatVector.fromArray(S, dp, row + j).sub(dl)).intoArray(dp, row + j);
+            }
+        }
+    }
+
+    // Cephes expf: exp(x) = 2^n exp(r), n = round(x log2 e), r = x - n ln 2 split in two parts.
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
+    private static final float EXP_MIN = -87.3f;  // below: exp underflows to (near) 0, returned as 0
+    private static final float EXP_MAX = 88.3f;
+
+    /**
+     * exp of every lane, within ~2 ulp, and exactly 0 for x < -87.3 (so -inf gives 0). Written with
+     * plain lanewise arithmetic instead of {@code lanewise(EXP)}: that one may run as an SVML
+     * intrinsic once compiled and as scalar Math.exp before, giving different bits from one call to
+     * the next; this one gives the same bits in every mode.
+     */
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_MIN);
+        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector t = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(S, 1.9875691500e-4f);
+        p = p.fma(r, FloatVector.broadcast(S, 1.3981999507e-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        // t's low mantissa bits hold n + 2^22: (n + 127) << 23 is 2^n as float bits.
+        FloatVector pow2n = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return p.mul(pow2n).blend(0f, under);
+    }
+
+    /** Sum of the lanes in lane order (reduceLanes(ADD) leaves the order open, so its bits may vary). */
+    static float sum(FloatVector v) {
+        float[] lanes = new float[L];
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (float x : lanes) {
+            s += x;
+        }
+        return s;
+    }
+
+    private static void scaleRow(float[] a, int off, int n, float f) {
+        FloatVector fv = FloatVector.broadcast(S, f);
+        for (int c = 0; c < n; c += L) {
+            FloatVector.fromArray(S, a, off + c).mul(fv).intoArray(a, off + c);
+        }
+    }
+
+    /** out[b, i0+r, h*width + c] = f * rows[r*ld + c] for the real rows of the block. */
+    private static void writeRows(Packed p, float[] rows, int ld, int width, int outWidth, float[] out, int t,
+            int i0, float f) {
+        int bi = t / p.heads;
+        int h = t % p.heads;
+        int n = Math.min(p.bq, p.tq - i0);
+        for (int r = 0; r < n; r++) {
+            int dst = (bi * p.tq + i0 + r) * outWidth + h * width;
+            for (int c = 0; c < width; c++) {
+                out[dst + c] = f * rows[r * ld + c];
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    /** {dq, dk, dv} as flat arrays in the input layouts (null where not needed). */
+    static float[][] backward(Packed p, boolean needQ, boolean needK, boolean needV) {
+        int bh = p.bh();
+        float[] lse = new float[bh * p.tqp];
+        float[] delta = new float[bh * p.tqp];
+        float[] dq = needQ ? new float[p.b * p.tq * p.d] : null;
+        int bq = p.bq;
+        int bk = p.bk;
+        // Pass 1: statistics and dq, per (batch, head, query block).
+        CpuPool.parallelFor(bh * p.nqb, task -> {
+            int t = task / p.nqb;
+            int i0 = (task % p.nqb) * bq;
+            int bi = t / p.heads;
+            float[] o = new float[bq * p.dvp];
+            float[] s = new float[bq * bk];
+            int statOff = t * p.tqp + i0;
+            float[] rowLse = new float[bq];
+            forwardBlock(p, t, i0, o, rowLse, s);
+            System.arraycopy(rowLse, 0, lse, statOff, bq);
+            int dOff = (t * p.tqp + i0) * p.dvp;
+            for (int r = 0; r < bq; r++) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int c = 0; c < p.dvp; c += L) {
+                    acc = FloatVector.fromArray(S, p.dout, dOff + r * p.dvp + c)
+                            .fma(FloatVector.fromArray(S, o, r * p.dvp + c), acc);
+                }
+                delta[statOff + r] = sum(acc);
+            }
+            if (!needQ) {
+                return;
+            }
+            float[] dp = new float[bq * bk];
+            float[] dqAcc = new float[bq * p.dhp];
+            int kbEnd = keyBlockEnd(p, i0);
+            for (int kb = 0; kb < kbEnd; kb++) {
+                if (!p.live[bi * p.nkb + kb]) {
+                    continue;
+                }
+                int j0 = kb * bk;
+                gemm(p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, p.kt, t * p.dh * p.tkp + j0, p.tkp, s, 0, bk, bq, bk,
+                        p.dh, false);
+                mask(p, bi, i0, j0, s);
+                probabilities(p, s, lse, statOff);
+                gemm(p.dout, dOff, p.dvp, p.vt, t * p.dvh * p.tkp + j0, p.tkp, dp, 0, bk, bq, bk, p.dvh, false);
+                scoreGradient(p, s, dp, delta, statOff);
+                gemm(dp, 0, bk, p.k, (t * p.tkp + j0) * p.dhp, p.dhp, dqAcc, 0, p.dhp, bq, p.dhp, bk, true);
+            }
+            writeRows(p, dqAcc, p.dhp, p.dh, p.d, dq, t, i0, p.scale);
+        });
+        float[] dk = needK ? new float[p.b * p.tk * p.d] : null;
+        float[] dv = needV ? new float[p.b * p.tk * p.dv] : null;
+        if (needK || needV) {
+            // Pass 2: dk and dv, per (batch, head, key block).
+            CpuPool.parallelFor(bh * p.nkb, task -> {
+                int t = task / p.nkb;
+                int kb = task % p.nkb;
+                int bi = t / p.heads;
+                if (!p.live[bi * p.nkb + kb]) {
+                    return; // all keys padded: zero gradient
+                }
+                int j0 = kb * bk;
+                float[] s = new float[bq * bk];
+                float[] dp = new float[bq * bk];
+                float[] tr = new float[bk * bq];
+                float[] dkAcc = needK ? new float[bk * p.dhp] : null;
+                float[] dvAcc = needV ? new float[bk * p.dvp] : null;
+                for (int qb = queryBlockStart(p, j0); qb < p.nqb; qb++) {
+                    int i0 = qb * bq;
+                    int statOff = t * p.tqp + i0;
+                    int qOff = (t * p.tqp + i0) * p.dhp;
+                    int dOff = (t * p.tqp + i0) * p.dvp;
+                    gemm(p.qs, qOff, p.dhp, p.kt, t * p.dh * p.tkp + j0, p.tkp, s, 0, bk, bq, bk, p.dh, false);
+                    mask(p, bi, i0, j0, s);
+                    probabilities(p, s, lse, statOff);
+                    if (needV) {
+                        transpose(s, bq, bk, tr);
+                        gemm(tr, 0, bq, p.dout, dOff, p.dvp, dvAcc, 0, p.dvp, bk, p.dvp, bq, true);
+                    }
+                    if (needK) {
+                        gemm(p.dout, dOff, p.dvp, p.vt, t * p.dvh * p.tkp + j0, p.tkp, dp, 0, bk, bq, bk, p.dvh,
+                                false);
+                        scoreGradient(p, s, dp, delta, statOff);
+                        transpose(dp, bq, bk, tr);
+                        gemm(tr, 0, bq, p.qs, qOff, p.dhp, dkAcc, 0, p.dhp, bk, p.dhp, bq, true);
+                    }
+                }
+                int n = Math.min(bk, p.tk - j0);
+                int h = t % p.heads;
+                for (int r = 0; r < n; r++) {
+                    int j = j0 + r;
+                    if (needK) {
+                        System.arraycopy(dkAcc, r * p.dhp, dk, (bi * p.tk + j) * p.d + h * p.dh, p.dh);
+                    }
+                    if (needV) {
+                        System.arraycopy(dvAcc, r * p.dvp, dv, (bi * p.tk + j) * p.dv + h * p.dvh, p.dvh);
+                    }
+                }
+            });
+        }
+        return new float[][] {dq, dk, dv};
+    }
+
+    /** dst[c][r] = src[r][c] for a rows x cols matrix. */
+    private static void transpose(float[] src, int rows, int cols, float[] dst) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[c * rows + r] = src[r * cols + c];
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ GEMM
+
+    /**
+     * c[M][N] (+)= a[M][K] b[K][N] with leading dimensions lda, ldb, ldc. M must be a multiple of 4 and
+     * N a multiple of the vector length (the callers pad). Vectorized over N with a 4 x 2-vector
+     * register tile: per k, two b vectors and four broadcasts feed eight FMAs.
+     */
+    static void gemm(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+            int m, int n, int kDim, boolean accumulate) {
+        for (int i = 0; i < m; i += 4) {
+            int a0 = aOff + i * lda;
+            int a1 = a0 + lda;
+            int a2 = a1 + lda;
+            int a3 = a2 + lda;
+            int c0 = cOff + i * ldc;
+            int c1 = c0 + ldc;
+            int c2 = c1 + ldc;
+            int c3 = c2 + ldc;
+            int col = 0;
+            for (; col + 2 * L <= n; col += 2 * L) {
+                FloatVector x00;
+                FloatVector x01;
+                FloatVector x10;
+                FloatVector x11;
+                FloatVector x20;
+                FloatVector x21;
+                FloatVector x30;
+                FloatVector x31;
+                if (accumulate) {
+                    x00 = FloatVector.fromArray(S, c, c0 + col);
+                    x01 = FloatVector.fromArray(S, c, c0 + col + L);
+                    x10 = FloatVector.fromArray(S, c, c1 + col);
+                    x11 = FloatVector.fromArray(S, c, c1 + col + L);
+                    x20 = FloatVector.fromArray(S, c, c2 + col);
+                    x21 = FloatVector.fromArray(S, c, c2 + col + L);
+                    x30 = FloatVector.fromArray(S, c, c3 + col);
+                    x31 = FloatVector.fromArray(S, c, c3 + col + L);
+                } else {
+                    x00 = FloatVector.zero(S);
+                    x01 = x00;
+                    x10 = x00;
+                    x11 = x00;
+                    x20 = x00;
+                    x21 = x00;
+                    x30 = x00;
+                    x31 = x00;
+                }
+                int bp = bOff + col;
+                for (int k = 0; k < kDim; k++, bp += ldb) {
+                    FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                    FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                    FloatVector av = FloatVector.broadcast(S, a[a0 + k]);
+                    x00 = av.fma(b0, x00);
+                    x01 = av.fma(b1, x01);
+                    av = FloatVector.broadcast(S, a[a1 + k]);
+                    x10 = av.fma(b0, x10);
+                    x11 = av.fma(b1, x11);
+                    av = FloatVector.broadcast(S, a[a2 + k]);
+                    x20 = av.fma(b0, x20);
+                    x21 = av.fma(b1, x21);
+                    av = FloatVector.broadcast(S, a[a3 + k]);
+                    x30 = av.fma(b0, x30);
+                    x31 = av.fma(b1, x31);
+                }
+                x00.intoArray(c, c0 + col);
+                x01.intoArray(c, c0 + col + L);
+                x10.intoArray(c, c1 + col);
+                x11.intoArray(c, c1 + col + L);
+                x20.intoArray(c, c2 + col);
+                x21.intoArray(c, c2 + col + L);
+                x30.intoArray(c, c3 + col);
+                x31.intoArray(c, c3 + col + L);
+            }
+            for (; col < n; col += L) {
+                FloatVector x0 = accumulate ? FloatVector.fromArray(S, c, c0 + col) : FloatVector.zero(S);
+                FloatVector x1 = accumulate ? FloatVector.fromArray(S, c, c1 + col) : FloatVector.zero(S);
+                FloatVector x2 = accumulate ? FloatVector.fromArray(S, c, c2 + col) : FloatVector.zero(S);
+                FloatVector x3 = accumulate ? FloatVector.fromArray(S, c, c3 + col) : FloatVector.zero(S);
+                int bp = bOff + col;
+                for (int k = 0; k < kDim; k++, bp += ldb) {
+                    FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                    x0 = FloatVector.broadcast(S, a[a0 + k]).fma(b0, x0);
+                    x1 = FloatVector.broadcast(S, a[a1 + k]).fma(b0, x1);
+                    x2 = FloatVector.broadcast(S, a[a2 + k]).fma(b0, x2);
+                    x3 = FloatVector.broadcast(S, a[a3 + k]).fma(b0, x3);
+                }
+                x0.intoArray(c, c0 + col);
+                x1.intoArray(c, c1 + col);
+                x2.intoArray(c, c2 + col);
+                x3.intoArray(c, c3 + col);
+            }
+        }
+    }
+}

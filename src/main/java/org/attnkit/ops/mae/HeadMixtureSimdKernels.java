@@ -1,0 +1,140 @@
+package org.attnkit.ops.mae;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.attnkit.backend.CpuPool;
+import org.attnkit.tensor.Tensor;
+
+/**
+ * The SIMD backend of {@link HeadMixture} (float32). The tiny alpha = (H/m) gate M products are scalar
+ * in double; the per-element work is vectorized over the whole feature dim D: each gate row's alpha
+ * is expanded to one factor per channel ({@code a[h*R + c] = alpha_h}) in a D-float buffer, so any
+ * head width R (even R < the vector length) runs the same full-width loop, for y = a * o,
+ * do = a * dy and the products dy * o behind dalpha. Work is split per sequence b (exclusive
+ * outputs, no cross-task sums), so the bits do not
+ * depend on the thread count.
+ */
+final class HeadMixtureSimdKernels implements HeadMixtureKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    @Override
+    public Tensor forward(Tensor o, Tensor gate, Tensor membership, int headsPerExpert) {
+        return Tensor.wrap(scaled(o, o.data(), gate, membership, headsPerExpert), o.shape().toArray());
+    }
+
+    @Override
+    public Tensor[] backward(Tensor o, Tensor gate, Tensor membership, int headsPerExpert, Tensor dy,
+            boolean[] needs) {
+        Tensor dO = needs[0] ? Tensor.wrap(scaled(o, dy.data(), gate, membership, headsPerExpert),
+                o.shape().toArray()) : null;
+        Tensor dGate = null;
+        if (needs[1]) {
+            int b = o.dim(0);
+            int t = o.dim(1);
+            int d = o.dim(2);
+            int e = membership.dim(0);
+            int h = membership.dim(1);
+            int r = d / h;
+            boolean perToken = gate.rank() == 3;
+            int gateRows = perToken ? t : 1;
+            float[] ov = o.data();
+            float[] g = dy.data();
+            double[] dAlpha = new double[b * gateRows * h]; // [B, T or 1, H]
+            CpuPool.parallelFor(b, bi -> {
+                float[] acc = new float[d]; // sum over the gate row's tokens of dy * o, per channel
+                int bound = S.loopBound(d);
+                for (int ti = 0; ti < t; ti++) {
+                    int row = (bi * t + ti) * d;
+                    int c = 0;
+                    for (; c < bound; c += L) {
+                        FloatVector prod = FloatVector.fromArray(S, g, row + c)
+                                .mul(FloatVector.fromArray(S, ov, row + c));
+                        (perToken ? prod : prod.add(FloatVector.fromArray(S, acc, c))).intoArray(acc, c);
+                    }
+                    for (; c < d; c++) {
+                        acc[c] = (perToken ? 0f : acc[c]) + g[row + c] * ov[row + c];
+                    }
+                    if (perToken || ti == t - 1) {
+                        int out = (bi * gateRows + (perToken ? ti : 0)) * h;
+                        for (int hi = 0; hi < h; hi++) {
+                            double s = 0;
+                            for (int ci = hi * r; ci < (hi + 1) * r; ci++) {
+                                s += acc[ci];
+                            }
+                            dAlpha[out + hi] = s;
+                        }
+                    }
+                }
+            });
+            float[] mv = membership.data();
+            double scale = (double) h / headsPerExpert;
+            double[] dg = new double[b * gateRows * e];
+            for (int row = 0; row < b * gateRows; row++) {
+                for (int ei = 0; ei < e; ei++) {
+                    double s = 0;
+                    for (int hi = 0; hi < h; hi++) {
+                        s += mv[ei * h + hi] * dAlpha[row * h + hi];
+                    }
+                    dg[row * e + ei] = scale * s;
+                }
+            }
+            dGate = Tensor.fromDoubles(dg, gate.dtype(), gate.shape().toArray());
+        }
+        return new Tensor[] {dO, dGate};
+    }
+
+    /** alpha * src per head, with alpha from the gate: y (src = o) or do (src = dy). */
+    private static float[] scaled(Tensor o, float[] src, Tensor gate, Tensor membership, int headsPerExpert) {
+        int b = o.dim(0);
+        int t = o.dim(1);
+        int d = o.dim(2);
+        int h = membership.dim(1);
+        int r = d / h;
+        boolean perToken = gate.rank() == 3;
+        int gateRows = perToken ? t : 1;
+        float[] alpha = alpha(gate, membership, headsPerExpert, b * gateRows, h); // [rows][H]
+        float[] y = new float[src.length];
+        CpuPool.parallelFor(b, bi -> {
+            int bound = S.loopBound(d);
+            float[] channel = new float[d]; // alpha of the current gate row, one per channel
+            for (int ti = 0; ti < t; ti++) {
+                if (ti == 0 || perToken) {
+                    int a = (bi * gateRows + (perToken ? ti : 0)) * h;
+                    for (int hi = 0; hi < h; hi++) {
+                        java.util.Arrays.fill(channel, hi * r, (hi + 1) * r, alpha[a + hi]);
+                    }
+                }
+                int row = (bi * t + ti) * d;
+                int c = 0;
+                for (; c < bound; c += L) {
+                    FloatVector.fromArray(S, src, row + c).mul(FloatVector.fromArray(S, channel, c))
+                            .intoArray(y, row + c);
+                }
+                for (; c < d; c++) {
+                    y[row + c] = src[row + c] * channel[c];
+                }
+            }
+        });
+        return y;
+    }
+
+    /** alpha[row][h] = (H/m) sum_e gate[row][e] M[e][h], computed in double, rounded once to float. */
+    private static float[] alpha(Tensor gate, Tensor membership, int headsPerExpert, int rows, int h) {
+        float[] gv = gate.data();
+        float[] mv = membership.data();
+        int e = membership.dim(0);
+        double scale = (double) h / headsPerExpert;
+        float[] alpha = new float[rows * h];
+        for (int row = 0; row < rows; row++) {
+            for (int hi = 0; hi < h; hi++) {
+                double acc = 0;
+                for (int ei = 0; ei < e; ei++) {
+                    acc += (double) gv[row * e + ei] * mv[ei * h + hi];
+                }
+                alpha[row * h + hi] = (float) (scale * acc);
+            }
+        }
+        return alpha;
+    }
+}

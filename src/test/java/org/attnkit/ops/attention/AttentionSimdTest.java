@@ -1,0 +1,219 @@
+package org.attnkit.ops.attention;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.attnkit.backend.Backend;
+import org.attnkit.tensor.DType;
+import org.attnkit.tensor.Device;
+import org.attnkit.tensor.Tensor;
+import org.attnkit.testing.Compare;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The flash-style SIMD backend against the double reference, forward and every gradient. */
+class AttentionSimdTest {
+    // Forward: y is a convex combination of v rows; the float32 error comes from the scores (dh products,
+    // |s| ~ 1 after the 1/sqrt(dh) scale, so ~dh * 2^-24), the vector exp (~1 ulp) and the sum of up to
+    // Tk weighted values, i.e. ~1e-6 relative to max |v|.
+    private static final double FWD_ATOL = 2e-5;
+    private static final double FWD_RTOL = 1e-4;
+    // Backward: each gradient sums up to Tk (or Tq) float32 products of O(1) terms in float, plus the
+    // cancellation in dP - rowsum(dO * O): a few 1e-6 relative to the largest gradient for T = 300.
+    private static final double BWD_ATOL = 1e-4;
+    private static final double BWD_RTOL = 1e-3;
+
+    static Stream<Arguments> shapes() {
+        List<Arguments> cases = new ArrayList<>();
+        // B, Tq, Tk, H, dh, dvh, causal, padding probability, one fully padded sequence
+        cases.add(Arguments.of(2, 5, 5, 2, 1, 1, false, 0.0, false));      // head dim 1
+        cases.add(Arguments.of(2, 9, 13, 3, 7, 5, false, 0.3, false));     // head dim 7, Tq != Tk, padding
+        cases.add(Arguments.of(1, 20, 20, 1, 16, 16, true, 0.0, false));   // head dim 16, H = 1, causal
+        cases.add(Arguments.of(2, 17, 40, 2, 33, 9, true, 0.2, false));    // head dim 33, Tq < Tk causal
+        cases.add(Arguments.of(1, 70, 70, 2, 64, 64, true, 0.1, false));   // head dim 64, two blocks
+        cases.add(Arguments.of(2, 300, 300, 2, 16, 8, true, 0.0, false));  // long T: several key blocks
+        cases.add(Arguments.of(1, 300, 300, 1, 33, 17, false, 0.2, false)); // long T, padding
+        cases.add(Arguments.of(1, 130, 300, 2, 7, 7, true, 0.1, false));   // long Tk, Tq < Tk causal
+        cases.add(Arguments.of(2, 9, 4, 2, 8, 8, true, 0.0, false));       // Tq > Tk causal: masked rows
+        cases.add(Arguments.of(2, 6, 7, 2, 4, 3, false, 0.2, true));       // one sequence fully padded
+        cases.add(Arguments.of(2, 80, 100, 2, 5, 6, true, 0.3, true));     // fully padded, causal, blocks
+        cases.add(Arguments.of(3, 1, 1, 1, 16, 16, false, 0.0, false));    // T = 1
+        cases.add(Arguments.of(2, 1, 9, 4, 7, 3, true, 0.0, false));       // Tq = 1 (decoding), causal
+        cases.add(Arguments.of(1, 7, 1, 1, 33, 1, true, 0.0, false));      // Tk = 1, causal, dvh 1
+        SplittableRandom r = new SplittableRandom(11);
+        int[] headDims = {1, 7, 16, 33, 64};
+        for (int i = 0; i < 10; i++) {
+            int tq = 1 + r.nextInt(140);
+            int tk = r.nextBoolean() ? tq : 1 + r.nextInt(140);
+            cases.add(Arguments.of(1 + r.nextInt(2), tq, tk, 1 + r.nextInt(3), headDims[i % headDims.length],
+                    1 + r.nextInt(40), r.nextBoolean(), r.nextBoolean() ? 0.0 : 0.25, i % 4 == 3));
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "B={0} Tq={1} Tk={2} H={3} dh={4} dvh={5} causal={6} pad={7} fullPad={8}")
+    @MethodSource("shapes")
+    void simdMatchesReference(int b, int tq, int tk, int heads, int dh, int dvh, boolean causal, double pad,
+            boolean fullyPadded) {
+        long seed = 1000L * tq + 31L * tk + dh;
+        Tensor q = Tensor.randn(seed, b, tq, heads * dh);
+        Tensor k = Tensor.randn(seed + 1, b, tk, heads * dh);
+        Tensor v = Tensor.randn(seed + 2, b, tk, heads * dvh);
+        Tensor dy = Tensor.randn(seed + 3, b, tq, heads * dvh);
+        Tensor mask = mask(seed + 4, b, tk, pad, fullyPadded);
+
+        Tensor[] ref = run(Backend.REF, q, k, v, heads, causal, mask, dy);
+        Tensor[] simd = run(Backend.SIMD, q, k, v, heads, causal, mask, dy);
+        Compare.close("y", ref[0], simd[0], FWD_ATOL, FWD_RTOL);
+        Compare.close("dq", ref[1], simd[1], BWD_ATOL, BWD_RTOL);
+        Compare.close("dk", ref[2], simd[2], BWD_ATOL, BWD_RTOL);
+        Compare.close("dv", ref[3], simd[3], BWD_ATOL, BWD_RTOL);
+    }
+
+    /** Padding with probability pad; with fullyPadded the last sequence has every key padded. */
+    private static Tensor mask(long seed, int b, int tk, double pad, boolean fullyPadded) {
+        if (pad == 0 && !fullyPadded) {
+            return null;
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] m = new float[b * tk];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = r.nextDouble() < pad ? 1f : 0f;
+        }
+        if (fullyPadded) {
+            java.util.Arrays.fill(m, (b - 1) * tk, b * tk, 1f);
+        }
+        return Tensor.wrap(m, b, tk);
+    }
+
+    private static Tensor[] run(Backend backend, Tensor q0, Tensor k0, Tensor v0, int heads, boolean causal,
+            Tensor mask, Tensor dy) {
+        return Compare.on(backend, () -> {
+            Tensor q = q0.copy().requiresGrad(true);
+            Tensor k = k0.copy().requiresGrad(true);
+            Tensor v = v0.copy().requiresGrad(true);
+            Tensor y = Attention.apply(q, k, v, heads, causal, mask);
+            y.backward(dy);
+            return new Tensor[] {y, q.grad(), k.grad(), v.grad()};
+        });
+    }
+
+    @Test
+    void fullyMaskedRowsGiveExactZerosAndPaddedKeyValuesNeverLeak() {
+        // Tq = 6 > Tk = 4 causal: queries 0 and 1 see no key. Batch 1 pads key 2, whose k and v hold NaN.
+        Tensor q = Tensor.randn(1, 2, 6, 8);
+        float[] kv = Tensor.randn(2, 2, 4, 8).toArray();
+        float[] vv = Tensor.randn(3, 2, 4, 6).toArray();
+        for (int c = 0; c < 8; c++) {
+            kv[(4 + 2) * 8 + c] = Float.NaN;
+        }
+        for (int c = 0; c < 6; c++) {
+            vv[(4 + 2) * 6 + c] = Float.POSITIVE_INFINITY;
+        }
+        Tensor mask = Tensor.wrap(new float[] {0, 0, 0, 0, 0, 0, 1, 0}, 2, 4);
+        Tensor k = Tensor.wrap(kv, 2, 4, 8);
+        Tensor v = Tensor.wrap(vv, 2, 4, 6);
+        Tensor dy = Tensor.randn(4, 2, 6, 6);
+        Tensor[] simd = run(Backend.SIMD, q, k, v, 2, true, mask, dy);
+        for (int b = 0; b < 2; b++) {
+            for (int i = 0; i < 2; i++) {
+                for (int c = 0; c < 6; c++) {
+                    assertEquals(0f, simd[0].get(b, i, c));
+                }
+                for (int c = 0; c < 8; c++) {
+                    assertEquals(0f, simd[1].get(b, i, c));
+                }
+            }
+        }
+        for (float x : simd[0].toArray()) {
+            assertTrue(Float.isFinite(x), "y must stay finite");
+        }
+        for (int c = 0; c < 8; c++) {
+            assertEquals(0f, simd[2].get(1, 2, c), "padded key gets no dk");
+        }
+        Tensor[] ref = run(Backend.REF, q, k, v, 2, true, mask, dy);
+        Compare.close("y", ref[0], simd[0], FWD_ATOL, FWD_RTOL);
+        Compare.close("dq", ref[1], simd[1], BWD_ATOL, BWD_RTOL);
+    }
+
+    @Test
+    void backwardComputesOnlyTheRequestedGradients() {
+        Tensor q = Tensor.randn(61, 1, 70, 8);
+        Tensor k = Tensor.randn(62, 1, 90, 8);
+        Tensor v = Tensor.randn(63, 1, 90, 4);
+        Tensor dy = Tensor.randn(64, 1, 70, 4);
+        AttentionKernels simd = Attention.KERNELS.select(Device.CPU, DType.F32);
+        AttentionKernels ref = new AttentionRef();
+        Tensor[] all = ref.backward(q, k, v, 2, true, null, dy, new boolean[] {true, true, true});
+        for (int which = 0; which < 3; which++) {
+            boolean[] needs = new boolean[3];
+            needs[which] = true;
+            Tensor[] g = simd.backward(q, k, v, 2, true, null, dy, needs);
+            for (int i = 0; i < 3; i++) {
+                if (i == which) {
+                    Compare.close("gradient " + i, all[i], g[i], BWD_ATOL, BWD_RTOL);
+                } else {
+                    assertNull(g[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void vectorExpIsAccurateAndGivesZeroForMinusInfinity() {
+        int n = AttentionSimd.S.length();
+        float[] in = new float[n];
+        float[] out = new float[n];
+        SplittableRandom r = new SplittableRandom(3);
+        for (int trial = 0; trial < 2000; trial++) {
+            for (int i = 0; i < n; i++) {
+                in[i] = (float) (r.nextDouble() * 100 - 90); // [-90, 10]: underflow region included
+            }
+            in[0] = trial == 0 ? Float.NEGATIVE_INFINITY : in[0];
+            in[n - 1] = trial == 1 ? 0f : in[n - 1];
+            AttentionSimd.exp(jdk.incubator.vector.FloatVector.fromArray(AttentionSimd.S, in, 0)).intoArray(out, 0);
+            for (int i = 0; i < n; i++) {
+                double expected = in[i] < -87.3f ? 0 : Math.exp(in[i]);
+                // Cephes expf is within 2 ulp; 4 float ulps leaves room for the 2^n scaling.
+                assertEquals(expected, out[i], 4 * Math.ulp((float) expected) + 1e-45, "exp(" + in[i] + ")");
+            }
+        }
+        assertEquals(0f, exp1(Float.NEGATIVE_INFINITY));
+        assertEquals(1f, exp1(0f));
+    }
+
+    private static float exp1(float x) {
+        float[] a = new float[AttentionSimd.S.length()];
+        java.util.Arrays.fill(a, x);
+        return AttentionSimd.exp(jdk.incubator.vector.FloatVector.fromArray(AttentionSimd.S, a, 0)).lane(0);
+    }
+
+    @Test
+    void simdIsTheDefaultForFloat32AndRefForFloat64() {
+        assertEquals(Backend.SIMD, Attention.KERNELS.choose(Device.CPU, DType.F32));
+        assertEquals(Backend.REF, Attention.KERNELS.choose(Device.CPU, DType.F64));
+    }
+
+    @Test
+    void repeatedRunsGiveTheSameBits() {
+        Tensor q = Tensor.randn(1, 2, 200, 32);
+        Tensor k = Tensor.randn(2, 2, 200, 32);
+        Tensor v = Tensor.randn(3, 2, 200, 32);
+        Tensor dy = Tensor.randn(4, 2, 200, 32);
+        Tensor[] first = run(Backend.SIMD, q, k, v, 2, true, null, dy);
+        for (int rep = 0; rep < 2; rep++) {
+            Tensor[] again = run(Backend.SIMD, q, k, v, 2, true, null, dy);
+            for (int i = 0; i < 4; i++) {
+                assertArrayEquals(first[i].toArray(), again[i].toArray());
+            }
+        }
+    }
+}
