@@ -13,7 +13,7 @@ import org.attnkit.random.DropConnect;
  *
  * <p>Work is split into (batch, time tile) tasks of {@value #TILE} rows, a partition fixed by the
  * shape. A task generates its tile's kernels as a blocked GEMM (q tile [n,Cq] times the transposed,
- * zero-padded generator weight [Cq,Lp] into a logits tile [n,Lp], Lp = L rounded up to a vector),
+ * zero-padded generator weight [Cq,Lp] into a logits tile [n,Lp], Lp = L rounded up to two vectors),
  * normalizes them in place while the tile is in L1, and convolves from the tile: the forward pass never
  * holds more than one tile of weights per task.
  *
@@ -52,9 +52,9 @@ final class DynamicConvSimd {
             return heads * kernelSize;
         }
 
-        /** L rounded up to a whole vector: the row stride of a logits tile. */
+        /** L rounded up to two vectors (the GEMM's column block): the row stride of a logits tile. */
         int paddedTaps() {
-            return (taps() + V - 1) / V * V;
+            return (taps() + 2 * V - 1) / (2 * V) * (2 * V);
         }
 
         int tiles() {
@@ -361,18 +361,14 @@ final class DynamicConvSimd {
             int lp = g.paddedTaps();
             int kk = g.kernelSize();
             int taps = g.taps();
-            int C = g.channels();
-            int R = g.perHead();
-            int P = g.pad();
-            int base = b * g.time() * C;
             float[] wn = new float[TILE * lp]; // [n, Lp]
             normalizedTile(q, wqT, biasPad, wn, b, t0, n, g);
+            int np = (n + V - 1) / V * V;
+            float[] dwtT = dGAll == null ? null : tapGradientTransposed(x, dy, b, t0, n, np, g); // [L, np]
             float[] f = new float[kk]; // mask factors of one (t, h)
             float[] dwn = new float[kk]; // gradient of the normalized weights of one (t, h)
             for (int i = 0; i < n; i++) {
                 int t = t0 + i;
-                int kLo = g.kLo(t);
-                int kHi = g.kHi(t);
                 int out = (b * g.time() + t) * taps;
                 for (int h = 0; h < g.heads(); h++) {
                     int wr = i * lp + h * kk;
@@ -382,13 +378,11 @@ final class DynamicConvSimd {
                             wtAll[out + h * kk + k] = wn[wr + k] * f[k];
                         }
                     }
-                    if (dGAll == null) {
+                    if (dwtT == null) {
                         continue;
                     }
-                    java.util.Arrays.fill(dwn, 0f); // taps reading the zero padding
-                    for (int k = kLo; k < kHi; k++) {
-                        dwn[k] = f[k] == 0f ? 0f
-                                : f[k] * dot(dy, base + t * C + h * R, x, base + (t + k - P) * C + h * R, R);
+                    for (int k = 0; k < kk; k++) {
+                        dwn[k] = f[k] * dwtT[(h * kk + k) * np + i]; // 0 for taps reading the zero padding
                     }
                     int gr = out + h * kk;
                     if (g.softmax()) {
@@ -407,6 +401,81 @@ final class DynamicConvSimd {
                 }
             }
         });
+    }
+
+    /**
+     * dwt[h*K+k][i] = sum_{c in head h} dy[b,t0+i,c] x[b,t0+i+k-P,c] for i < n (x = 0 outside [0,T)),
+     * as [L, np] with np = n rounded up to a vector. A per-(t,h,k) dot over the R channels of a head
+     * would end in a horizontal sum each (H*K per row); with the tile transposed to channel-major
+     * (dyT [C, np], xT [C, np+K-1] with the halo and the zero padding), the lanes run along time and
+     * every product is a vertical FMA: dwt[k][i..i+V) += dyT[c][i..i+V) * xT[c][i+k..i+k+V).
+     */
+    private static float[] tapGradientTransposed(float[] x, float[] dy, int b, int t0, int n, int np, Geom g) {
+        int C = g.channels();
+        int R = g.perHead();
+        int kk = g.kernelSize();
+        int T = g.time();
+        int P = g.pad();
+        int w = np + kk - 1; // window u <-> source row s = t0 - P + u
+        int base = b * T * C;
+        float[] xT = new float[C * w];
+        float[] dyT = new float[C * np];
+        int uLo = Math.max(0, P - t0);
+        int uHi = Math.min(w, T - t0 + P);
+        transpose(x, base + (t0 - P + uLo) * C, uHi - uLo, C, xT, uLo, w);
+        transpose(dy, base + t0 * C, n, C, dyT, 0, np);
+        float[] dwtT = new float[g.taps() * np];
+        for (int h = 0; h < g.heads(); h++) {
+            int c0 = h * R;
+            int c1 = c0 + R;
+            for (int i = 0; i < np; i += V) {
+                int k = 0;
+                for (; k + 4 <= kk; k += 4) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    FloatVector a1 = a0;
+                    FloatVector a2 = a0;
+                    FloatVector a3 = a0;
+                    for (int c = c0; c < c1; c++) {
+                        FloatVector d = FloatVector.fromArray(S, dyT, c * np + i);
+                        int xr = c * w + i + k;
+                        a0 = FloatVector.fromArray(S, xT, xr).fma(d, a0);
+                        a1 = FloatVector.fromArray(S, xT, xr + 1).fma(d, a1);
+                        a2 = FloatVector.fromArray(S, xT, xr + 2).fma(d, a2);
+                        a3 = FloatVector.fromArray(S, xT, xr + 3).fma(d, a3);
+                    }
+                    int o = (h * kk + k) * np + i;
+                    a0.intoArray(dwtT, o);
+                    a1.intoArray(dwtT, o + np);
+                    a2.intoArray(dwtT, o + 2 * np);
+                    a3.intoArray(dwtT, o + 3 * np);
+                }
+                for (; k < kk; k++) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    for (int c = c0; c < c1; c++) {
+                        a0 = FloatVector.fromArray(S, xT, c * w + i + k)
+                                .fma(FloatVector.fromArray(S, dyT, c * np + i), a0);
+                    }
+                    a0.intoArray(dwtT, (h * kk + k) * np + i);
+                }
+            }
+        }
+        return dwtT;
+    }
+
+    /** dst[c*ld + col0 + r] = src[from + r*C + c] for r < rows, c < C, in 16 x 16 blocks. */
+    private static void transpose(float[] src, int from, int rows, int C, float[] dst, int col0, int ld) {
+        for (int r0 = 0; r0 < rows; r0 += 16) {
+            int r1 = Math.min(rows, r0 + 16);
+            for (int cb = 0; cb < C; cb += 16) {
+                int cbEnd = Math.min(C, cb + 16);
+                for (int c = cb; c < cbEnd; c++) {
+                    int d = c * ld + col0;
+                    for (int r = r0; r < r1; r++) {
+                        dst[d + r] = src[from + r * C + c];
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -570,24 +639,38 @@ final class DynamicConvSimd {
     /**
      * c[cOff + i*ldc + j] += sum_p a[aOff + i*ars + p*acs] * b[bOff + p*ldb + j] for i < M, j < N,
      * p < depth. A is read by scalar broadcasts through its two strides (so A^T costs nothing), B by
-     * vectors along its contiguous rows. Register block: {@value #MR} rows x 2 vectors, 12 accumulators;
-     * the depth goes in passes of {@value #KC} so the B panel stays in L1 across row blocks.
+     * vectors along its contiguous rows. Register block: {@value #MR} rows x 2 vectors, 12 accumulators.
+     * The depth goes in passes of {@value #KC}, and each KC x 2V slice of B is first copied to a
+     * contiguous panel: read in place, rows a power-of-two stride apart (ldb = 512 floats, say) fall
+     * into a few L1 sets and evict each other, so the panel would come from L2 for every row block.
      */
     static void gemm(int M, int N, int depth, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int ldb,
                      float[] c, int cOff, int ldc) {
         int n2 = N / (2 * V) * (2 * V);
         int n1 = S.loopBound(N);
+        float[] panel = n2 > 0 && M > 1 ? new float[KC * 2 * V] : null;
         for (int p0 = 0; p0 < depth; p0 += KC) {
             int kc = Math.min(KC, depth - p0);
             int ap = aOff + p0 * acs;
             int bp = bOff + p0 * ldb;
             for (int j = 0; j < n2; j += 2 * V) {
+                float[] pb = b;
+                int po = bp + j;
+                int pl = ldb;
+                if (panel != null) {
+                    for (int p = 0; p < kc; p++) {
+                        System.arraycopy(b, bp + p * ldb + j, panel, p * 2 * V, 2 * V);
+                    }
+                    pb = panel;
+                    po = 0;
+                    pl = 2 * V;
+                }
                 int i = 0;
                 for (; i + MR <= M; i += MR) {
-                    micro6x2(kc, a, ap + i * ars, ars, acs, b, bp + j, ldb, c, cOff + i * ldc + j, ldc);
+                    micro6x2(kc, a, ap + i * ars, ars, acs, pb, po, pl, c, cOff + i * ldc + j, ldc);
                 }
                 for (; i < M; i++) {
-                    micro1x2(kc, a, ap + i * ars, acs, b, bp + j, ldb, c, cOff + i * ldc + j);
+                    micro1x2(kc, a, ap + i * ars, acs, pb, po, pl, c, cOff + i * ldc + j);
                 }
             }
             for (int j = n2; j < n1; j += V) {
