@@ -36,7 +36,7 @@ final class DynamicConvSimd {
     private static final int KC = 128;
     /** Output block of the dweight GEMM: rows (taps) x columns (query channels). */
     private static final int DW_ROWS = 48;
-    private static final int DW_COLS = 128;
+    private static final int DW_COLS = 512;
 
     private DynamicConvSimd() {
     }
@@ -76,15 +76,19 @@ final class DynamicConvSimd {
         }
     }
 
-    /** The generator weight [L,Cq] transposed to [Cq,Lp], the padding columns zero. */
-    static float[] transposedPadded(float[] wq, Geom g) {
+    /**
+     * The generator weight [L,Cq] transposed to [Cq,Lp] (the padding columns zero) and stored as Lp/2V
+     * panels of [Cq, 2V], each the contiguous B operand of one GEMM column block.
+     */
+    static float[] transposedPanels(float[] wq, Geom g) {
         int cq = g.queryChannels();
         int taps = g.taps();
-        int lp = g.paddedTaps();
-        float[] t = new float[cq * lp];
+        int pw = 2 * V;
+        float[] t = new float[cq * g.paddedTaps()];
         for (int j = 0; j < taps; j++) {
+            int panel = j / pw * cq * pw + j % pw;
             for (int c = 0; c < cq; c++) {
-                t[c * lp + j] = wq[j * cq + c];
+                t[panel + c * pw] = wq[j * cq + c];
             }
         }
         return t;
@@ -150,7 +154,10 @@ final class DynamicConvSimd {
         for (int i = 0; i < n; i++) {
             System.arraycopy(biasPad, 0, w, i * lp, lp);
         }
-        gemm(n, lp, cq, q, (b * g.time() + t0) * cq, cq, 1, wqT, 0, lp, w, 0, lp);
+        int pw = 2 * V;
+        for (int j = 0; j < lp; j += pw) {
+            gemm(n, pw, cq, q, (b * g.time() + t0) * cq, cq, 1, wqT, j * cq, pw, w, j, lp);
+        }
         int kk = g.kernelSize();
         int taps = g.taps();
         for (int i = 0; i < n; i++) {
@@ -644,22 +651,42 @@ final class DynamicConvSimd {
      * contiguous panel: read in place, rows a power-of-two stride apart (ldb = 512 floats, say) fall
      * into a few L1 sets and evict each other, so the panel would come from L2 for every row block.
      */
-    static void gemm(int M, int N, int depth, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int ldb,
+    static void gemm(int M, int N, int depth, float[] a0, int aOff, int ars, int acs, float[] b, int bOff, int ldb,
                      float[] c, int cOff, int ldc) {
         int n2 = N / (2 * V) * (2 * V);
         int n1 = S.loopBound(N);
-        float[] panel = n2 > 0 && M > 1 ? new float[KC * 2 * V] : null;
+        // ldb = 2V: B is already one packed panel.
+        float[] panel = n2 > 0 && M > 1 && ldb != 2 * V ? new float[KC * 2 * V] : null;
+        // A read across its rows (A^T of a row-major array): one p step jumps a whole row, so a row
+        // block's KC steps touch KC cache lines; pack the M x KC block row-major once per depth pass.
+        float[] aPack = acs != 1 && M >= MR && n2 > 2 * V ? new float[M * KC] : null;
+        int rs = ars;
+        int cs = acs;
         for (int p0 = 0; p0 < depth; p0 += KC) {
             int kc = Math.min(KC, depth - p0);
             int ap = aOff + p0 * acs;
             int bp = bOff + p0 * ldb;
+            float[] a = a0;
+            if (aPack != null) {
+                for (int p = 0; p < kc; p++) {
+                    for (int i = 0; i < M; i++) {
+                        aPack[i * kc + p] = a0[ap + p * acs + i * ars];
+                    }
+                }
+                a = aPack;
+                ap = 0;
+                rs = kc;
+                cs = 1;
+            }
             for (int j = 0; j < n2; j += 2 * V) {
                 float[] pb = b;
                 int po = bp + j;
                 int pl = ldb;
                 if (panel != null) {
                     for (int p = 0; p < kc; p++) {
-                        System.arraycopy(b, bp + p * ldb + j, panel, p * 2 * V, 2 * V);
+                        int from = bp + p * ldb + j;
+                        FloatVector.fromArray(S, b, from).intoArray(panel, p * 2 * V);
+                        FloatVector.fromArray(S, b, from + V).intoArray(panel, p * 2 * V + V);
                     }
                     pb = panel;
                     po = 0;
@@ -667,30 +694,30 @@ final class DynamicConvSimd {
                 }
                 int i = 0;
                 for (; i + MR <= M; i += MR) {
-                    micro6x2(kc, a, ap + i * ars, ars, acs, pb, po, pl, c, cOff + i * ldc + j, ldc);
+                    micro6x2(kc, a, ap + i * rs, rs, cs, pb, po, pl, c, cOff + i * ldc + j, ldc);
                 }
                 for (; i < M; i++) {
-                    micro1x2(kc, a, ap + i * ars, acs, pb, po, pl, c, cOff + i * ldc + j);
+                    micro1x2(kc, a, ap + i * rs, cs, pb, po, pl, c, cOff + i * ldc + j);
                 }
             }
             for (int j = n2; j < n1; j += V) {
                 for (int i = 0; i < M; i++) {
-                    int ai = ap + i * ars;
+                    int ai = ap + i * rs;
                     int ci = cOff + i * ldc + j;
                     FloatVector acc = FloatVector.fromArray(S, c, ci);
                     for (int p = 0; p < kc; p++) {
                         acc = FloatVector.fromArray(S, b, bp + p * ldb + j)
-                                .fma(FloatVector.broadcast(S, a[ai + p * acs]), acc);
+                                .fma(FloatVector.broadcast(S, a[ai + p * cs]), acc);
                     }
                     acc.intoArray(c, ci);
                 }
             }
             for (int j = n1; j < N; j++) {
                 for (int i = 0; i < M; i++) {
-                    int ai = ap + i * ars;
+                    int ai = ap + i * rs;
                     float acc = c[cOff + i * ldc + j];
                     for (int p = 0; p < kc; p++) {
-                        acc = Math.fma(a[ai + p * acs], b[bp + p * ldb + j], acc);
+                        acc = Math.fma(a[ai + p * cs], b[bp + p * ldb + j], acc);
                     }
                     c[cOff + i * ldc + j] = acc;
                 }

@@ -23,7 +23,7 @@ final class DynamicConvSimdKernels implements DynamicConvKernels {
         float[] xv = x.data();
         float[] qv = query == null ? xv : query.data();
         float[] y = new float[g.batch() * g.time() * g.channels()];
-        DynamicConvSimd.forward(xv, qv, DynamicConvSimd.transposedPadded(weight.data(), g),
+        DynamicConvSimd.forward(xv, qv, DynamicConvSimd.transposedPanels(weight.data(), g),
                 DynamicConvSimd.paddedBias(bias == null ? null : bias.data(), g),
                 DynamicConvSimd.headKernelFactors(g), y, g);
         return Tensor.wrap(y, g.batch(), g.time(), g.channels());
@@ -51,7 +51,7 @@ final class DynamicConvSimdKernels implements DynamicConvKernels {
         int taps = g.taps();
         float[] wtAll = needX ? new float[rows * taps] : null; // [B*T, H*K] dropped weights
         float[] dGAll = needG ? new float[rows * taps] : null; // [B*T, H*K] logit gradient
-        DynamicConvSimd.weightsAndLogitGradient(xv, qv, g0, DynamicConvSimd.transposedPadded(wq, g),
+        DynamicConvSimd.weightsAndLogitGradient(xv, qv, g0, DynamicConvSimd.transposedPanels(wq, g),
                 DynamicConvSimd.paddedBias(bias == null ? null : bias.data(), g),
                 DynamicConvSimd.headKernelFactors(g), wtAll, dGAll, g);
 
