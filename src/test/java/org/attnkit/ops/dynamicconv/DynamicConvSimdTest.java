@@ -50,6 +50,9 @@ class DynamicConvSimdTest {
         cases.add(Arguments.of(2, 50, 36, 0, 4, 9, 8, true, true, true, DropConnect.Scope.POSITION));
         cases.add(Arguments.of(1, 97, 80, 17, 5, 31, 15, false, false, true, DropConnect.Scope.POSITION));
         cases.add(Arguments.of(1, 3, 8, 0, 2, 31, 30, true, false, false, DropConnect.Scope.POSITION)); // T << K
+        cases.add(Arguments.of(1, 2 * DynamicConvSimd.TILE, 32, 0, 2, 5, 2, true, false, true, null));   // whole tiles
+        cases.add(Arguments.of(2, DynamicConvSimd.TILE + 1, 32, 0, 2, 31, 30, true, true, true,
+                DropConnect.Scope.POSITION));                                                     // a 1-row tile
         SplittableRandom r = new SplittableRandom(11);
         for (int i = 0; i < 14; i++) {
             int h = 1 + r.nextInt(6);
@@ -97,6 +100,29 @@ class DynamicConvSimdTest {
         Compare.close("dweight", ref[3], simd[3], BWD_ATOL, BWD_RTOL);
         if (withBias) {
             Compare.close("dbias", ref[4], simd[4], BWD_ATOL, BWD_RTOL);
+        }
+    }
+
+    /**
+     * Unscaled generator weights: logits of spread ~ sqrt(C), so the kernels are nearly one-hot and the
+     * softmax works far down the exp range (clamped at -87 in the vector exp, exactly 0 in double).
+     */
+    @Test
+    void peakyKernelsMatchReference() {
+        Tensor x = Tensor.randn(61, 2, 90, 96);
+        Tensor w = Tensor.randn(62, 4 * 15, 96);
+        Tensor bias = Tensor.randn(63, 4 * 15);
+        Tensor dy = Tensor.randn(64, 2, 90, 96);
+        for (boolean renorm : new boolean[] {false, true}) {
+            DynamicConv.Options opt = DynamicConv.Options.causal(15).withRenormPadding(renorm);
+            boolean[] all = {true, true, true, true};
+            Tensor[] ref = run(Backend.REF, x, null, w, bias, dy, 4, opt, all);
+            Tensor[] simd = run(Backend.SIMD, x, null, w, bias, dy, 4, opt, all);
+            // The same tolerances hold: near one-hot kernels take their error mostly from the largest logit.
+            Compare.close("y", ref[0], simd[0], FWD_ATOL, FWD_RTOL);
+            for (int i = 1; i < 5; i += i == 1 ? 2 : 1) {
+                Compare.close("gradient " + i, ref[i], simd[i], BWD_ATOL, BWD_RTOL);
+            }
         }
     }
 
