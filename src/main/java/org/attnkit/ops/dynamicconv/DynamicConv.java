@@ -35,7 +35,8 @@ import org.attnkit.util.Check;
  */
 public final class DynamicConv {
     static final String OP = "dynamicconv";
-    static final Kernels<DynamicConvKernels> KERNELS = Kernels.of(OP, new DynamicConvRef());
+    static final Kernels<DynamicConvKernels> KERNELS = Kernels.of(OP, (DynamicConvKernels) new DynamicConvRef())
+            .with(org.attnkit.backend.Backend.SIMD, new DynamicConvSimdKernels());
 
     private DynamicConv() {
     }

@@ -1,0 +1,798 @@
+package org.attnkit.ops.dynamicconv;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+import org.attnkit.backend.CpuPool;
+import org.attnkit.random.DropConnect;
+
+/**
+ * Vector API kernels of DynamicConv on raw row-major arrays (x, y, dy [B,T,C]; q [B,T,Cq];
+ * generator weight [L,Cq] with L = H*K).
+ *
+ * <p>Work is split into (batch, time tile) tasks of {@value #TILE} rows, a partition fixed by the
+ * shape. A task generates its tile's kernels as a blocked GEMM (q tile [n,Cq] times the transposed,
+ * zero-padded generator weight [Cq,Lp] into a logits tile [n,Lp], Lp = L rounded up to two vectors),
+ * normalizes them in place while the tile is in L1, and convolves from the tile: the forward pass never
+ * holds more than one tile of weights per task.
+ *
+ * <p>Backward is two-phase. The input gradient is a gather over the weights of the K-1 neighbouring
+ * time steps, so a tile needs its neighbours' weights; recomputing a K-1 row halo per tile would redo
+ * (TILE+K-1)/TILE of the generator GEMM (about 1.6x at K = 31), which dominates the cost. Instead phase 1
+ * recomputes each tile's weights once and writes the dropped weights wt and the logit gradient dG as
+ * [B*T, L] float buffers (each the size of the generator's output, smaller than x when L < C); phase 2
+ * gathers dx from wt and adds dq = dG . weight per tile; phase 3 computes dweight = dG^T q and dbias,
+ * each task owning a block of the output and summing over all B*T rows in row order, so no partial
+ * sums are needed and the bits do not depend on the thread count.
+ */
+final class DynamicConvSimd {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    /** Time steps per task; a multiple of the GEMM's row block {@link #MR}. */
+    static final int TILE = 48;
+    private static final int MR = 6;
+    /** Depth of one GEMM pass: a KC x 2V panel of B stays in L1 across the row blocks. */
+    private static final int KC = 128;
+    /** Output block of the dweight GEMM: rows (taps) x columns (query channels). */
+    private static final int DW_ROWS = 48;
+    private static final int DW_COLS = 512;
+
+    private DynamicConvSimd() {
+    }
+
+    /** Sizes and options of one call. */
+    record Geom(int batch, int time, int channels, int queryChannels, int heads, int kernelSize, int pad,
+                boolean softmax, boolean renorm, DropConnect drop) {
+        int perHead() {
+            return channels / heads;
+        }
+
+        int taps() {
+            return heads * kernelSize;
+        }
+
+        /** L rounded up to two vectors (the GEMM's column block): the row stride of a logits tile. */
+        int paddedTaps() {
+            return (taps() + 2 * V - 1) / (2 * V) * (2 * V);
+        }
+
+        int tiles() {
+            return (time + TILE - 1) / TILE;
+        }
+
+        /** First in-range tap of output t. */
+        int kLo(int t) {
+            return Math.max(0, pad - t);
+        }
+
+        /** One past the last in-range tap of output t. */
+        int kHi(int t) {
+            return Math.min(kernelSize, time + pad - t);
+        }
+
+        boolean dropPosition() {
+            return drop.active() && drop.scope() == DropConnect.Scope.POSITION;
+        }
+    }
+
+    /**
+     * The generator weight [L,Cq] transposed to [Cq,Lp] (the padding columns zero) and stored as Lp/2V
+     * panels of [Cq, 2V], each the contiguous B operand of one GEMM column block.
+     */
+    static float[] transposedPanels(float[] wq, Geom g) {
+        int cq = g.queryChannels();
+        int taps = g.taps();
+        int pw = 2 * V;
+        float[] t = new float[cq * g.paddedTaps()];
+        for (int j = 0; j < taps; j++) {
+            int panel = j / pw * cq * pw + j % pw;
+            for (int c = 0; c < cq; c++) {
+                t[panel + c * pw] = wq[j * cq + c];
+            }
+        }
+        return t;
+    }
+
+    /** The bias padded to Lp (zeros without a bias): the initial value of every logits row. */
+    static float[] paddedBias(float[] bias, Geom g) {
+        float[] b = new float[g.paddedTaps()];
+        if (bias != null) {
+            System.arraycopy(bias, 0, b, 0, bias.length);
+        }
+        return b;
+    }
+
+    /** HEAD_KERNEL factors [L] (0 or 1/(1-p)), or null when that scope is not in use. */
+    static float[] headKernelFactors(Geom g) {
+        if (!g.drop().active() || g.drop().scope() != DropConnect.Scope.HEAD_KERNEL) {
+            return null;
+        }
+        float[] f = new float[g.taps()];
+        for (int h = 0; h < g.heads(); h++) {
+            for (int k = 0; k < g.kernelSize(); k++) {
+                f[h * g.kernelSize() + k] = (float) g.drop().factor(DropConnect.headKernelIndex(h, k, g.kernelSize()));
+            }
+        }
+        return f;
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    static void forward(float[] x, float[] q, float[] wqT, float[] biasPad, float[] hkFactors, float[] y, Geom g) {
+        int tiles = g.tiles();
+        CpuPool.parallelFor(g.batch() * tiles, task -> {
+            int b = task / tiles;
+            int t0 = (task % tiles) * TILE;
+            int n = Math.min(g.time(), t0 + TILE) - t0;
+            int lp = g.paddedTaps();
+            float[] w = new float[TILE * lp]; // [n, Lp] logits, then normalized, then dropped weights
+            normalizedTile(q, wqT, biasPad, w, b, t0, n, g);
+            if (g.drop().active()) {
+                float[] f = new float[g.kernelSize()];
+                for (int i = 0; i < n; i++) {
+                    for (int h = 0; h < g.heads(); h++) {
+                        factors(g, hkFactors, b, t0 + i, h, f);
+                        int row = i * lp + h * g.kernelSize();
+                        for (int k = 0; k < g.kernelSize(); k++) {
+                            w[row + k] *= f[k];
+                        }
+                    }
+                }
+            }
+            convolveRows(x, w, lp, y, b, t0, n, g);
+        });
+    }
+
+    /**
+     * Logits of rows [t0, t0+n) of batch b into w [n, Lp] (bias plus the GEMM), then the softmax (or
+     * the renormPadding zeroing) in place: w holds the normalized weights wn afterwards.
+     */
+    static void normalizedTile(float[] q, float[] wqT, float[] biasPad, float[] w, int b, int t0, int n, Geom g) {
+        int lp = g.paddedTaps();
+        int cq = g.queryChannels();
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(biasPad, 0, w, i * lp, lp);
+        }
+        int pw = 2 * V;
+        for (int j = 0; j < lp; j += pw) {
+            gemm(n, pw, cq, q, (b * g.time() + t0) * cq, cq, 1, wqT, j * cq, pw, w, j, lp);
+        }
+        int kk = g.kernelSize();
+        int taps = g.taps();
+        for (int i = 0; i < n; i++) {
+            int t = t0 + i;
+            int kLo = g.kLo(t);
+            int kHi = g.kHi(t);
+            boolean edge = kLo > 0 || kHi < kk;
+            int row = i * lp;
+            if (!g.softmax()) {
+                if (g.renorm() && edge) {
+                    for (int h = 0; h < g.heads(); h++) {
+                        zeroOutside(w, row + h * kk, kLo, kHi, kk);
+                    }
+                }
+                continue;
+            }
+            int lo = g.renorm() ? kLo : 0;
+            int hi = g.renorm() ? kHi : kk;
+            for (int h = 0; h < g.heads(); h++) {
+                int base = row + h * kk;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int k = lo; k < hi; k++) {
+                    max = Math.max(max, w[base + k]);
+                }
+                for (int k = 0; k < kk; k++) {
+                    // Taps left out by renormPadding could overflow exp; they are zeroed below.
+                    w[base + k] = k >= lo && k < hi ? w[base + k] - max : 0f;
+                }
+            }
+            expInPlace(w, row, taps);
+            for (int h = 0; h < g.heads(); h++) {
+                int base = row + h * kk;
+                float sum = 0;
+                for (int k = lo; k < hi; k++) {
+                    sum += w[base + k];
+                }
+                float inv = 1f / sum;
+                for (int k = 0; k < kk; k++) {
+                    w[base + k] *= inv;
+                }
+                if (lo > 0 || hi < kk) {
+                    zeroOutside(w, base, lo, hi, kk);
+                }
+            }
+        }
+    }
+
+    private static void zeroOutside(float[] w, int base, int lo, int hi, int kk) {
+        for (int k = 0; k < lo; k++) {
+            w[base + k] = 0f;
+        }
+        for (int k = hi; k < kk; k++) {
+            w[base + k] = 0f;
+        }
+    }
+
+    /**
+     * w[from + i] = exp(w[from + i]) for i < n, for arguments <= 0 (shifted logits). {@link #exp} rather
+     * than {@code lanewise(EXP)}: the latter's intrinsic and its interpreter fallback round differently,
+     * so results would change as the JIT warms up; add, mul and fma give the same bits in every tier.
+     */
+    private static void expInPlace(float[] w, int from, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += V) {
+            exp(FloatVector.fromArray(S, w, from + i)).intoArray(w, from + i);
+        }
+        for (; i < n; i++) {
+            w[from + i] = exp(w[from + i]);
+        }
+    }
+
+    private static final float EXP_LO = -87.0f; // 2^n stays a normal float; exp(-87) ~ 1.6e-38
+    private static final float EXP_HI = 88.0f;
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits. */
+    private static final float ROUND = 12582912f;
+    private static final int ROUND_BITS = 0x4B400000;
+    // Cephes expf minimax polynomial on [-ln2/2, ln2/2] (about 1 ulp).
+    private static final float E5 = 1.9875691500e-4f;
+    private static final float E4 = 1.3981999507e-3f;
+    private static final float E3 = 8.3334519073e-3f;
+    private static final float E2 = 4.1665795894e-2f;
+    private static final float E1 = 1.6666665459e-1f;
+    private static final float E0 = 5.0000001201e-1f;
+
+    /** exp(x) lanewise: x = n ln2 + r, exp(r) by a polynomial, 2^n built in the exponent bits. */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(EXP_LO).min(EXP_HI);
+        FloatVector t = x.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(FloatVector.broadcast(S, E5), FloatVector.broadcast(S, E4));
+        p = p.fma(r, FloatVector.broadcast(S, E3));
+        p = p.fma(r, FloatVector.broadcast(S, E2));
+        p = p.fma(r, FloatVector.broadcast(S, E1));
+        p = p.fma(r, FloatVector.broadcast(S, E0));
+        p = p.fma(r.mul(r), r).add(1f);
+        FloatVector scale = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return p.mul(scale);
+    }
+
+    /** The scalar twin of {@link #exp(FloatVector)}, the same operations in the same order. */
+    static float exp(float x) {
+        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float t = Math.fma(x, LOG2E, ROUND);
+        float n = t - ROUND;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, E5, E4);
+        p = Math.fma(p, r, E3);
+        p = Math.fma(p, r, E2);
+        p = Math.fma(p, r, E1);
+        p = Math.fma(p, r, E0);
+        p = Math.fma(p, r * r, r) + 1f;
+        float scale = Float.intBitsToFloat((Float.floatToRawIntBits(t) - (ROUND_BITS - 127)) << 23);
+        return p * scale;
+    }
+
+    /** f[k] = DropConnect factor of (b, t, h, k): 1 without DropConnect. */
+    private static void factors(Geom g, float[] hkFactors, int b, int t, int h, float[] f) {
+        int kk = g.kernelSize();
+        if (!g.drop().active()) {
+            java.util.Arrays.fill(f, 1f);
+        } else if (hkFactors != null) {
+            System.arraycopy(hkFactors, h * kk, f, 0, kk);
+        } else {
+            for (int k = 0; k < kk; k++) {
+                f[k] = (float) g.drop().factor(
+                        DropConnect.positionIndex(b, t, h, k, g.time(), g.heads(), kk));
+            }
+        }
+    }
+
+    /**
+     * y[b,t,c] = sum_{in-range k} w[(t-t0)*ws + h*K + k] x[b,t+k-P,c] for t in [t0, t0+n): one broadcast
+     * weight per tap times up to four channel vectors of the head.
+     */
+    private static void convolveRows(float[] x, float[] w, int ws, float[] y, int b, int t0, int n, Geom g) {
+        int C = g.channels();
+        int R = g.perHead();
+        int kk = g.kernelSize();
+        int P = g.pad();
+        int base = b * g.time() * C;
+        for (int i = 0; i < n; i++) {
+            int t = t0 + i;
+            int kLo = g.kLo(t);
+            int kHi = g.kHi(t);
+            int yr = base + t * C;
+            for (int h = 0; h < g.heads(); h++) {
+                int wr = i * ws + h * kk;
+                int ce = (h + 1) * R;
+                int c = h * R;
+                for (; c + 4 * V <= ce; c += 4 * V) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    FloatVector a1 = a0;
+                    FloatVector a2 = a0;
+                    FloatVector a3 = a0;
+                    for (int k = kLo; k < kHi; k++) {
+                        FloatVector wv = FloatVector.broadcast(S, w[wr + k]);
+                        int xr = base + (t + k - P) * C + c;
+                        a0 = FloatVector.fromArray(S, x, xr).fma(wv, a0);
+                        a1 = FloatVector.fromArray(S, x, xr + V).fma(wv, a1);
+                        a2 = FloatVector.fromArray(S, x, xr + 2 * V).fma(wv, a2);
+                        a3 = FloatVector.fromArray(S, x, xr + 3 * V).fma(wv, a3);
+                    }
+                    a0.intoArray(y, yr + c);
+                    a1.intoArray(y, yr + c + V);
+                    a2.intoArray(y, yr + c + 2 * V);
+                    a3.intoArray(y, yr + c + 3 * V);
+                }
+                for (; c + V <= ce; c += V) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    for (int k = kLo; k < kHi; k++) {
+                        a0 = FloatVector.fromArray(S, x, base + (t + k - P) * C + c)
+                                .fma(FloatVector.broadcast(S, w[wr + k]), a0);
+                    }
+                    a0.intoArray(y, yr + c);
+                }
+                for (; c < ce; c++) {
+                    float acc = 0f;
+                    for (int k = kLo; k < kHi; k++) {
+                        acc = Math.fma(w[wr + k], x[base + (t + k - P) * C + c], acc);
+                    }
+                    y[yr + c] = acc;
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    /**
+     * Phase 1: per tile, recompute wn; write wt = wn * mask into {@code wtAll} [B*T, L] when non-null,
+     * and dG (through the mask and the softmax) into {@code dGAll} [B*T, L] when non-null.
+     */
+    static void weightsAndLogitGradient(float[] x, float[] q, float[] dy, float[] wqT, float[] biasPad,
+                                        float[] hkFactors, float[] wtAll, float[] dGAll, Geom g) {
+        int tiles = g.tiles();
+        CpuPool.parallelFor(g.batch() * tiles, task -> {
+            int b = task / tiles;
+            int t0 = (task % tiles) * TILE;
+            int n = Math.min(g.time(), t0 + TILE) - t0;
+            int lp = g.paddedTaps();
+            int kk = g.kernelSize();
+            int taps = g.taps();
+            float[] wn = new float[TILE * lp]; // [n, Lp]
+            normalizedTile(q, wqT, biasPad, wn, b, t0, n, g);
+            int np = (n + V - 1) / V * V;
+            float[] dwtT = dGAll == null ? null : tapGradientTransposed(x, dy, b, t0, n, np, g); // [L, np]
+            float[] f = new float[kk]; // mask factors of one (t, h)
+            float[] dwn = new float[kk]; // gradient of the normalized weights of one (t, h)
+            for (int i = 0; i < n; i++) {
+                int t = t0 + i;
+                int out = (b * g.time() + t) * taps;
+                for (int h = 0; h < g.heads(); h++) {
+                    int wr = i * lp + h * kk;
+                    factors(g, hkFactors, b, t, h, f);
+                    if (wtAll != null) {
+                        for (int k = 0; k < kk; k++) {
+                            wtAll[out + h * kk + k] = wn[wr + k] * f[k];
+                        }
+                    }
+                    if (dwtT == null) {
+                        continue;
+                    }
+                    for (int k = 0; k < kk; k++) {
+                        dwn[k] = f[k] * dwtT[(h * kk + k) * np + i]; // 0 for taps reading the zero padding
+                    }
+                    int gr = out + h * kk;
+                    if (g.softmax()) {
+                        // Taps zeroed by renormPadding have wn = 0 and get dG = 0, as the reference.
+                        double d = 0;
+                        for (int k = 0; k < kk; k++) {
+                            d += (double) wn[wr + k] * dwn[k];
+                        }
+                        float dotf = (float) d;
+                        for (int k = 0; k < kk; k++) {
+                            dGAll[gr + k] = wn[wr + k] * (dwn[k] - dotf);
+                        }
+                    } else {
+                        System.arraycopy(dwn, 0, dGAll, gr, kk);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * dwt[h*K+k][i] = sum_{c in head h} dy[b,t0+i,c] x[b,t0+i+k-P,c] for i < n (x = 0 outside [0,T)),
+     * as [L, np] with np = n rounded up to a vector. A per-(t,h,k) dot over the R channels of a head
+     * would end in a horizontal sum each (H*K per row); with the tile transposed to channel-major
+     * (dyT [C, np], xT [C, np+K-1] with the halo and the zero padding), the lanes run along time and
+     * every product is a vertical FMA: dwt[k][i..i+V) += dyT[c][i..i+V) * xT[c][i+k..i+k+V).
+     */
+    private static float[] tapGradientTransposed(float[] x, float[] dy, int b, int t0, int n, int np, Geom g) {
+        int C = g.channels();
+        int R = g.perHead();
+        int kk = g.kernelSize();
+        int T = g.time();
+        int P = g.pad();
+        int w = np + kk - 1; // window u <-> source row s = t0 - P + u
+        int base = b * T * C;
+        float[] xT = new float[C * w];
+        float[] dyT = new float[C * np];
+        int uLo = Math.max(0, P - t0);
+        int uHi = Math.min(w, T - t0 + P);
+        transpose(x, base + (t0 - P + uLo) * C, uHi - uLo, C, xT, uLo, w);
+        transpose(dy, base + t0 * C, n, C, dyT, 0, np);
+        float[] dwtT = new float[g.taps() * np];
+        for (int h = 0; h < g.heads(); h++) {
+            int c0 = h * R;
+            int c1 = c0 + R;
+            for (int i = 0; i < np; i += V) {
+                int k = 0;
+                for (; k + 4 <= kk; k += 4) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    FloatVector a1 = a0;
+                    FloatVector a2 = a0;
+                    FloatVector a3 = a0;
+                    for (int c = c0; c < c1; c++) {
+                        FloatVector d = FloatVector.fromArray(S, dyT, c * np + i);
+                        int xr = c * w + i + k;
+                        a0 = FloatVector.fromArray(S, xT, xr).fma(d, a0);
+                        a1 = FloatVector.fromArray(S, xT, xr + 1).fma(d, a1);
+                        a2 = FloatVector.fromArray(S, xT, xr + 2).fma(d, a2);
+                        a3 = FloatVector.fromArray(S, xT, xr + 3).fma(d, a3);
+                    }
+                    int o = (h * kk + k) * np + i;
+                    a0.intoArray(dwtT, o);
+                    a1.intoArray(dwtT, o + np);
+                    a2.intoArray(dwtT, o + 2 * np);
+                    a3.intoArray(dwtT, o + 3 * np);
+                }
+                for (; k < kk; k++) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    for (int c = c0; c < c1; c++) {
+                        a0 = FloatVector.fromArray(S, xT, c * w + i + k)
+                                .fma(FloatVector.fromArray(S, dyT, c * np + i), a0);
+                    }
+                    a0.intoArray(dwtT, (h * kk + k) * np + i);
+                }
+            }
+        }
+        return dwtT;
+    }
+
+    /** dst[c*ld + col0 + r] = src[from + r*C + c] for r < rows, c < C, in 16 x 16 blocks. */
+    private static void transpose(float[] src, int from, int rows, int C, float[] dst, int col0, int ld) {
+        for (int r0 = 0; r0 < rows; r0 += 16) {
+            int r1 = Math.min(rows, r0 + 16);
+            for (int cb = 0; cb < C; cb += 16) {
+                int cbEnd = Math.min(C, cb + 16);
+                for (int c = cb; c < cbEnd; c++) {
+                    int d = c * ld + col0;
+                    for (int r = r0; r < r1; r++) {
+                        dst[d + r] = src[from + r * C + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Phase 2: when dx is non-null, dx[b,s,c] = sum_k wt[b,s-k+P,h,k] dy[b,s-k+P,c] (a gather, each
+     * task writes its own rows); then, when dq is non-null, dq rows += dG rows . weight (a GEMM per
+     * tile; dq may be dx itself when x generates the kernels).
+     */
+    static void inputGradients(float[] dy, float[] wtAll, float[] dGAll, float[] wq, float[] dx, float[] dq,
+                               Geom g) {
+        int tiles = g.tiles();
+        CpuPool.parallelFor(g.batch() * tiles, task -> {
+            int b = task / tiles;
+            int t0 = (task % tiles) * TILE;
+            int n = Math.min(g.time(), t0 + TILE) - t0;
+            if (dx != null) {
+                gatherRows(dy, wtAll, dx, b, t0, n, g);
+            }
+            if (dq != null) {
+                int taps = g.taps();
+                int cq = g.queryChannels();
+                int row0 = b * g.time() + t0;
+                gemm(n, cq, taps, dGAll, row0 * taps, taps, 1, wq, 0, cq, dq, row0 * cq, cq);
+            }
+        });
+    }
+
+    private static void gatherRows(float[] dy, float[] wt, float[] dx, int b, int s0, int n, Geom g) {
+        int C = g.channels();
+        int R = g.perHead();
+        int kk = g.kernelSize();
+        int taps = g.taps();
+        int T = g.time();
+        int P = g.pad();
+        int base = b * T * C;
+        int wBase = b * T * taps;
+        for (int i = 0; i < n; i++) {
+            int s = s0 + i;
+            // t = s - k + P in [0, T)
+            int kLo = Math.max(0, s + P - T + 1);
+            int kHi = Math.min(kk, s + P + 1);
+            int dr = base + s * C;
+            for (int h = 0; h < g.heads(); h++) {
+                int ce = (h + 1) * R;
+                int c = h * R;
+                int wh = wBase + h * kk;
+                for (; c + 4 * V <= ce; c += 4 * V) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    FloatVector a1 = a0;
+                    FloatVector a2 = a0;
+                    FloatVector a3 = a0;
+                    for (int k = kLo; k < kHi; k++) {
+                        int t = s - k + P;
+                        FloatVector wv = FloatVector.broadcast(S, wt[wh + t * taps + k]);
+                        int gr = base + t * C + c;
+                        a0 = FloatVector.fromArray(S, dy, gr).fma(wv, a0);
+                        a1 = FloatVector.fromArray(S, dy, gr + V).fma(wv, a1);
+                        a2 = FloatVector.fromArray(S, dy, gr + 2 * V).fma(wv, a2);
+                        a3 = FloatVector.fromArray(S, dy, gr + 3 * V).fma(wv, a3);
+                    }
+                    a0.intoArray(dx, dr + c);
+                    a1.intoArray(dx, dr + c + V);
+                    a2.intoArray(dx, dr + c + 2 * V);
+                    a3.intoArray(dx, dr + c + 3 * V);
+                }
+                for (; c + V <= ce; c += V) {
+                    FloatVector a0 = FloatVector.zero(S);
+                    for (int k = kLo; k < kHi; k++) {
+                        int t = s - k + P;
+                        a0 = FloatVector.fromArray(S, dy, base + t * C + c)
+                                .fma(FloatVector.broadcast(S, wt[wh + t * taps + k]), a0);
+                    }
+                    a0.intoArray(dx, dr + c);
+                }
+                for (; c < ce; c++) {
+                    float acc = 0f;
+                    for (int k = kLo; k < kHi; k++) {
+                        int t = s - k + P;
+                        acc = Math.fma(wt[wh + t * taps + k], dy[base + t * C + c], acc);
+                    }
+                    dx[dr + c] = acc;
+                }
+            }
+        }
+    }
+
+    /**
+     * Phase 3: dw [L,Cq] = dG^T q (when non-null) and db [L] = column sums of dG (when non-null). Each
+     * task owns a block of dw (and of db) and sums over all B*T rows in row order.
+     */
+    static void generatorGradients(float[] q, float[] dGAll, float[] dw, float[] db, Geom g) {
+        int taps = g.taps();
+        int cq = g.queryChannels();
+        int rows = g.batch() * g.time();
+        int rowBlocks = (taps + DW_ROWS - 1) / DW_ROWS;
+        int colBlocks = dw == null ? 1 : (cq + DW_COLS - 1) / DW_COLS;
+        CpuPool.parallelFor(rowBlocks * colBlocks, task -> {
+            int j0 = (task / colBlocks) * DW_ROWS;
+            int jn = Math.min(taps, j0 + DW_ROWS) - j0;
+            int c0 = (task % colBlocks) * DW_COLS;
+            if (dw != null) {
+                int cn = Math.min(cq, c0 + DW_COLS) - c0;
+                gemm(jn, cn, rows, dGAll, j0, 1, taps, q, c0, cq, dw, j0 * cq + c0, cq);
+            }
+            if (db != null && c0 == 0) {
+                double[] acc = new double[jn];
+                for (int r = 0; r < rows; r++) {
+                    int o = r * taps + j0;
+                    for (int j = 0; j < jn; j++) {
+                        acc[j] += dGAll[o + j];
+                    }
+                }
+                for (int j = 0; j < jn; j++) {
+                    db[j0 + j] = (float) acc[j];
+                }
+            }
+        });
+    }
+
+    /** sum_i a[aOff + i] * b[bOff + i] for i in [0, n). */
+    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        float s = 0f;
+        if (bound > 0) {
+            FloatVector acc = FloatVector.fromArray(S, a, aOff).mul(FloatVector.fromArray(S, b, bOff));
+            for (i = V; i < bound; i += V) {
+                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+            }
+            s = sumLanes(acc);
+        }
+        for (; i < n; i++) {
+            s = Math.fma(a[aOff + i], b[bOff + i], s);
+        }
+        return s;
+    }
+
+    /** Butterfly partners i ^ V/2, i ^ V/4, ..., i ^ 1. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] HALVES = new VectorShuffle[Integer.numberOfTrailingZeros(V)];
+
+    static {
+        for (int s = 0; s < HALVES.length; s++) {
+            int d = V >> (s + 1);
+            HALVES[s] = VectorShuffle.fromOp(S, i -> i ^ d);
+        }
+    }
+
+    /**
+     * The sum of v's lanes in a fixed butterfly order. Not reduceLanes(ADD): its order is unspecified
+     * and may differ between the intrinsic and the fallback, which would make results depend on JIT warm-up.
+     */
+    private static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> h : HALVES) {
+            v = v.add(v.rearrange(h));
+        }
+        return v.lane(0);
+    }
+
+    // ------------------------------------------------------------------ GEMM
+
+    /**
+     * c[cOff + i*ldc + j] += sum_p a[aOff + i*ars + p*acs] * b[bOff + p*ldb + j] for i < M, j < N,
+     * p < depth. A is read by scalar broadcasts through its two strides (so A^T costs nothing), B by
+     * vectors along its contiguous rows. Register block: {@value #MR} rows x 2 vectors, 12 accumulators.
+     * The depth goes in passes of {@value #KC}, and each KC x 2V slice of B is first copied to a
+     * contiguous panel: read in place, rows a power-of-two stride apart (ldb = 512 floats, say) fall
+     * into a few L1 sets and evict each other, so the panel would come from L2 for every row block.
+     */
+    static void gemm(int M, int N, int depth, float[] a0, int aOff, int ars, int acs, float[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc) {
+        int n2 = N / (2 * V) * (2 * V);
+        int n1 = S.loopBound(N);
+        // ldb = 2V: B is already one packed panel.
+        float[] panel = n2 > 0 && M > 1 && ldb != 2 * V ? new float[KC * 2 * V] : null;
+        // A read across its rows (A^T of a row-major array): one p step jumps a whole row, so a row
+        // block's KC steps touch KC cache lines; pack the M x KC block row-major once per depth pass.
+        float[] aPack = acs != 1 && M >= MR && n2 > 2 * V ? new float[M * KC] : null;
+        int rs = ars;
+        int cs = acs;
+        for (int p0 = 0; p0 < depth; p0 += KC) {
+            int kc = Math.min(KC, depth - p0);
+            int ap = aOff + p0 * acs;
+            int bp = bOff + p0 * ldb;
+            float[] a = a0;
+            if (aPack != null) {
+                for (int p = 0; p < kc; p++) {
+                    for (int i = 0; i < M; i++) {
+                        aPack[i * kc + p] = a0[ap + p * acs + i * ars];
+                    }
+                }
+                a = aPack;
+                ap = 0;
+                rs = kc;
+                cs = 1;
+            }
+            for (int j = 0; j < n2; j += 2 * V) {
+                float[] pb = b;
+                int po = bp + j;
+                int pl = ldb;
+                if (panel != null) {
+                    for (int p = 0; p < kc; p++) {
+                        int from = bp + p * ldb + j;
+                        FloatVector.fromArray(S, b, from).intoArray(panel, p * 2 * V);
+                        FloatVector.fromArray(S, b, from + V).intoArray(panel, p * 2 * V + V);
+                    }
+                    pb = panel;
+                    po = 0;
+                    pl = 2 * V;
+                }
+                int i = 0;
+                for (; i + MR <= M; i += MR) {
+                    micro6x2(kc, a, ap + i * rs, rs, cs, pb, po, pl, c, cOff + i * ldc + j, ldc);
+                }
+                for (; i < M; i++) {
+                    micro1x2(kc, a, ap + i * rs, cs, pb, po, pl, c, cOff + i * ldc + j);
+                }
+            }
+            for (int j = n2; j < n1; j += V) {
+                for (int i = 0; i < M; i++) {
+                    int ai = ap + i * rs;
+                    int ci = cOff + i * ldc + j;
+                    FloatVector acc = FloatVector.fromArray(S, c, ci);
+                    for (int p = 0; p < kc; p++) {
+                        acc = FloatVector.fromArray(S, b, bp + p * ldb + j)
+                                .fma(FloatVector.broadcast(S, a[ai + p * cs]), acc);
+                    }
+                    acc.intoArray(c, ci);
+                }
+            }
+            for (int j = n1; j < N; j++) {
+                for (int i = 0; i < M; i++) {
+                    int ai = ap + i * rs;
+                    float acc = c[cOff + i * ldc + j];
+                    for (int p = 0; p < kc; p++) {
+                        acc = Math.fma(a[ai + p * cs], b[bp + p * ldb + j], acc);
+                    }
+                    c[cOff + i * ldc + j] = acc;
+                }
+            }
+        }
+    }
+
+    private static void micro6x2(int kc, float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb,
+                                 float[] c, int co, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, co);
+        FloatVector c01 = FloatVector.fromArray(S, c, co + V);
+        FloatVector c10 = FloatVector.fromArray(S, c, co + ldc);
+        FloatVector c11 = FloatVector.fromArray(S, c, co + ldc + V);
+        FloatVector c20 = FloatVector.fromArray(S, c, co + 2 * ldc);
+        FloatVector c21 = FloatVector.fromArray(S, c, co + 2 * ldc + V);
+        FloatVector c30 = FloatVector.fromArray(S, c, co + 3 * ldc);
+        FloatVector c31 = FloatVector.fromArray(S, c, co + 3 * ldc + V);
+        FloatVector c40 = FloatVector.fromArray(S, c, co + 4 * ldc);
+        FloatVector c41 = FloatVector.fromArray(S, c, co + 4 * ldc + V);
+        FloatVector c50 = FloatVector.fromArray(S, c, co + 5 * ldc);
+        FloatVector c51 = FloatVector.fromArray(S, c, co + 5 * ldc + V);
+        int a1 = ars;
+        int a2 = 2 * ars;
+        int a3 = 3 * ars;
+        int a4 = 4 * ars;
+        int a5 = 5 * ars;
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * ldb;
+            int ai = ao + p * acs;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
+            FloatVector av = FloatVector.broadcast(S, a[ai]);
+            c00 = b0.fma(av, c00);
+            c01 = b1.fma(av, c01);
+            av = FloatVector.broadcast(S, a[ai + a1]);
+            c10 = b0.fma(av, c10);
+            c11 = b1.fma(av, c11);
+            av = FloatVector.broadcast(S, a[ai + a2]);
+            c20 = b0.fma(av, c20);
+            c21 = b1.fma(av, c21);
+            av = FloatVector.broadcast(S, a[ai + a3]);
+            c30 = b0.fma(av, c30);
+            c31 = b1.fma(av, c31);
+            av = FloatVector.broadcast(S, a[ai + a4]);
+            c40 = b0.fma(av, c40);
+            c41 = b1.fma(av, c41);
+            av = FloatVector.broadcast(S, a[ai + a5]);
+            c50 = b0.fma(av, c50);
+            c51 = b1.fma(av, c51);
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + V);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + V);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + V);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + V);
+        c40.intoArray(c, co + 4 * ldc);
+        c41.intoArray(c, co + 4 * ldc + V);
+        c50.intoArray(c, co + 5 * ldc);
+        c51.intoArray(c, co + 5 * ldc + V);
+    }
+
+    private static void micro1x2(int kc, float[] a, int ao, int acs, float[] b, int bo, int ldb, float[] c,
+                                 int co) {
+        FloatVector c0 = FloatVector.fromArray(S, c, co);
+        FloatVector c1 = FloatVector.fromArray(S, c, co + V);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * ldb;
+            FloatVector av = FloatVector.broadcast(S, a[ao + p * acs]);
+            c0 = FloatVector.fromArray(S, b, bi).fma(av, c0);
+            c1 = FloatVector.fromArray(S, b, bi + V).fma(av, c1);
+        }
+        c0.intoArray(c, co);
+        c1.intoArray(c, co + V);
+    }
+}
