@@ -39,6 +39,12 @@ public final class Experiments {
     public static final int VOCAB = 8;
     public static final int TIME = 16;
     public static final int BATCH = 16;
+    /**
+     * G-steps then F-steps per block-coordinate-descent cycle. 1:4 beat 1:1 here (accuracy 0.60 vs 0.42
+     * after 200 steps of the mae task, seed 1): the experts hold nearly all the parameters.
+     */
+    public static final int BCD_GATE_STEPS = 1;
+    public static final int BCD_EXPERT_STEPS = 4;
 
     private Experiments() {
     }
@@ -62,15 +68,14 @@ public final class Experiments {
     public static int defaultSteps(String task) {
         return switch (checkTask(task)) {
             case "topic" -> 400;
-            case "mae" -> 300;
-            default -> 300;
+            default -> 200;
         };
     }
 
     /** Default learning rate of a task and model. */
     public static double defaultLr(String task, String model) {
         if (checkTask(task).equals("topic")) {
-            return model.equals("single-query") ? 0.1 : 0.05;
+            return model.equals("single-query") ? 0.1 : 0.01;
         }
         return 0.01;
     }
@@ -92,7 +97,12 @@ public final class Experiments {
 
     /** A sequence model of the given mixer for a per-token task. */
     public static Classifier sequenceModel(MixerType type, Task task, long seed) {
-        LayerConfig c = new LayerConfig(DIM, FFN, HEADS, true, 0.0, seed);
+        return sequenceModel(type, task, seed, 0.0);
+    }
+
+    /** The same with dropout (and DropConnect on the convolutions) of probability {@code dropout}. */
+    public static Classifier sequenceModel(MixerType type, Task task, long seed, double dropout) {
+        LayerConfig c = new LayerConfig(DIM, FFN, HEADS, true, dropout, seed);
         TokenClassifier m = new TokenClassifier(new SplittableRandom(seed), type, task.vocab(), task.classes(), c,
                 KERNEL_SIZES, true, false);
         return wrap(m);
@@ -129,7 +139,7 @@ public final class Experiments {
             for (int w = 0; w < tt.topics; w++) {
                 start[w] = tm.identity(w);
             }
-            return new Trainer(tm, task, u, Schedule.constant(), 0).probe(t -> topicProbe(tm, tt, start));
+            return new Trainer(tm, task, u, Schedule.constant(), 0).probe(t -> topicProbe(tm, tt, identity ? start : null));
         }
         MixerType type = model.startsWith("mae") ? MixerType.MAE : MixerType.parse(model);
         Classifier c = sequenceModel(type, task, seed);
@@ -141,7 +151,8 @@ public final class Experiments {
             layers.forEach(l -> gate.addAll(l.gateParameters()));
             List<Tensor> experts = new ArrayList<>(tc.parameters());
             experts.removeAll(gate);
-            BlockCoordinateDescent bcd = new BlockCoordinateDescent(adam(gate, lr), adam(experts, lr), layers, 1, 1);
+            BlockCoordinateDescent bcd = new BlockCoordinateDescent(adam(gate, lr), adam(experts, lr), layers, BCD_GATE_STEPS,
+                    BCD_EXPERT_STEPS);
             tr = new Trainer(c, task, Updater.of(bcd, tc.parameters()), warmup(), 1.0);
         } else {
             tr = new Trainer(c, task, Updater.of(adam(c.module().parameters(), lr)), warmup(), 1.0);
@@ -203,10 +214,14 @@ public final class Experiments {
         double drift = 0;
         for (int w = 0; w < task.topics; w++) {
             norm += m.embeddingNormSq(w) / task.topics;
-            drift = Math.max(drift, Math.abs(m.identity(w) - start[w]));
+            if (start != null) {
+                drift = Math.max(drift, Math.abs(m.identity(w) - start[w]));
+            }
         }
         out.put("topic_norm_sq", norm);
-        out.put("identity_drift", drift);
+        if (start != null) { // the identity is defined only under its assumptions (one background score s0)
+            out.put("identity_drift", drift);
+        }
         return out;
     }
 }

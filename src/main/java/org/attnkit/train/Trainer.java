@@ -42,6 +42,7 @@ public final class Trainer {
     private Function<Trainer, Map<String, Double>> probe = t -> Map.of();
     private long step;
     private final List<Log> history = new ArrayList<>();
+    private final List<Double> stepLosses = new ArrayList<>();
 
     /** @param clipNorm global gradient-norm limit, or 0 for none */
     public Trainer(Classifier model, Task task, Updater updater, Schedule schedule, double clipNorm) {
@@ -75,6 +76,11 @@ public final class Trainer {
         return history;
     }
 
+    /** The loss of every step this trainer took (not those before a {@link #load}). */
+    public List<Double> stepLosses() {
+        return stepLosses;
+    }
+
     /** Cross-entropy of a batch (ignored targets excluded). */
     public static Tensor loss(Classifier model, Batch b) {
         Tensor logits = model.logits(b);
@@ -96,7 +102,9 @@ public final class Trainer {
         }
         updater.step();
         step++;
-        return loss.item();
+        double l = loss.item();
+        stepLosses.add(l);
+        return l;
     }
 
     /** Accuracy on the held-out set, in evaluation mode. */
