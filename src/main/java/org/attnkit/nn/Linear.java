@@ -1,0 +1,26 @@
+package org.attnkit.nn;
+
+import java.util.SplittableRandom;
+import org.attnkit.tensor.Tensor;
+
+/** {@code y = x W^T + b} over the last dimension; W {@code [out, in]} Xavier-uniform, b zero. */
+public final class Linear extends Module {
+    public final int in;
+    public final int out;
+    public final Tensor weight;
+    public final Tensor bias;
+
+    public Linear(SplittableRandom rng, int in, int out, boolean bias) {
+        if (in < 1 || out < 1) {
+            throw new IllegalArgumentException("Linear: in and out must be >= 1, got in=" + in + ", out=" + out);
+        }
+        this.in = in;
+        this.out = out;
+        this.weight = parameter("weight", Init.xavier(rng, out, in));
+        this.bias = bias ? parameter("bias", Tensor.zeros(out)) : null;
+    }
+
+    public Tensor forward(Tensor x) {
+        return org.attnkit.ops.linear.Linear.apply(x, weight, bias);
+    }
+}

@@ -1,0 +1,138 @@
+package org.attnkit.nn;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.attnkit.tensor.Tensor;
+
+/**
+ * A layer or model: named parameters (leaf F32 tensors that require grad) and named child modules,
+ * in registration order. Names are dotted paths ({@code layers.0.conv.weight}), as in PyTorch's
+ * {@code state_dict}, so a checkpoint written by {@link #stateDict()} loads back by name.
+ *
+ * <p>Randomness in the forward pass (dropout, DropConnect, sampled experts) is keyed by the module's
+ * seed and the current training step, set on the whole tree with {@link #setStep(long)}, so a run that
+ * resumes at step s draws exactly the masks the uninterrupted run drew.
+ */
+public abstract class Module {
+    private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+    private final Map<String, Module> children = new LinkedHashMap<>();
+    private boolean training = true;
+    private long step;
+
+    /** Registers a parameter (made a leaf that requires grad) under {@code name}; returns it. */
+    protected final Tensor parameter(String name, Tensor value) {
+        checkName(name);
+        if (!value.isLeaf()) {
+            value = value.detach();
+        }
+        value.requiresGrad(true);
+        parameters.put(name, value);
+        return value;
+    }
+
+    /** Registers a child module under {@code name}; returns it. */
+    protected final <M extends Module> M child(String name, M module) {
+        checkName(name);
+        children.put(name, module);
+        return module;
+    }
+
+    private void checkName(String name) {
+        if (name == null || name.isEmpty() || name.contains(".")) {
+            throw new IllegalArgumentException("module member name must be non-empty without dots, got '" + name + "'");
+        }
+        if (parameters.containsKey(name) || children.containsKey(name)) {
+            throw new IllegalArgumentException("module member '" + name + "' is already registered");
+        }
+    }
+
+    /** Every parameter of this module and its children, by dotted name, in registration order. */
+    public final Map<String, Tensor> namedParameters() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        collect("", out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    private void collect(String prefix, Map<String, Tensor> out) {
+        parameters.forEach((n, p) -> out.put(prefix + n, p));
+        children.forEach((n, c) -> c.collect(prefix + n + ".", out));
+    }
+
+    /** The parameters in {@link #namedParameters()} order. */
+    public final List<Tensor> parameters() {
+        return new ArrayList<>(namedParameters().values());
+    }
+
+    /** Number of scalar parameters. */
+    public final long parameterCount() {
+        long n = 0;
+        for (Tensor p : namedParameters().values()) {
+            n += p.numel();
+        }
+        return n;
+    }
+
+    /** Copies of every parameter's values, by dotted name (what a checkpoint stores). */
+    public final Map<String, Tensor> stateDict() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        namedParameters().forEach((n, p) -> out.put(n, p.copy()));
+        return out;
+    }
+
+    /**
+     * Overwrites every parameter in place with the tensor of the same name. The names must match
+     * exactly (no missing or extra entries) and so must the shapes.
+     */
+    public final void loadStateDict(Map<String, Tensor> state) {
+        Map<String, Tensor> own = namedParameters();
+        for (String name : state.keySet()) {
+            if (!own.containsKey(name)) {
+                throw new IllegalArgumentException("loadStateDict: unexpected parameter '" + name + "'; the model has "
+                        + own.keySet());
+            }
+        }
+        for (Map.Entry<String, Tensor> e : own.entrySet()) {
+            Tensor src = state.get(e.getKey());
+            if (src == null) {
+                throw new IllegalArgumentException("loadStateDict: missing parameter '" + e.getKey() + "'");
+            }
+            Tensor dst = e.getValue();
+            if (!src.shape().equals(dst.shape())) {
+                throw new IllegalArgumentException("loadStateDict: parameter '" + e.getKey() + "' has shape "
+                        + dst.shape() + " but the state holds " + src.shape());
+            }
+            System.arraycopy(src.toArray(), 0, dst.data(), 0, dst.numel());
+        }
+    }
+
+    /** Clears the gradient of every parameter. */
+    public final void zeroGrad() {
+        for (Tensor p : namedParameters().values()) {
+            p.zeroGrad();
+        }
+    }
+
+    /** Training mode (dropout and DropConnect active) or evaluation mode, for the whole tree. */
+    public final Module train(boolean on) {
+        training = on;
+        children.values().forEach(c -> c.train(on));
+        return this;
+    }
+
+    public final boolean isTraining() {
+        return training;
+    }
+
+    /** Sets the training step that keys this tree's random masks. */
+    public final void setStep(long s) {
+        step = s;
+        children.values().forEach(c -> c.setStep(s));
+    }
+
+    public final long step() {
+        return step;
+    }
+}

@@ -1,0 +1,45 @@
+package org.attnkit.optim;
+
+import java.util.List;
+import org.attnkit.tensor.Tensor;
+
+/** Gradient clipping by global norm, as PyTorch's {@code clip_grad_norm_}. */
+public final class GradClip {
+    private GradClip() {
+    }
+
+    /**
+     * Scales every gradient by {@code min(1, maxNorm / (norm + 1e-6))}, where norm is the L2 norm of all
+     * gradients together, and returns that norm (before clipping). Gradients are replaced by scaled
+     * copies, never changed in place (a backward rule may hand the same tensor to several inputs).
+     */
+    public static double clipGlobalNorm(List<Tensor> params, double maxNorm) {
+        if (!(maxNorm > 0)) {
+            throw new IllegalArgumentException("clipGlobalNorm: maxNorm must be > 0, got " + maxNorm);
+        }
+        double sq = 0;
+        for (Tensor p : params) {
+            if (p.grad() != null) {
+                for (double g : p.grad().toDoubleArray()) {
+                    sq += g * g;
+                }
+            }
+        }
+        double norm = Math.sqrt(sq);
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1) {
+            for (Tensor p : params) {
+                Tensor g = p.grad();
+                if (g != null) {
+                    float[] s = g.toArray();
+                    for (int i = 0; i < s.length; i++) {
+                        s[i] = (float) (s[i] * coef);
+                    }
+                    p.zeroGrad();
+                    p.accumulateGrad(Tensor.wrap(s, g.shape().toArray()));
+                }
+            }
+        }
+        return norm;
+    }
+}
