@@ -39,13 +39,9 @@ public record Ceilings(double gflops, double gbps) {
     static double measureFmaPeak(long iters, int reps) {
         int tasks = CpuPool.threads();
         float[] sink = new float[tasks * S.length()];
-        // Many short calls get fmaChains compiled by C2 as a whole method: interpreted or C1 code boxes every
-        // vector, and one long first call would crawl until on-stack replacement (tens of seconds on a busy
-        // machine).
-        for (int i = 0; i < 1000; i++) {
-            fmaChains(64, sink, 0);
-        }
-        CpuPool.parallelFor(tasks, task -> fmaChains(iters / 8, sink, task * S.length()));
+        // 1000 iterations take ~2 us once C2 has compiled fmaChains; interpreted or C1 code boxes every
+        // vector and takes hundreds of us.
+        warmUntilFast(() -> fmaChains(1000, sink, 0), 50e-6);
         double best = Double.MAX_VALUE;
         for (int rep = 0; rep < reps; rep++) {
             long t0 = System.nanoTime();
@@ -54,6 +50,24 @@ public record Ceilings(double gflops, double gbps) {
         }
         // 12 chains x lanes x 2 FLOPs per iteration per task.
         return (double) iters * 12 * S.length() * 2 * tasks / best / 1e9;
+    }
+
+    /**
+     * Calls {@code call} until one call is faster than {@code fastSeconds}, or for at most 20 s. Interpreted
+     * and C1-compiled Vector API code boxes every vector and runs each operation in tens of nanoseconds or
+     * more, so timing a long first call would measure the JIT (tens of seconds on a busy machine, while the
+     * C2 compile waits for a core); short calls get the method compiled by C2 as a whole after few slow
+     * operations, and the first fast call shows the compiled code is in use.
+     */
+    private static void warmUntilFast(Runnable call, double fastSeconds) {
+        long start = System.nanoTime();
+        while ((System.nanoTime() - start) * 1e-9 < 20) {
+            long t0 = System.nanoTime();
+            call.run();
+            if ((System.nanoTime() - t0) * 1e-9 < fastSeconds) {
+                return;
+            }
+        }
     }
 
     /** Twelve independent FMA chains hide the FMA latency; the result goes to sink so it is not dead. */
@@ -98,11 +112,9 @@ public record Ceilings(double gflops, double gbps) {
         int tasks = 64;
         int chunk = n / tasks;
         double best = Double.MAX_VALUE;
-        // Short calls compile scale with C2 first (see measureFmaPeak); then an untimed pass touches every
-        // page of b (the first write to a page costs a fault).
-        for (int i = 0; i < 1000; i++) {
-            scale(a, b, 0, 1024);
-        }
+        // 4096 floats take under a microsecond compiled and tens of us boxed (see measureFmaPeak); then an
+        // untimed pass touches every page of b (the first write to a page costs a fault).
+        warmUntilFast(() -> scale(a, b, 0, 4096), 8e-6);
         CpuPool.parallelFor(tasks, task -> scale(a, b, task * chunk, (task + 1) * chunk));
         for (int rep = 0; rep < reps; rep++) {
             long t0 = System.nanoTime();
