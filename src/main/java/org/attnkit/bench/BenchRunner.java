@@ -125,10 +125,15 @@ public final class BenchRunner {
             String probe;
             if (shape.B() > 1) {
                 BenchOp.Workload small = op.prepare(shape.withB(1));
-                // The first run includes class loading and interpretation; the second is the estimate unless
-                // the first alone already shows the reference is far too slow.
-                double first = once(small, pass);
-                double best = first > settings.refCallSeconds() ? first : Math.min(first, once(small, pass));
+                // The first runs include class loading, interpretation and JIT compiles, so the best of up to
+                // four is the estimate; the probing stops once it has cost half the budget of one call.
+                double best = Double.MAX_VALUE;
+                double spent = 0;
+                for (int i = 0; i < 4 && spent < settings.refCallSeconds() / 2; i++) {
+                    double t = once(small, pass);
+                    best = Math.min(best, t);
+                    spent += t;
+                }
                 predictedS = best * shape.B();
                 probe = String.format(Locale.ROOT, "%.0f ms at B=1", best * 1e3);
             } else {
