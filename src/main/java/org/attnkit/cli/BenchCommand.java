@@ -1,0 +1,282 @@
+package org.attnkit.cli;
+
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.attnkit.backend.Backend;
+import org.attnkit.backend.CpuPool;
+import org.attnkit.bench.BenchOp;
+import org.attnkit.bench.BenchPlot;
+import org.attnkit.bench.BenchRunner;
+import org.attnkit.bench.BenchShape;
+import org.attnkit.bench.Ceilings;
+import org.attnkit.bench.Pass;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code attnkit bench}: measures this machine's ceilings (fp32 FMA peak and streaming bandwidth, from
+ * Java) and then times each op x backend x pass, printing median ms, GFLOP/s, GB/s, the fraction of the
+ * binding roofline and the speedup over the scalar reference. Costs come from
+ * {@link org.attnkit.bench.Costs} (SPEC's cost tables).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false,
+        description = {"Measure this machine's fp32 FMA peak and streaming bandwidth, then time each op on each "
+                + "backend, forward (fwd) and forward+backward (fwdbwd): median ms, GFLOP/s, GB/s, "
+                + "roofline_fraction = max(FLOPs/peak, bytes/bandwidth)/time, and the speedup over the reference.",
+                "The reference is timed with fewer repetitions; where one call would take too long it is "
+                        + "predicted from a B=1 run and the row says so.",
+                "The machine may be shared: compare ratios measured in one run."})
+public final class BenchCommand implements Callable<Integer> {
+    /** The --backend choices. */
+    enum BackendChoice { ref, simd, cuda, all }
+
+    @Option(names = "--op", split = ",", paramLabel = "NAME", converter = OpConverter.class,
+            description = "Ops to time (default: all): lightconv, dynamicconv, attention, mae, gemm, linear, "
+                    + "layernorm, softmax, glu.")
+    List<BenchOp> ops;
+
+    @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "all",
+            description = "ref, simd, cuda or all (default: ${DEFAULT-VALUE}). An op without the backend is a "
+                    + "skipped row.")
+    BackendChoice backend;
+
+    @Option(names = "--B", paramLabel = "N", description = "Batch size (default 8; --quick 2).")
+    Integer batch;
+
+    @Option(names = "--T", paramLabel = "N", description = "Sequence length (default 512; --quick 64).")
+    Integer time;
+
+    @Option(names = "--C", paramLabel = "N", description = "Channels / model width (default 512; --quick 64).")
+    Integer channels;
+
+    @Option(names = "--H", paramLabel = "N", description = "Heads (default 8; --quick 4).")
+    Integer heads;
+
+    @Option(names = "--K", paramLabel = "N", description = "Kernel size of the convolutions (default 31; --quick 7).")
+    Integer kernel;
+
+    @Option(names = "--quick", description = "Small shapes, short ceilings and few repetitions: seconds, for CI.")
+    boolean quick;
+
+    @Option(names = "--json", description = "One JSON object per line: the ceilings, then one per row.")
+    boolean json;
+
+    @Option(names = "--plot", paramLabel = "FILE.png",
+            description = "Also draw median forward time against T (log-log) for lightconv, dynamicconv and "
+                    + "attention into this PNG file.")
+    Path plot;
+
+    @Option(names = "--plot-T", split = ",", paramLabel = "T",
+            description = "T values of the plot (default 64,128,...,4096; --quick 16,32,64,128).")
+    List<Integer> plotT;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Ops shown in the plot: the linear-cost convolutions against quadratic attention. */
+    static final List<BenchOp> PLOT_OPS = List.of(BenchOp.LIGHTCONV, BenchOp.DYNAMICCONV, BenchOp.ATTENTION);
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        BenchShape base = quick ? BenchShape.QUICK : BenchShape.DEFAULT;
+        BenchShape shape;
+        try {
+            shape = new BenchShape(or(batch, base.B()), or(time, base.T()), or(channels, base.C()),
+                    or(heads, base.H()), or(kernel, base.K()));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "invalid shape: " + e.getMessage());
+        }
+        List<BenchOp> selected = ops == null || ops.isEmpty() ? List.of(BenchOp.values())
+                : List.copyOf(new LinkedHashSet<>(ops));
+
+        CudaStatus.Probe cuda = CudaStatus.probe();
+        String cudaReason = cuda.available() ? "attnkit bench does not run ops on CUDA yet"
+                : "CUDA unavailable (" + cuda.reason() + ")";
+        List<Backend> cpu = new ArrayList<>();
+        List<Backend> unavailable = new ArrayList<>();
+        switch (backend) {
+            case ref -> cpu.add(Backend.REF);
+            case simd -> cpu.add(Backend.SIMD);
+            case cuda -> throw new ParameterException(spec.commandLine(), "--backend cuda: " + cudaReason);
+            case all -> {
+                cpu.add(Backend.REF);
+                cpu.add(Backend.SIMD);
+                unavailable.add(Backend.CUDA);
+            }
+            default -> throw new AssertionError(backend);
+        }
+        if (plot != null) {
+            System.setProperty("java.awt.headless", "true");
+            if (plotT != null) {
+                for (int t : plotT) {
+                    if (t < 1) {
+                        throw new ParameterException(spec.commandLine(), "--plot-T values must be >= 1, got " + t);
+                    }
+                }
+            }
+        }
+
+        Ceilings ceilings = Ceilings.measure(quick);
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        if (json) {
+            JsonObject c = new JsonObject();
+            c.addProperty("op", "ceiling");
+            c.add("gflops", num(ceilings.gflops()));
+            c.add("gbps", num(ceilings.gbps()));
+            c.addProperty("threads", CpuPool.threads());
+            c.addProperty("vector_floats", lanes);
+            out.println(c);
+        } else {
+            out.printf(Locale.ROOT, "ceilings (Java, %d threads, %d-float vectors): FMA peak %.1f GFLOP/s, "
+                    + "streaming bandwidth %.1f GB/s%n", CpuPool.threads(), lanes, ceilings.gflops(), ceilings.gbps());
+            out.println(header());
+        }
+        out.flush();
+
+        BenchRunner runner = new BenchRunner(quick ? BenchRunner.Settings.quick() : BenchRunner.Settings.standard(),
+                ceilings);
+        runner.run(selected, List.of(Pass.values()), cpu, shape, unavailable, cudaReason, row -> {
+            out.println(json ? toJson(row).toString() : format(row));
+            out.flush();
+        });
+
+        if (plot != null) {
+            drawPlot(runner, selected, cpu, shape, out);
+        }
+        return 0;
+    }
+
+    private void drawPlot(BenchRunner runner, List<BenchOp> selected, List<Backend> cpu, BenchShape shape,
+                          PrintWriter out) {
+        List<BenchOp> plotOps = new ArrayList<>();
+        for (BenchOp op : PLOT_OPS) {
+            if (ops == null || selected.contains(op)) {
+                plotOps.add(op);
+            }
+        }
+        if (plotOps.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--plot draws lightconv, dynamicconv and attention, "
+                    + "but --op selects none of them");
+        }
+        List<Integer> ts = plotT != null && !plotT.isEmpty() ? plotT
+                : quick ? List.of(16, 32, 64, 128) : List.of(64, 128, 256, 512, 1024, 2048, 4096);
+        List<BenchRunner.Row> points = new ArrayList<>();
+        for (int t : ts) {
+            points.addAll(runner.run(plotOps, List.of(Pass.FWD), cpu, shape.withT(t), List.of(), "", r -> { }));
+        }
+        int drawn;
+        try (OutputStream os = Files.newOutputStream(plot)) {
+            drawn = BenchPlot.write(points, shape, os);
+        } catch (IOException e) {
+            throw new CliException(Main.EXIT_FAILED, "cannot write the plot to " + plot + ": " + e.getMessage());
+        }
+        String msg = "plot: " + drawn + " series against T = " + ts + " written to " + plot;
+        if (json) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(msg);
+            err.flush();
+        } else {
+            out.println(msg);
+            out.flush();
+        }
+    }
+
+    private static int or(Integer v, int dflt) {
+        return v == null ? dflt : v;
+    }
+
+    /** The table's column header. */
+    static String header() {
+        return String.format(Locale.ROOT, "%-11s %-7s %-6s %4s %5s %5s %3s %3s %11s %9s %8s %9s %9s  %s",
+                "op", "backend", "pass", "B", "T", "C", "H", "K", "median_ms", "GFLOP/s", "GB/s", "roofline",
+                "vs_ref", "note");
+    }
+
+    /** One table row; skipped rows show dashes and their reason. */
+    static String format(BenchRunner.Row r) {
+        BenchShape s = r.shape();
+        String speed = Double.isNaN(r.speedup()) ? "-"
+                : String.format(Locale.ROOT, "%s%.1fx", r.refEstimated() && r.backend() != Backend.REF ? "~" : "",
+                        r.speedup());
+        if (r.backend() == Backend.REF && !r.skipped()) {
+            speed = "1.0x";
+        }
+        String note = r.note();
+        if (!r.skipped()) {
+            note = (note.isEmpty() ? "" : note + "; ") + r.bound() + "-bound";
+        }
+        return String.format(Locale.ROOT, "%-11s %-7s %-6s %4d %5d %5d %3d %3d %11s %9s %8s %9s %9s  %s",
+                r.op().id(), r.backend().id(), r.pass().id(), s.B(), s.T(), s.C(), s.H(), s.K(),
+                fmt(r.ms(), "%.3f"), fmt(r.gflops(), "%.1f"), fmt(r.gbps(), "%.1f"),
+                fmt(r.rooflineFraction(), "%.3f"), speed, note);
+    }
+
+    private static String fmt(double v, String f) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, f, v);
+    }
+
+    /** One JSON object: the fields of the issue, then extras (speedup, reps, costs, bound, note). */
+    static JsonObject toJson(BenchRunner.Row r) {
+        BenchShape s = r.shape();
+        JsonObject o = new JsonObject();
+        o.addProperty("op", r.op().id());
+        o.addProperty("backend", r.backend().id());
+        o.addProperty("pass", r.pass().id());
+        o.addProperty("B", s.B());
+        o.addProperty("T", s.T());
+        o.addProperty("C", s.C());
+        o.addProperty("H", s.H());
+        o.addProperty("K", s.K());
+        o.add("ms", num(r.ms()));
+        o.add("gflops", num(r.gflops()));
+        o.add("gbps", num(r.gbps()));
+        o.add("roofline_fraction", num(r.rooflineFraction()));
+        o.add("speedup_vs_ref", r.backend() == Backend.REF && !r.skipped() ? num(1.0) : num(r.speedup()));
+        o.addProperty("speedup_estimated", r.refEstimated() && r.backend() != Backend.REF && !r.skipped());
+        o.add("ref_ms", num(r.refMs()));
+        o.addProperty("reps", r.reps());
+        o.addProperty("flops", r.flops());
+        o.addProperty("bytes", r.bytes());
+        o.addProperty("bound", r.bound());
+        o.addProperty("skipped", r.skipped());
+        o.addProperty("note", r.note());
+        return o;
+    }
+
+    /** A number rounded to 6 significant digits, or JSON null for NaN. */
+    private static com.google.gson.JsonElement num(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            return JsonNull.INSTANCE;
+        }
+        return new JsonPrimitive(new java.math.BigDecimal(v).round(new java.math.MathContext(6)).doubleValue());
+    }
+
+    /** --op names, with an error that lists the valid ones. */
+    static final class OpConverter implements CommandLine.ITypeConverter<BenchOp> {
+        @Override
+        public BenchOp convert(String value) {
+            try {
+                return BenchOp.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package org.attnkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code attnkit bench} run in-process; no assertion is about speed. */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String out, String err) {
+        List<String> lines() {
+            return out.isBlank() ? List.of() : Arrays.asList(out.strip().split("\\R"));
+        }
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new BenchCommand());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static final String[] REQUIRED = {"op", "backend", "pass", "B", "T", "C", "H", "K", "ms", "gflops", "gbps",
+        "roofline_fraction"};
+
+    static List<JsonObject> parse(Run r) {
+        List<JsonObject> objs = new ArrayList<>();
+        for (String line : r.lines()) {
+            JsonElement e = JsonParser.parseString(line);
+            assertTrue(e.isJsonObject(), line);
+            objs.add(e.getAsJsonObject());
+        }
+        return objs;
+    }
+
+    @Test
+    void quickJsonGivesACeilingLineThenOneParseableRowPerOpBackendAndPass() {
+        Run r = run("--quick", "--json", "--op", "lightconv,softmax");
+        assertEquals(0, r.exit(), r.err());
+        List<JsonObject> objs = parse(r);
+        JsonObject ceiling = objs.get(0);
+        assertEquals("ceiling", ceiling.get("op").getAsString());
+        assertTrue(ceiling.get("gflops").getAsDouble() > 0, ceiling.toString());
+        assertTrue(ceiling.get("gbps").getAsDouble() > 0, ceiling.toString());
+
+        List<JsonObject> rows = objs.subList(1, objs.size());
+        // 2 ops x 2 passes x (ref, simd, cuda)
+        assertEquals(12, rows.size(), r.out());
+        Set<String> seen = new HashSet<>();
+        for (JsonObject o : rows) {
+            for (String f : REQUIRED) {
+                assertTrue(o.has(f), "missing " + f + " in " + o);
+            }
+            assertTrue(Set.of("fwd", "fwdbwd").contains(o.get("pass").getAsString()), o.toString());
+            assertTrue(Set.of("lightconv", "softmax").contains(o.get("op").getAsString()), o.toString());
+            assertArrayEquals(new int[] {2, 64, 64, 4, 7}, new int[] {o.get("B").getAsInt(), o.get("T").getAsInt(),
+                o.get("C").getAsInt(), o.get("H").getAsInt(), o.get("K").getAsInt()}, o.toString());
+            boolean skipped = o.get("skipped").getAsBoolean();
+            if (skipped) {
+                assertTrue(o.get("ms").isJsonNull(), o.toString());
+                assertFalse(o.get("note").getAsString().isEmpty(), o.toString());
+            } else {
+                assertTrue(o.get("ms").getAsDouble() > 0, o.toString());
+                assertTrue(o.get("gflops").getAsDouble() > 0, o.toString());
+                assertTrue(o.get("gbps").getAsDouble() > 0, o.toString());
+                assertTrue(o.get("roofline_fraction").getAsDouble() > 0, o.toString());
+            }
+            seen.add(o.get("op").getAsString() + "/" + o.get("backend").getAsString() + "/"
+                    + o.get("pass").getAsString());
+        }
+        assertEquals(12, seen.size(), seen.toString());
+        // LightConv has a SIMD backend: its rows are timed; CUDA rows say why they are skipped.
+        for (JsonObject o : rows) {
+            String key = o.get("op").getAsString() + "/" + o.get("backend").getAsString();
+            if (key.equals("lightconv/simd") || key.equals("lightconv/ref")) {
+                assertFalse(o.get("skipped").getAsBoolean(), o.toString());
+            }
+            if (o.get("backend").getAsString().equals("cuda")) {
+                assertTrue(o.get("note").getAsString().contains("CUDA"), o.toString());
+            }
+        }
+    }
+
+    @Test
+    void opBackendAndShapeSelectWhatRuns() {
+        Run r = run("--quick", "--json", "--op", "glu", "--backend", "ref", "--B", "1", "--T", "5", "--C", "6",
+                "--H", "3", "--K", "3");
+        assertEquals(0, r.exit(), r.err());
+        List<JsonObject> rows = parse(r).subList(1, 3);
+        assertEquals(2, parse(r).size() - 1, r.out());
+        for (JsonObject o : rows) {
+            assertEquals("glu", o.get("op").getAsString());
+            assertEquals("ref", o.get("backend").getAsString());
+            assertEquals(5, o.get("T").getAsInt());
+            assertEquals(6, o.get("C").getAsInt());
+            assertFalse(o.get("skipped").getAsBoolean(), o.toString());
+            assertEquals(1.0, o.get("speedup_vs_ref").getAsDouble());
+        }
+        assertEquals(List.of("fwd", "fwdbwd"), rows.stream().map(o -> o.get("pass").getAsString()).toList());
+    }
+
+    @Test
+    void theTableHasAHeaderAndOneLinePerRow() {
+        Run r = run("--quick", "--op", "layernorm", "--backend", "simd");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.lines();
+        assertTrue(lines.get(0).startsWith("ceilings (Java"), lines.get(0));
+        assertTrue(lines.get(1).contains("median_ms") && lines.get(1).contains("roofline"), lines.get(1));
+        assertEquals(4, lines.size(), r.out());
+        assertTrue(lines.get(2).startsWith("layernorm") && lines.get(2).contains("simd"), lines.get(2));
+        assertTrue(lines.get(3).contains("fwdbwd"), lines.get(3));
+    }
+
+    @Test
+    void aBadOpNameIsAClearUsageError() {
+        Run r = run("--quick", "--op", "lightconv,flashconv");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("'flashconv'"), r.err());
+        assertTrue(r.err().contains("lightconv, dynamicconv, attention"), r.err());
+        assertTrue(r.out().isEmpty(), "nothing is measured: " + r.out());
+    }
+
+    @Test
+    void aBadShapeOrAnUnavailableBackendIsAUsageError() {
+        Run shape = run("--quick", "--C", "10", "--H", "4");
+        assertEquals(2, shape.exit());
+        assertTrue(shape.err().contains("C = 10") && shape.err().contains("H = 4"), shape.err());
+
+        Run cuda = run("--quick", "--backend", "cuda");
+        assertEquals(2, cuda.exit());
+        assertTrue(cuda.err().contains("--backend cuda") && cuda.err().contains("CUDA"), cuda.err());
+
+        Run backend = run("--quick", "--backend", "gpu");
+        assertEquals(2, backend.exit());
+        assertTrue(backend.err().contains("gpu"), backend.err());
+    }
+
+    @Test
+    void plotWritesAPng() throws IOException {
+        Path png = dir.resolve("t.png");
+        Run r = run("--quick", "--op", "lightconv", "--backend", "ref", "--plot", png.toString(), "--plot-T", "8,16,32");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("plot: 1 series"), r.out());
+        byte[] head = Arrays.copyOf(Files.readAllBytes(png), 4);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, head);
+    }
+}
