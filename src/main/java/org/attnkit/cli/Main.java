@@ -11,13 +11,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code attnkit} command line: {@code check} runs golden cases, {@code devices} describes the CPU
- * and CUDA. Exit codes: 0 success, 1 a check failed (or an error), 2 a usage error or a backend that
+ * The {@code attnkit} command line: {@code bench} times the operators against this machine's
+ * ceilings, {@code check} runs golden cases, {@code devices} describes the CPU and CUDA, {@code train}
+ * trains small models on generated tasks. Exit codes: 0 success, 1 a check failed (or an error), 2 a usage error or a backend that
  * was asked for and is unavailable. Errors are one line; {@code ATTNKIT_DEBUG=1} adds the stack trace.
  */
 @Command(name = "attnkit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Fused attention, LightConv, DynamicConv and head-mixture operators: checks and tools.",
-        subcommands = {CheckCommand.class, DevicesCommand.class},
+        subcommands = {BenchCommand.class, CheckCommand.class, DevicesCommand.class, TrainCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:a check failed or an error occurred",
                         "2:usage error, or a requested backend is unavailable"})
@@ -52,7 +53,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: check or devices");
+        throw new ParameterException(spec.commandLine(), "missing command: bench, check, devices or train");
     }
 
     private static int usageError(ParameterException ex, String[] args) {
