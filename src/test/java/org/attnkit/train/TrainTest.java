@@ -65,8 +65,9 @@ class TrainTest {
 
     @Test
     void convolutionsLearnTheLocalityTaskWithin60Steps() {
+        // Seed 1: LightConv 0.78 at 40 steps and 0.99 at 60; DynamicConv 0.98 at 40.
         assertTrue(train("locality", "lightconv", 60).accuracy() >= 0.95);
-        assertTrue(train("locality", "dynamicconv", 60).accuracy() >= 0.95);
+        assertTrue(train("locality", "dynamicconv", 40).accuracy() >= 0.95);
     }
 
     @Test
