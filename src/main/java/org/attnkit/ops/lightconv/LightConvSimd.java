@@ -70,7 +70,7 @@ final class LightConvSimd {
         // A tile reads rows t-P .. t+TILE-1+Kp-1-P (padding taps included): those tiles need no bounds
         // checks. Other rows (sequence edges, T < K) take the bounds-checked row path.
         int Kp = paddedTaps(K);
-        int lo = Math.max(t0, P);
+        int lo = Math.min(t1, Math.max(t0, P)); // P may exceed the block, even T
         int lastTileStart = Math.min(t1 - TILE, T - Kp + P - TILE + 1);
         int t = t0;
         for (; t < lo; t++) {

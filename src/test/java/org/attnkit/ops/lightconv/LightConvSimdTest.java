@@ -39,6 +39,9 @@ class LightConvSimdTest {
         cases.add(Arguments.of(2, 50, 33, 11, 9, 4, true, true, DropConnect.Scope.HEAD_KERNEL));
         cases.add(Arguments.of(2, 50, 36, 4, 9, 8, true, true, DropConnect.Scope.POSITION));
         cases.add(Arguments.of(1, 3, 8, 2, 31, 30, true, false, DropConnect.Scope.POSITION)); // T << K
+        cases.add(Arguments.of(2, 3, 8, 4, 9, 4, true, true, null));             // P >= T, centered
+        cases.add(Arguments.of(1, 8, 32, 4, 31, 15, true, false, null));          // P >= T, K = 31
+        cases.add(Arguments.of(2, 70, 16, 2, 15, 14, true, false, null));         // P past the first block
         SplittableRandom r = new SplittableRandom(7);
         for (int i = 0; i < 12; i++) {
             int h = 1 + r.nextInt(6);
