@@ -39,6 +39,7 @@ final class DynamicConvSimd {
      * B*T rows of q and dG, so blocks are large (few passes over q, packing amortized over 8 column
      * panels) yet give 2 x 3 = 6 tasks at H*K = 248, Cq = 512.
      */
+    private static final int DW_ROWS = 96;
     private static final int DW_COLS = 256;
 
     private DynamicConvSimd() {
