@@ -34,9 +34,13 @@ final class DynamicConvSimd {
     private static final int MR = 6;
     /** Depth of one GEMM pass: a KC x 2V panel of B stays in L1 across the row blocks. */
     private static final int KC = 128;
-    /** Output block of the dweight GEMM: rows (taps) x columns (query channels). */
-    private static final int DW_ROWS = 48;
-    private static final int DW_COLS = 512;
+    /**
+     * Output block of the dweight GEMM: rows (taps) x columns (query channels). Each task streams all
+     * B*T rows of q and dG, so blocks are large (few passes over q, packing amortized over 8 column
+     * panels) yet give 2 x 3 = 6 tasks at H*K = 248, Cq = 512.
+     */
+    private static final int DW_ROWS = 96;
+    private static final int DW_COLS = 256;
 
     private DynamicConvSimd() {
     }
