@@ -25,12 +25,12 @@ public final class BenchRunner {
     public record Settings(Timer fast, Timer ref, double refCallSeconds) {
         /** Default sizes finish in about a minute on 2 cores. */
         public static Settings standard() {
-            return new Settings(new Timer(0.3, 2, 0.8, 5, 30), new Timer(0.0, 0, 1.2, 1, 5), 1.5);
+            return new Settings(new Timer(0.3, 2, 3.0, 0.8, 5, 30), new Timer(0.0, 0, 0.0, 1.2, 1, 5), 1.5);
         }
 
         /** Seconds in all, for CI smoke tests. */
         public static Settings quick() {
-            return new Settings(new Timer(0.02, 1, 0.05, 3, 5), new Timer(0.0, 1, 0.05, 2, 3), 0.3);
+            return new Settings(new Timer(0.02, 1, 0.5, 0.05, 3, 5), new Timer(0.0, 1, 0.0, 0.05, 2, 3), 0.3);
         }
     }
 

@@ -7,13 +7,20 @@ import java.util.Arrays;
  * timed repetitions, within time budgets; the result is the median, robust to the other tenants of
  * a shared machine.
  *
- * @param warmupSeconds keep warming up until this much time has passed (at least {@code minWarmup} runs)
+ * <p>Warm-up is adaptive because Vector API code runs boxed, orders of magnitude slower, until C2 has
+ * compiled it, which on a busy machine can take seconds: after {@code minWarmup} runs and
+ * {@code warmupSeconds}, warming continues while the runs keep getting faster (a new best more than 10%
+ * below the previous one within the last three runs), up to {@code maxWarmupSeconds}.
+ *
+ * @param warmupSeconds warm up for at least this long
  * @param minWarmup warm-up runs at least
+ * @param maxWarmupSeconds stop warming up after this long even if the runs still get faster
  * @param budgetSeconds stop repeating once the timed runs have taken this long (after {@code minReps})
  * @param minReps timed runs at least
  * @param maxReps timed runs at most
  */
-public record Timer(double warmupSeconds, int minWarmup, double budgetSeconds, int minReps, int maxReps) {
+public record Timer(double warmupSeconds, int minWarmup, double maxWarmupSeconds, double budgetSeconds, int minReps,
+                    int maxReps) {
     public Timer {
         if (minWarmup < 0 || minReps < 1 || maxReps < minReps) {
             throw new IllegalArgumentException("need minWarmup >= 0 and 1 <= minReps <= maxReps, got " + minWarmup
@@ -31,11 +38,23 @@ public record Timer(double warmupSeconds, int minWarmup, double budgetSeconds, i
     /** Runs {@code call} as described above. */
     public Result time(Runnable call) {
         long warmStart = System.nanoTime();
-        for (int i = 0; i < 1000; i++) {
-            if (i >= minWarmup && (System.nanoTime() - warmStart) * 1e-9 >= warmupSeconds) {
+        double best = Double.MAX_VALUE;
+        int sinceImprovement = 0;
+        for (int i = 0; i < 100_000; i++) {
+            double elapsed = (System.nanoTime() - warmStart) * 1e-9;
+            boolean enough = i >= minWarmup && elapsed >= warmupSeconds;
+            if (enough && (sinceImprovement >= 3 || elapsed >= maxWarmupSeconds)) {
                 break;
             }
+            long t0 = System.nanoTime();
             call.run();
+            double dt = (System.nanoTime() - t0) * 1e-9;
+            if (dt < 0.9 * best) {
+                sinceImprovement = 0;
+            } else {
+                sinceImprovement++;
+            }
+            best = Math.min(best, dt);
         }
         double[] t = new double[maxReps];
         int n = 0;

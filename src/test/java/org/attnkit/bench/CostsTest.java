@@ -125,9 +125,28 @@ class CostsTest {
         assertEquals(2.0, Timer.median(new double[] {5, 1, 2}));
         assertEquals(2.5, Timer.median(new double[] {4, 1, 3, 2}));
         int[] calls = {0};
-        Timer.Result r = new Timer(0, 2, 0, 3, 7).time(() -> calls[0]++);
+        Timer.Result r = new Timer(0, 2, 0, 0, 3, 7).time(() -> calls[0]++);
         assertEquals(3, r.reps()); // budget 0: stops at minReps
         assertEquals(5, calls[0]); // plus the 2 warm-up runs
+    }
+
+    @Test
+    void warmUpGoesOnWhileTheRunsKeepGettingFaster() {
+        // Like a kernel still being compiled: 80, 40, 20, 10, 5 ms, then flat. The warm-up must not stop at
+        // minWarmup = 1 while the runs improve, and stops after three runs without a new best.
+        long[] sleeps = {80, 40, 20, 10, 5};
+        int[] calls = {0};
+        Timer.Result r = new Timer(0, 1, 10, 0, 1, 1).time(() -> {
+            int i = calls[0]++;
+            try {
+                Thread.sleep(i < sleeps.length ? sleeps[i] : 5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertEquals(1, r.reps());
+        assertTrue(calls[0] >= sleeps.length + 1, "calls: " + calls[0]);
+        assertTrue(calls[0] < 40, "calls: " + calls[0]);
     }
 
     @Test
