@@ -1,6 +1,7 @@
 package org.attnkit.ops.mae;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -26,7 +27,8 @@ import org.attnkit.util.Check;
  */
 public final class HeadMixture {
     static final String OP = "head mixture";
-    static final Kernels<HeadMixtureKernels> KERNELS = Kernels.of(OP, new HeadMixtureRef());
+    static final Kernels<HeadMixtureKernels> KERNELS = Kernels.of(OP, (HeadMixtureKernels) new HeadMixtureRef())
+            .with(Backend.CUDA, new HeadMixtureCuda());
 
     private HeadMixture() {
     }

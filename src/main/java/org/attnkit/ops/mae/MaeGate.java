@@ -1,6 +1,7 @@
 package org.attnkit.ops.mae;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
@@ -28,7 +29,8 @@ import org.attnkit.util.Check;
  */
 public final class MaeGate {
     static final String OP = "mae gate";
-    static final Kernels<MaeGateKernels> KERNELS = Kernels.of(OP, new MaeGateRef());
+    static final Kernels<MaeGateKernels> KERNELS = Kernels.of(OP, (MaeGateKernels) new MaeGateRef())
+            .with(Backend.CUDA, new MaeGateCuda());
 
     private MaeGate() {
     }
