@@ -8,7 +8,11 @@
 //      is dx in backward (the filter reversed, padding K-1-P, POSITION masks indexed by the output t).
 //   2. lightconv_conv_generic: any K and padding; weights from a normalized H x K buffer made by
 //      lightconv_weights, x read straight from global memory. Never zeros for an unsupported K.
-//   3. lightconv_dw_partials: per (channel tile, 128-step time tile, batch) partial sums of
+//   3. lightconv_backward_k<K>: the backward for compile-time K as one fused kernel: dx (the transposed
+//      convolution from a shared dy tile) and the block's fp32 weight-gradient partials (the same dy
+//      tile against a shared x tile), then lightconv_dw_reduce (below).
+//   4. lightconv_dw_partials (generic K; dx then comes from lightconv_conv_generic transposed): per
+//      (channel tile, 128-step time tile, batch) partial sums of
 //      dy * shifted x for every tap, reduced inside the block over the head's channels; then
 //      lightconv_dw_reduce sums the partials in a fixed order (deterministic), applies the HEAD_KERNEL
 //      mask and the softmax backward.
@@ -190,6 +194,104 @@ __global__ void __launch_bounds__(CT * ROWS) lightconv_dw_partials(float* partia
     }
 }
 
+// Backward for compile-time K, one fused kernel: per (channel tile, time tile, batch) block it writes
+// dx for the tile's steps (the transposed convolution, from a shared dy tile) and the weight-gradient
+// partials of the tile (from the same dy tile and a shared x tile), in the partial layout of
+// lightconv_dw_partials with DW rows = TT. Shared: weights, dy rows t0-(K-1-P) .., x rows t0-P ...
+template <int K>
+__global__ void __launch_bounds__(CT * ROWS) lightconv_backward_k(float* dx, float* partial, const float* dy,
+        const float* x, const float* weight, int T, int C, int H, int pad, int SEG, bool softmax, Drop drop) {
+    __shared__ float ws[CT * K];
+    __shared__ float dys[(TT + K - 1) * CT];
+    __shared__ float xs[(TT + K - 1) * CT];
+    __shared__ float red[ROWS][CT];
+    __shared__ float chan[CT];
+    const int R = C / H;
+    const int ct = blockIdx.x, tt = blockIdx.y, b = blockIdx.z;
+    const int c0 = ct * CT, t0 = tt * TT;
+    const int h0 = c0 / R;
+    const int h1 = (min(c0 + CT, C) - 1) / R;
+    const int tid = threadIdx.y * CT + threadIdx.x;
+    for (int hh = tid; hh <= h1 - h0; hh += CT * ROWS) {
+        normalize_head(ws + hh * K, weight, h0 + hh, K, softmax, drop);
+    }
+    const long long base = (long long)b * T * C;
+    const int dyFirst = t0 - (K - 1 - pad), xFirst = t0 - pad;
+    for (int i = tid; i < (TT + K - 1) * CT; i += CT * ROWS) {
+        int row = i / CT, col = i % CT;
+        bool colOk = c0 + col < C;
+        int sd = dyFirst + row, sx = xFirst + row;
+        dys[i] = (colOk && sd >= 0 && sd < T) ? dy[base + (long long)sd * C + c0 + col] : 0.f;
+        xs[i] = (colOk && sx >= 0 && sx < T) ? x[base + (long long)sx * C + c0 + col] : 0.f;
+    }
+    __syncthreads();
+    const int c = c0 + threadIdx.x;
+    const bool inC = c < C;
+    const int h = inC ? c / R : h0;
+    const bool positionMask = drop.threshold != 0 && drop.position;
+    float acc[K];
+#pragma unroll
+    for (int k = 0; k < K; k++) acc[k] = 0.f;
+    if (inC) {
+        float w[K];
+#pragma unroll
+        for (int k = 0; k < K; k++) w[k] = ws[(h - h0) * K + k];
+        for (int tl = threadIdx.y; tl < TT; tl += ROWS) {
+            int s = t0 + tl;
+            if (s >= T) break;
+            if (dx) {
+                // dx[s] = sum_k w[k] dy[s-k+P]; dy row s-k+P is dys row tl+K-1-k.
+                float g = 0.f;
+#pragma unroll
+                for (int k = 0; k < K; k++) {
+                    float wk = w[k];
+                    if (positionMask) {
+                        int t = s - k + pad;
+                        if (t < 0 || t >= T) continue;
+                        wk *= drop_factor(drop, position_index(b, t, h, k, T, H, K));
+                    }
+                    g = fmaf(wk, dys[(tl + K - 1 - k) * CT + threadIdx.x], g);
+                }
+                dx[base + (long long)s * C + c] = g;
+            }
+            if (partial) {
+                // dW~[h,k] += dy[t] x[t+k-P] with t = s: dy[t] is dys row tl+K-1-P, x[t+k-P] is xs row tl+k.
+                float gy = dys[(tl + K - 1 - pad) * CT + threadIdx.x];
+#pragma unroll
+                for (int k = 0; k < K; k++) {
+                    float v = gy * xs[(tl + k) * CT + threadIdx.x];
+                    if (positionMask) v *= drop_factor(drop, position_index(b, s, h, k, T, H, K));
+                    acc[k] += v;
+                }
+            }
+        }
+    }
+    if (!partial) return;  // uniform over the block: no thread is left waiting at a barrier
+    float* out = partial + ((long long)(b * gridDim.y + tt) * gridDim.x + ct) * SEG * K;
+#pragma unroll
+    for (int k = 0; k < K; k++) {
+        red[threadIdx.y][threadIdx.x] = acc[k];
+        __syncthreads();
+        if (threadIdx.y == 0) {
+            float sum = 0.f;
+            for (int r = 0; r < ROWS; r++) sum += red[r][threadIdx.x];
+            chan[threadIdx.x] = sum;
+        }
+        __syncthreads();
+        int seg = tid;
+        if (seg < SEG) {
+            float sum = 0.f;
+            int hs = h0 + seg;
+            if (hs <= h1) {
+                int from = max(hs * R, c0) - c0, to = min((hs + 1) * R, min(c0 + CT, C)) - c0;
+                for (int i = from; i < to; i++) sum += chan[i];
+            }
+            out[(long long)seg * K + k] = sum;
+        }
+        __syncthreads();
+    }
+}
+
 // One block per head, one thread per tap (looping when K > blockDim): the fixed-order sum of the
 // partials, the HEAD_KERNEL mask, then the softmax backward dW = wn (dwn - <wn, dwn>).
 __global__ void lightconv_dw_reduce(float* dweight, const float* partial, const float* weight, float* wnBuf,
@@ -276,26 +378,46 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
         const float* weight, int B, int T, int C, int H, int K, int pad, bool softmax, DropArgs dropArgs) {
     Drop drop = make_drop(dropArgs);
     cudaError_t err;
-    if (dx) {
-        err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
-        if (err != cudaSuccess) return err;
+    const int R = C / H;
+    const int SEG = min(CT, (CT - 1) / R + 2);
+    const int nCT = ceil_div(C, CT);
+    const bool fused = K == 3 || K == 5 || K == 7 || K == 15 || K == 31 || K == 63;
+    const int rowsPerTile = fused ? TT : DW_TT;
+    const long long rowTiles = (long long)B * ceil_div(T, rowsPerTile);
+    Scratch scratch(dweight ? (size_t)rowTiles * nCT * SEG * K * sizeof(float) + 2 * (size_t)H * K * sizeof(float)
+                            : 0);
+    if (scratch.status != cudaSuccess) return scratch.status;
+    float* partial = dweight ? scratch.f() : nullptr;
+    if (fused) {
+        if (dx || dweight) {
+            dim3 grid(nCT, ceil_div(T, TT), B), block(CT, ROWS);
+            switch (K) {
+                case 3: lightconv_backward_k<3><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
+                case 5: lightconv_backward_k<5><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
+                case 7: lightconv_backward_k<7><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
+                case 15: lightconv_backward_k<15><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
+                case 31: lightconv_backward_k<31><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
+                default: lightconv_backward_k<63><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
+            }
+        }
+    } else {
+        if (dx) {
+            err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
+            if (err != cudaSuccess) return err;
+        }
+        if (dweight) {
+            lightconv_dw_partials<<<dim3(nCT, ceil_div(T, DW_TT), B), dim3(CT, ROWS)>>>(partial, dy, x, T, C, H, K,
+                    pad, SEG, drop);
+        }
     }
     if (dweight) {
-        const int R = C / H;
-        const int nCT = ceil_div(C, CT), nTT = ceil_div(T, DW_TT);
-        const int SEG = min(CT, (CT - 1) / R + 2);
-        const long long rowTiles = (long long)B * nTT;
-        Scratch partial((size_t)rowTiles * nCT * SEG * K * sizeof(float) + 2 * (size_t)H * K * sizeof(float));
-        if (partial.status != cudaSuccess) return partial.status;
-        float* wn = partial.f() + rowTiles * nCT * SEG * K;
+        float* wn = scratch.f() + rowTiles * nCT * SEG * K;
         float* dwn = wn + (long long)H * K;
-        lightconv_dw_partials<<<dim3(nCT, nTT, B), dim3(CT, ROWS)>>>(partial.f(), dy, x, T, C, H, K, pad, SEG,
+        lightconv_dw_reduce<<<H, 64>>>(dweight, partial, weight, wn, dwn, (int)rowTiles, nCT, SEG, C, H, K, softmax,
                 drop);
-        lightconv_dw_reduce<<<H, 64>>>(dweight, partial.f(), weight, wn, dwn, (int)rowTiles, nCT, SEG, C, H, K,
-                softmax, drop);
-        err = cudaGetLastError();
-        if (err != cudaSuccess) return err;
     }
+    err = cudaGetLastError();
+    if (err != cudaSuccess) return err;
     if (dbias) {
         column_sum(dbias, dy, B * T, C);
         err = cudaGetLastError();
