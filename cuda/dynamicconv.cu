@@ -21,14 +21,7 @@ namespace {
 constexpr int THREADS = 128;
 
 Drop make_drop(DropArgs a) {
-    Drop d;
-    double thr = a.p > 0 ? ceil(a.p * 16777216.0) : 0.0;
-    d.threshold = (uint32_t)thr;
-    d.scale = (float)(1.0 / (1.0 - a.p));
-    d.seed = (uint64_t)a.seed;
-    d.offset = (uint64_t)a.offset;
-    d.position = a.position;
-    return d;
+    return attnkit::make_drop(a.p, a.seed, a.offset, a.position);
 }
 
 struct Dims {

@@ -29,14 +29,7 @@ constexpr int ROWS = 8;       // threadIdx.y
 constexpr int DW_TT = 128;    // time steps per block in the weight-gradient partials
 
 Drop make_drop(DropArgs a) {
-    Drop d;
-    double thr = a.p > 0 ? ceil(a.p * 16777216.0) : 0.0;
-    d.threshold = (uint32_t)thr;
-    d.scale = (float)(1.0 / (1.0 - a.p));
-    d.seed = (uint64_t)a.seed;
-    d.offset = (uint64_t)a.offset;
-    d.position = a.position;
-    return d;
+    return attnkit::make_drop(a.p, a.seed, a.offset, a.position);
 }
 
 // Normalized weight of head h (softmax over K when asked) times its HEAD_KERNEL mask factor, written

@@ -40,6 +40,12 @@ int attnkit_device_count(int* count);
 /* Waits for all work on the device to finish and reports any asynchronous kernel failure. */
 int attnkit_synchronize(void);
 
+/* The Philox word (as a signed int) and the DropConnect factor (0 or 1/(1-p)) of element index in the
+ * stream (seed, offset), computed on the host by the kernels' own code: tests compare them with
+ * org.attnkit.random.Philox and DropConnect where there is no GPU. */
+int attnkit_philox_word(long long seed, long long offset, long long index);
+float attnkit_drop_factor(double p, long long seed, long long offset, long long index);
+
 /* ---- LightConv (SPEC 1): x, y [B,T,C]; weight [H,K]; bias [C] or 0. ---- */
 int attnkit_lightconv_forward(long long y, long long x, long long weight, long long bias,
         int B, int T, int C, int H, int K, int pad, int softmax,

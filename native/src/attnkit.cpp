@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string>
 
+#include "common.cuh"
 #include "launchers.h"
 
 namespace {
@@ -106,6 +107,14 @@ int attnkit_device_count(int* count) {
     if (n == 0) return fail(ATTNKIT_NO_DEVICE, "attnkit_device_count: the CUDA runtime sees no device");
     lastError.clear();
     return ATTNKIT_OK;
+}
+
+int attnkit_philox_word(long long seed, long long offset, long long index) {
+    return (int)attnkit::philox_word((uint64_t)seed, (uint64_t)offset, (uint64_t)index);
+}
+
+float attnkit_drop_factor(double p, long long seed, long long offset, long long index) {
+    return attnkit::drop_factor(attnkit::make_drop(p, seed, offset, 0), (uint64_t)index);
 }
 
 int attnkit_synchronize(void) { return cudaStatus("attnkit_synchronize", cudaDeviceSynchronize()); }

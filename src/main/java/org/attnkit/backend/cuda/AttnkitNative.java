@@ -39,6 +39,12 @@ public final class AttnkitNative {
 
     public static native int attnkit_synchronize();
 
+    /** The Philox word of element {@code index}, from the host build of the kernels' own Philox code. */
+    public static native int attnkit_philox_word(long seed, long offset, long index);
+
+    /** The DropConnect factor (0 or 1/(1-p)) of element {@code index}, from the kernels' own host code. */
+    public static native float attnkit_drop_factor(double p, long seed, long offset, long index);
+
     public static native int attnkit_lightconv_forward(long y, long x, long weight, long bias, int B, int T, int C,
             int H, int K, int pad, int softmax, double dropP, long seed, long offset, int dropScope);
 

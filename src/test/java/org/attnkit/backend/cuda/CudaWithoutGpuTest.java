@@ -14,6 +14,7 @@ import org.attnkit.ops.lightconv.LightConv;
 import org.attnkit.ops.mae.HeadMixture;
 import org.attnkit.ops.mae.MaeGate;
 import org.attnkit.random.DropConnect;
+import org.attnkit.random.Philox;
 import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Storage;
@@ -130,6 +131,49 @@ class CudaWithoutGpuTest {
                 () -> AttnkitNative.attnkit_head_mixture_forward(8, 8, 8, 8, 1, 2, 8, 3, 4, 5, 0));
         assertNative("attnkit_mae_gate_backward: T must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_mae_gate_backward(8, 0, 0, 0, 0, 8, 8, 0, 8, 0, 8, 8, 1, 0, 4, 3, 2, 0));
+    }
+
+    @Test
+    void theKernelsPhiloxStreamMatchesJavaBitForBit() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        // The host build of cuda/common.cuh's philox_word: the device build differs only in __umulhi.
+        long[] seeds = {0, 1, -1, 0x123456789ABCDEFL, 42};
+        long[] offsets = {0, 5, 1L << 32, Long.MAX_VALUE};
+        long[] far = {(1L << 31) - 1, 1L << 31, (1L << 34) + 3, Long.MAX_VALUE >>> 2};
+        int checked = 0;
+        for (long seed : seeds) {
+            for (long offset : offsets) {
+                for (long i = 0; i < 300; i++) {
+                    assertEquals(Philox.word(seed, offset, i), AttnkitNative.attnkit_philox_word(seed, offset, i),
+                            "seed " + seed + " offset " + offset + " index " + i);
+                    checked++;
+                }
+                for (long i : far) {
+                    assertEquals(Philox.word(seed, offset, i), AttnkitNative.attnkit_philox_word(seed, offset, i),
+                            "seed " + seed + " offset " + offset + " index " + i);
+                    checked++;
+                }
+            }
+        }
+        assertEquals(20 * 304, checked);
+    }
+
+    @Test
+    void theKernelsDropConnectDecisionMatchesJava() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        // p values whose float rounding or 2^-24 grid could flip a decision if the kernel compared in float.
+        double[] ps = {0.1, 0.3, 0.5, 1e-9, 0.2 + 1e-17, 1.0 - 1e-7, 3.0 / 16777216, 2.5 / 16777216};
+        for (double p : ps) {
+            DropConnect d = new DropConnect(p, 99, 5, DropConnect.Scope.HEAD_KERNEL);
+            int kept = 0;
+            for (long i = 0; i < 4000; i++) {
+                double expected = d.factor(i);
+                float actual = AttnkitNative.attnkit_drop_factor(p, 99, 5, i);
+                assertEquals((float) expected, actual, "p " + p + " index " + i);
+                kept += actual != 0 ? 1 : 0;
+            }
+            assertTrue(p > 0.5 || kept > 0, "p " + p + " kept nothing");
+        }
     }
 
     private static void assertNative(String expected, Supplier<Integer> call) {
