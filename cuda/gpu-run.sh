@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run THERE (the GPU machine), after cuda/gpu-prepare.sh here and with .gpu carried:
+# Run THERE (the GPU machine), after cuda/gpu-prepare.sh here and with .gpu carried (it holds bundle.tgz):
 #   bash cuda/gpu-run.sh    -> logs under $OUT (or ./gpu-out)
 # 1. the CUDA tests (equivalence against the reference, determinism, memory), 2. compute-sanitizer
 # memcheck and racecheck on the small equivalence cases, 3. the benchmark at the issue's shape, 4. the
@@ -8,8 +8,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
-export PATH=$PWD/.gpu/jre/bin:$PATH
-CP=".gpu/classes:.gpu/test-classes:.gpu/tools:.gpu/lib/*"
+G=/tmp/attnkit-gpu
+rm -rf "$G" && mkdir -p "$G" && tar -C "$G" -xzf .gpu/bundle.tgz
+export PATH=$G/jre/bin:$PATH
+CP="$G/classes:$G/test-classes:$G/tools:$G/lib/*"
 FLAGS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
 { nvidia-smi; java -version; } 2>&1 | tee "$OUT/env.log"
 java $FLAGS -cp "$CP" GpuTests org.attnkit.backend.cuda.CudaWithoutGpuTest org.attnkit.backend.cuda.CudaEquivalenceTest \
