@@ -48,7 +48,18 @@ __global__ void column_sum_kernel(float* out, const float* in, int rows, int col
     }
 }
 
+__global__ void add_kernel(float* out, const float* a, const float* b, long long n) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        out[i] = a[i] + b[i];
+    }
+}
+
 }  // namespace
+
+void add(float* out, const float* a, const float* b, long long n) {
+    long long blocks = (n + 255) / 256;
+    add_kernel<<<(int)(blocks < 65535 ? (blocks < 1 ? 1 : blocks) : 65535), 256>>>(out, a, b, n);
+}
 
 void gemm(float* C, const float* A, const float* Bm, int M, int N, int Kd, long long sam, long long sak,
         long long sbk, long long sbn, float alpha, float beta) {

@@ -40,6 +40,8 @@ cudaError_t mae_gate_backward(float* dx, float* dw1, float* db1, float* dw2, flo
 // C[M,N] = alpha * sum_k A(m,k) B(k,n) + beta * C, A(m,k) = A[m*sam + k*sak], B(k,n) = B[k*sbk + n*sbn].
 void gemm(float* C, const float* A, const float* Bm, int M, int N, int Kd, long long sam, long long sak,
         long long sbk, long long sbn, float alpha, float beta);
+// out[i] = a[i] + b[i].
+void add(float* out, const float* a, const float* b, long long n);
 // out[j] = sum_i in[i*cols + j] over rows i (fixed order per column: deterministic).
 void column_sum(float* out, const float* in, int rows, int cols);
 

@@ -46,6 +46,9 @@ int attnkit_synchronize(void);
 int attnkit_philox_word(long long seed, long long offset, long long index);
 float attnkit_drop_factor(double p, long long seed, long long offset, long long index);
 
+/* out[i] = a[i] + b[i] for i < n (out may alias a or b): gradient accumulation on the device. */
+int attnkit_add(long long out, long long a, long long b, long long n);
+
 /* ---- LightConv (SPEC 1): x, y [B,T,C]; weight [H,K]; bias [C] or 0. ---- */
 int attnkit_lightconv_forward(long long y, long long x, long long weight, long long bias,
         int B, int T, int C, int H, int K, int pad, int softmax,

@@ -117,6 +117,16 @@ float attnkit_drop_factor(double p, long long seed, long long offset, long long 
     return attnkit::drop_factor(attnkit::make_drop(p, seed, offset, 0), (uint64_t)index);
 }
 
+int attnkit_add(long long out, long long a, long long b, long long n) {
+    Checks c("attnkit_add");
+    c.range("n", n, 0, 1LL << 40);
+    c.pointer("out", out); c.pointer("a", a); c.pointer("b", b);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if (n == 0) return ATTNKIT_OK;
+    attnkit::add(f<float>(out), f<const float>(a), f<const float>(b), n);
+    return cudaStatus(c.fn, cudaGetLastError());
+}
+
 int attnkit_synchronize(void) { return cudaStatus("attnkit_synchronize", cudaDeviceSynchronize()); }
 
 int attnkit_lightconv_forward(long long y, long long x, long long weight, long long bias, int B, int T, int C,

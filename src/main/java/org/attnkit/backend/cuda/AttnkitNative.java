@@ -39,6 +39,8 @@ public final class AttnkitNative {
 
     public static native int attnkit_synchronize();
 
+    public static native int attnkit_add(long out, long a, long b, long n);
+
     /** The Philox word of element {@code index}, from the host build of the kernels' own Philox code. */
     public static native int attnkit_philox_word(long seed, long offset, long index);
 

@@ -63,6 +63,26 @@ public final class CudaTensors {
         return t;
     }
 
+    /**
+     * a + b elementwise on their device, as a new tensor: what gradient accumulation needs so that a
+     * backward pass stays on the device ({@code Autograd.sumOf} can delegate here for CUDA tensors).
+     */
+    public static Tensor sum(Tensor a, Tensor b) {
+        if (!a.shape().equals(b.shape())) {
+            throw new IllegalArgumentException("sum: shapes " + a.shape() + " and " + b.shape() + " differ");
+        }
+        if (!a.device().equals(b.device()) || a.device().isCpu()) {
+            throw new IllegalArgumentException("sum: both tensors must be on one CUDA device, got " + a.device()
+                    + " and " + b.device());
+        }
+        Cuda.requireAvailable("sum on " + a.device());
+        Tensor out = empty(a.device(), a.shape().toArray());
+        enter(a.device());
+        NativeCalls.check("sum", AttnkitNative.attnkit_add(address(out, "out"), address(a, "a"), address(b, "b"),
+                a.numel()));
+        return out;
+    }
+
     /** The device address of {@code t}'s buffer, or 0 for null; {@code name} goes into the error message. */
     public static long address(Tensor t, String name) {
         if (t == null) {

@@ -179,6 +179,18 @@ class CudaEquivalenceTest {
     }
 
     @Test
+    void deviceSumAddsElementwise() {
+        Tensor a = Tensor.randn(1, 3, 1000);
+        Tensor b = Tensor.randn(2, 3, 1000);
+        float[] expected = a.toArray();
+        float[] bv = b.toArray();
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] += bv[i];
+        }
+        assertArrayEquals(expected, CudaTensors.sum(a.to(GPU), b.to(GPU)).to(Device.CPU).toArray());
+    }
+
+    @Test
     void anImpossibleAllocationIsAnExceptionNotACrash() {
         assertThrows(CudaOutOfMemoryException.class, () -> CudaStorage.allocate(GPU, Integer.MAX_VALUE).close());
         // The device still works afterwards.

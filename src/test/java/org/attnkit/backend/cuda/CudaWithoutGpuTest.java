@@ -129,6 +129,8 @@ class CudaWithoutGpuTest {
                         0, 0, 0, 0));
         assertNative("attnkit_head_mixture_forward: m must be in [1, 4], got 5",
                 () -> AttnkitNative.attnkit_head_mixture_forward(8, 8, 8, 8, 1, 2, 8, 3, 4, 5, 0));
+        assertNative("attnkit_add: n must be in [0, 1099511627776], got -1",
+                () -> AttnkitNative.attnkit_add(8, 8, 8, -1));
         assertNative("attnkit_mae_gate_backward: T must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_mae_gate_backward(8, 0, 0, 0, 0, 8, 8, 0, 8, 0, 8, 8, 1, 0, 4, 3, 2, 0));
     }
