@@ -1,10 +1,11 @@
 package org.attnkit.cli;
 
 import java.util.List;
+import org.attnkit.backend.cuda.Cuda;
 
 /**
- * What the CLI knows about CUDA, in one place so that the CUDA backend's probe plugs in here: today
- * there is no CUDA backend, so CUDA is always unavailable with that reason.
+ * What the CLI knows about CUDA, in one place: the CUDA backend's probe ({@link Cuda#status()}), which
+ * says why CUDA is unavailable (native library not built, no driver, JCuda missing, no device).
  */
 final class CudaStatus {
     /** Whether CUDA can run ops, why not, and a line per device when it can. */
@@ -15,6 +16,12 @@ final class CudaStatus {
     }
 
     static Probe probe() {
-        return new Probe(false, "the CUDA backend is not built yet", List.of());
+        try {
+            Cuda.Status s = Cuda.status();
+            return new Probe(s.available(), s.reason(), s.devices());
+        } catch (Throwable t) {
+            // The probe never throws; this guards the CLI against a broken class path (e.g. no javacpp jar).
+            return new Probe(false, "the CUDA backend could not be probed: " + t, List.of());
+        }
     }
 }

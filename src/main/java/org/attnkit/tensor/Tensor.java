@@ -77,6 +77,17 @@ public final class Tensor {
         return wrap(f, shape);
     }
 
+    /**
+     * A tensor over an existing storage on any device (the CUDA backend wraps its device buffers with
+     * this). The storage's size must match the shape.
+     */
+    public static Tensor onStorage(Storage storage, int... shape) {
+        if (storage == null) {
+            throw new IllegalArgumentException("storage must not be null");
+        }
+        return new Tensor(Shape.of(shape), storage);
+    }
+
     /** A zero-dimensional F32 tensor. */
     public static Tensor scalar(float value) {
         return wrap(new float[] {value});
@@ -250,6 +261,21 @@ public final class Tensor {
             return this;
         }
         return dtype == DType.F64 ? wrap(toDoubleArray(), shape.toArray()) : wrap(toArray(), shape.toArray());
+    }
+
+    /**
+     * This tensor on {@code device}: itself when it is already there, otherwise a copy (not part of
+     * any graph). Copies to and from CUDA devices go through the CUDA backend, which throws
+     * {@code CudaUnavailableException} with the reason where CUDA cannot run; CUDA tensors are F32.
+     */
+    public Tensor to(Device device) {
+        if (device == null) {
+            throw new IllegalArgumentException("device must not be null");
+        }
+        if (device.equals(device())) {
+            return this;
+        }
+        return org.attnkit.backend.cuda.CudaTensors.copy(this, device);
     }
 
     /** A copy with the same values, not part of any graph. */

@@ -83,7 +83,14 @@ class CliTest {
                 r.out());
         assertTrue(r.out().contains("Vector API: FloatVector.SPECIES_PREFERRED"), r.out());
         assertTrue(r.out().contains("max heap"), r.out());
-        assertTrue(r.out().contains("\nCUDA: unavailable (the CUDA backend is not built yet)"), r.out());
+        CudaStatus.Probe cuda = CudaStatus.probe();
+        if (cuda.available()) {
+            assertTrue(r.out().contains("\nCUDA: " + cuda.devices().size() + " device(s)"), r.out());
+        } else {
+            // The probe's own reason (native library not built, no driver, ...), never an empty one.
+            assertFalse(cuda.reason().isBlank());
+            assertTrue(r.out().contains("\nCUDA: unavailable (" + cuda.reason() + ")"), r.out());
+        }
     }
 
     @Test
@@ -152,7 +159,7 @@ class CliTest {
                 assertEquals(1, lines, name + " " + backend + " in:\n" + r.out());
             }
         }
-        assertTrue(r.out().startsWith("SKIP  cuda  skipped: the CUDA backend is not built yet"), r.out());
+        assertTrue(r.out().startsWith("SKIP  cuda  skipped: " + CudaStatus.probe().reason()), r.out());
         Matcher m = Pattern.compile("(\\d+) passed, (\\d+) failed(?:, (\\d+) skipped)?").matcher(r.lastLine());
         assertTrue(m.matches(), r.lastLine());
         int passed = Integer.parseInt(m.group(1));
@@ -180,7 +187,7 @@ class CliTest {
     void anExplicitCudaBackendFailsWithExitCode2() throws IOException {
         Run r = run("check", "--backend", "cuda", caseFile("c", "lightconv", true).toString());
         assertEquals(Main.EXIT_USAGE, r.exit());
-        assertEquals("attnkit check: error: --backend cuda: CUDA is unavailable (the CUDA backend is not built yet)",
+        assertEquals("attnkit check: error: --backend cuda: CUDA is unavailable (" + CudaStatus.probe().reason() + ")",
                 r.err().strip());
         r.assertNoStackTrace();
     }

@@ -1,6 +1,7 @@
 package org.attnkit.ops.dynamicconv;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.random.DropConnect;
 import org.attnkit.tensor.Tensor;
@@ -36,7 +37,8 @@ import org.attnkit.util.Check;
 public final class DynamicConv {
     static final String OP = "dynamicconv";
     static final Kernels<DynamicConvKernels> KERNELS = Kernels.of(OP, (DynamicConvKernels) new DynamicConvRef())
-            .with(org.attnkit.backend.Backend.SIMD, new DynamicConvSimdKernels());
+            .with(Backend.SIMD, new DynamicConvSimdKernels())
+            .with(Backend.CUDA, new DynamicConvCuda());
 
     private DynamicConv() {
     }

@@ -33,7 +33,8 @@ import org.attnkit.util.Check;
 public final class LightConv {
     static final String OP = "lightconv";
     static final Kernels<LightConvKernels> KERNELS =
-            Kernels.of(OP, (LightConvKernels) new LightConvRef()).with(Backend.SIMD, new LightConvSimdKernels());
+            Kernels.of(OP, (LightConvKernels) new LightConvRef()).with(Backend.SIMD, new LightConvSimdKernels())
+                    .with(Backend.CUDA, new LightConvCuda());
 
     private LightConv() {
     }

@@ -27,8 +27,9 @@ import org.attnkit.util.Check;
  */
 public final class HeadMixture {
     static final String OP = "head mixture";
-    static final Kernels<HeadMixtureKernels> KERNELS =
-            Kernels.of(OP, (HeadMixtureKernels) new HeadMixtureRef()).with(Backend.SIMD, new HeadMixtureSimdKernels());
+    static final Kernels<HeadMixtureKernels> KERNELS = Kernels.of(OP, (HeadMixtureKernels) new HeadMixtureRef())
+            .with(Backend.SIMD, new HeadMixtureSimdKernels())
+            .with(Backend.CUDA, new HeadMixtureCuda());
 
     private HeadMixture() {
     }

@@ -29,8 +29,9 @@ import org.attnkit.util.Check;
  */
 public final class MaeGate {
     static final String OP = "mae gate";
-    static final Kernels<MaeGateKernels> KERNELS =
-            Kernels.of(OP, (MaeGateKernels) new MaeGateRef()).with(Backend.SIMD, new MaeGateSimdKernels());
+    static final Kernels<MaeGateKernels> KERNELS = Kernels.of(OP, (MaeGateKernels) new MaeGateRef())
+            .with(Backend.SIMD, new MaeGateSimdKernels())
+            .with(Backend.CUDA, new MaeGateCuda());
 
     private MaeGate() {
     }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Run HERE (the machine with nvcc, no GPU). Builds what the GPU machine needs and packs it into
+# .gpu/bundle.tgz (ignored by git; name ".gpu" in the device tool's `carry`, 64 MiB at most): a trimmed
+# JRE, the classes with the JNI library, the test classes, the jars the CUDA tests need, and the
+# GpuTests launcher. Then run `bash cuda/gpu-run.sh` on the GPU machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exclude="$(git rev-parse --git-common-dir)/info/exclude"
+grep -qx '/.gpu/' "$exclude" 2>/dev/null || echo /.gpu/ >> "$exclude"
+mvn -B -q -o -DskipTests package
+mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
+stage=target/gpu-bundle
+rm -rf "$stage/classes" "$stage/test-classes" "$stage/lib" "$stage/tools"
+mkdir -p "$stage/lib" "$stage/tools" .gpu
+if [ ! -d "$stage/jre" ]; then
+  /usr/lib/jvm/temurin-25-jdk-amd64/bin/jlink \
+    --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.management,java.logging,jdk.management \
+    --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$stage/jre"
+fi
+cp -r target/classes "$stage/classes"
+cp -r target/test-classes "$stage/test-classes"
+# Only what the CUDA tests and CudaBench load: the plotting, PDF and terminal jars of the CLI stay here.
+for jar in $(tr ':' ' ' < target/test-classpath.txt); do
+  case "$(basename "$jar")" in
+    pdfbox*|fontbox*|xchart*|VectorGraphics2D*|graphics2d*|animated-gif*|commons-logging*|jline*|progressbar*) ;;
+    *) cp "$jar" "$stage/lib/" ;;
+  esac
+done
+cp ~/.m2/repository/org/junit/platform/junit-platform-launcher/1.14.1/junit-platform-launcher-1.14.1.jar "$stage/lib/"
+javac --release 17 -cp "$stage/lib/*" -d "$stage/tools" cuda/tools/GpuTests.java
+tar -C "$stage" -czf .gpu/bundle.tgz .
+ls -l .gpu/bundle.tgz

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Run THERE (the GPU machine), after cuda/gpu-prepare.sh here and with .gpu carried (it holds bundle.tgz):
+#   bash cuda/gpu-run.sh    -> logs under $OUT (or ./gpu-out)
+# 1. the CUDA tests (equivalence against the reference, determinism, memory), 2. compute-sanitizer
+# memcheck and racecheck on the small equivalence cases, 3. the benchmark at the issue's shape, 4. the
+# PyTorch peer in the same call.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT"
+G=/tmp/attnkit-gpu
+rm -rf "$G" && mkdir -p "$G" && tar -C "$G" -xzf .gpu/bundle.tgz
+export PATH=$G/jre/bin:$PATH
+CP="$G/classes:$G/test-classes:$G/tools:$G/lib/*"
+FLAGS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
+{ nvidia-smi; java -version; } 2>&1 | tee "$OUT/env.log"
+java $FLAGS -cp "$CP" GpuTests org.attnkit.backend.cuda.CudaWithoutGpuTest org.attnkit.backend.cuda.CudaEquivalenceTest \
+  2>&1 | tee "$OUT/tests.log"
+if command -v compute-sanitizer >/dev/null; then
+  for tool in memcheck racecheck; do
+    compute-sanitizer --tool $tool --target-processes all java $FLAGS -cp "$CP" GpuTests \
+      org.attnkit.backend.cuda.CudaEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
+  done
+fi
+java $FLAGS -cp "$CP" org.attnkit.backend.cuda.CudaBench 2>&1 | tee "$OUT/bench.log"
+python3 - <<'PY' 2>&1 | tee "$OUT/torch-peer.log"
+import torch, torch.nn.functional as F
+B, T, C, H, K = 16, 4096, 1024, 16, 31
+x = torch.randn(B, T, C, device="cuda"); w = torch.randn(H, K, device="cuda")
+def lightconv():
+    wn = torch.softmax(w, -1).repeat_interleave(C // H, 0).unsqueeze(1)  # [C,1,K]
+    return F.conv1d(x.transpose(1, 2), wn, padding=K // 2, groups=C).transpose(1, 2)
+wd = torch.randn(H * K, C, device="cuda") / C ** 0.5
+def dynconv():
+    g = torch.softmax((x @ wd.t()).view(B, T, H, K), -1)
+    xu = F.pad(x, (0, 0, K // 2, K - 1 - K // 2)).unfold(1, K, 1).view(B, T, H, C // H, K)
+    return torch.einsum("bthrk,bthk->bthr", xu, g).reshape(B, T, C)
+for name, f in [("torch lightconv forward", lightconv), ("torch dynamicconv forward", dynconv)]:
+    f(); torch.cuda.synchronize()
+    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    ts = []
+    for _ in range(20):
+        s.record(); f(); e.record(); e.synchronize(); ts.append(s.elapsed_time(e))
+    ts.sort(); print(f"{name:36s} {ts[10]:9.3f} ms")
+PY

@@ -1,0 +1,63 @@
+// launchers.h: the C++ entry points of the kernel files, called by native/src/attnkit.cpp after it has
+// checked every argument. Each returns the first CUDA error it met (cudaSuccess when none).
+#pragma once
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+namespace attnkit {
+
+struct DropArgs {
+    double p;
+    long long seed;
+    long long offset;
+    int position;
+};
+
+cudaError_t lightconv_forward(float* y, const float* x, const float* weight, const float* bias, int B, int T,
+        int C, int H, int K, int pad, bool softmax, DropArgs drop);
+cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
+        const float* weight, int B, int T, int C, int H, int K, int pad, bool softmax, DropArgs drop);
+
+cudaError_t dynamicconv_forward(float* y, const float* x, const float* query, const float* weight,
+        const float* bias, int B, int T, int C, int Cq, int H, int K, int pad, bool softmax, bool renorm,
+        DropArgs drop);
+cudaError_t dynamicconv_backward(float* dx, float* dquery, float* dweight, float* dbias, const float* dy,
+        const float* x, const float* query, const float* weight, const float* bias, int B, int T, int C, int Cq,
+        int H, int K, int pad, bool softmax, bool renorm, DropArgs drop);
+
+cudaError_t head_mixture_forward(float* y, const float* o, const float* gate, const float* membership, int B,
+        int T, int D, int E, int H, int m, bool per_token);
+cudaError_t head_mixture_backward(float* dO, float* dgate, const float* dy, const float* o, const float* gate,
+        const float* membership, int B, int T, int D, int E, int H, int m, bool per_token);
+
+cudaError_t mae_gate_forward(float* g, const float* x, const float* w1, const float* b1, const float* w2,
+        const float* b2, int B, int T, int D, int G, int E, bool causal);
+cudaError_t mae_gate_backward(float* dx, float* dw1, float* db1, float* dw2, float* db2, const float* x,
+        const float* w1, const float* b1, const float* w2, const float* b2, const float* g, const float* dg,
+        int B, int T, int D, int G, int E, bool causal);
+
+// Shared device helpers (cuda/elementwise.cu).
+// C[M,N] = alpha * sum_k A(m,k) B(k,n) + beta * C, A(m,k) = A[m*sam + k*sak], B(k,n) = B[k*sbk + n*sbn].
+void gemm(float* C, const float* A, const float* Bm, int M, int N, int Kd, long long sam, long long sak,
+        long long sbk, long long sbn, float alpha, float beta);
+// out[i] = a[i] + b[i].
+void add(float* out, const float* a, const float* b, long long n);
+// out[j] = sum_i in[i*cols + j] over rows i (fixed order per column: deterministic).
+void column_sum(float* out, const float* in, int rows, int cols);
+
+// Scratch memory taken for one call and returned at its end.
+struct Scratch {
+    void* ptr = nullptr;
+    cudaError_t status = cudaSuccess;
+    explicit Scratch(size_t bytes) {
+        if (bytes > 0) status = cudaMalloc(&ptr, bytes);
+    }
+    ~Scratch() {
+        if (ptr) cudaFree(ptr);
+    }
+    float* f() const { return static_cast<float*>(ptr); }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+};
+
+}  // namespace attnkit

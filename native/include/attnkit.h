@@ -1,0 +1,96 @@
+/*
+ * attnkit.h: the plain C ABI of attnkit's CUDA kernels, bound from Java by JavaCPP
+ * (org.attnkit.backend.cuda.AttnkitNative). No CUDA types appear here so that the JNI glue compiles
+ * without CUDA headers.
+ *
+ * Conventions:
+ *  - every device buffer is a raw device address passed as a 64-bit integer (0 = absent);
+ *  - tensors are dense row-major float32 in the BTC layout ([B,T,C], channels innermost);
+ *  - every function returns a status (ATTNKIT_OK = 0); on failure attnkit_last_error() returns a
+ *    message for the calling thread naming the function and the cause;
+ *  - arguments are checked on the host before any CUDA call, so a bad size never reaches a kernel;
+ *  - all work runs on the legacy default stream of the current (primary) context; scratch memory is
+ *    taken and returned inside the call.
+ *  - DropConnect: drop_p in [0,1), Philox4x32-10 stream (seed, offset) exactly as
+ *    org.attnkit.random.Philox; drop_scope 0 = HEAD_KERNEL (index h*K+k), 1 = POSITION
+ *    (index ((b*T+t)*H+h)*K+k).
+ */
+#ifndef ATTNKIT_H
+#define ATTNKIT_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ATTNKIT_OK 0
+#define ATTNKIT_INVALID_ARGUMENT 1
+#define ATTNKIT_NO_DEVICE 2
+#define ATTNKIT_OUT_OF_MEMORY 3
+#define ATTNKIT_CUDA_ERROR 4
+
+/* The message of the last failure on this thread ("" when none). */
+const char* attnkit_last_error(void);
+
+/* The CUDA runtime version the library was built with (e.g. 13000). */
+int attnkit_runtime_version(void);
+
+/* Number of CUDA devices the runtime sees; ATTNKIT_NO_DEVICE with the runtime's reason otherwise. */
+int attnkit_device_count(int* count);
+
+/* Waits for all work on the device to finish and reports any asynchronous kernel failure. */
+int attnkit_synchronize(void);
+
+/* The Philox word (as a signed int) and the DropConnect factor (0 or 1/(1-p)) of element index in the
+ * stream (seed, offset), computed on the host by the kernels' own code: tests compare them with
+ * org.attnkit.random.Philox and DropConnect where there is no GPU. */
+int attnkit_philox_word(long long seed, long long offset, long long index);
+float attnkit_drop_factor(double p, long long seed, long long offset, long long index);
+
+/* out[i] = a[i] + b[i] for i < n (out may alias a or b): gradient accumulation on the device. */
+int attnkit_add(long long out, long long a, long long b, long long n);
+
+/* ---- LightConv (SPEC 1): x, y [B,T,C]; weight [H,K]; bias [C] or 0. ---- */
+int attnkit_lightconv_forward(long long y, long long x, long long weight, long long bias,
+        int B, int T, int C, int H, int K, int pad, int softmax,
+        double drop_p, long long seed, long long offset, int drop_scope);
+
+/* dx [B,T,C] (or 0: not needed), dweight [H,K] (or 0), dbias [C] (or 0) from dy [B,T,C]. */
+int attnkit_lightconv_backward(long long dx, long long dweight, long long dbias,
+        long long dy, long long x, long long weight,
+        int B, int T, int C, int H, int K, int pad, int softmax,
+        double drop_p, long long seed, long long offset, int drop_scope);
+
+/* ---- DynamicConv (SPEC 2): x, y [B,T,C]; query [B,T,Cq] or 0 (= x); weight [H*K,Cq]; bias [H*K] or 0. ---- */
+int attnkit_dynamicconv_forward(long long y, long long x, long long query, long long weight, long long bias,
+        int B, int T, int C, int Cq, int H, int K, int pad, int softmax, int renorm_padding,
+        double drop_p, long long seed, long long offset, int drop_scope);
+
+/* dx [B,T,C], dquery [B,T,Cq], dweight [H*K,Cq], dbias [H*K]: each 0 when not needed. With query 0,
+ * dx includes the generator's gradient. */
+int attnkit_dynamicconv_backward(long long dx, long long dquery, long long dweight, long long dbias,
+        long long dy, long long x, long long query, long long weight, long long bias,
+        int B, int T, int C, int Cq, int H, int K, int pad, int softmax, int renorm_padding,
+        double drop_p, long long seed, long long offset, int drop_scope);
+
+/* ---- Gated head mixture (SPEC 3): o, y [B,T,D]; gate [B,E] (gate_rows 1) or [B,T,E] (gate_rows T);
+ * membership [E,H] (0/1, m heads per expert). ---- */
+int attnkit_head_mixture_forward(long long y, long long o, long long gate, long long membership,
+        int B, int T, int D, int E, int H, int m, int per_token);
+
+/* dO [B,T,D] (or 0), dgate with gate's shape (or 0). */
+int attnkit_head_mixture_backward(long long dO, long long dgate, long long dy, long long o, long long gate,
+        long long membership, int B, int T, int D, int E, int H, int m, int per_token);
+
+/* ---- MAE gate: x [B,T,D]; w1 [G,D]; b1 [G] or 0; w2 [E,G]; b2 [E] or 0; g [B,E] or [B,T,E] (causal). ---- */
+int attnkit_mae_gate_forward(long long g, long long x, long long w1, long long b1, long long w2, long long b2,
+        int B, int T, int D, int G, int E, int causal);
+
+/* dx [B,T,D], dw1 [G,D], db1 [G], dw2 [E,G], db2 [E] (each 0 when not needed) from the saved gate g and dg. */
+int attnkit_mae_gate_backward(long long dx, long long dw1, long long db1, long long dw2, long long db2,
+        long long x, long long w1, long long b1, long long w2, long long b2, long long g, long long dg,
+        int B, int T, int D, int G, int E, int causal);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

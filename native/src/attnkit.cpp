@@ -1,0 +1,259 @@
+// attnkit.cpp: the C ABI of attnkit.h. Every entry point checks its arguments on the host first (a
+// bad size never reaches a kernel and no CUDA call is made), then calls the launcher in cuda/, then
+// turns a CUDA error into a status and a message for attnkit_last_error().
+#include "attnkit.h"
+
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "common.cuh"
+#include "launchers.h"
+
+namespace {
+
+thread_local std::string lastError;
+
+int fail(int status, const std::string& message) {
+    lastError = message;
+    return status;
+}
+
+int cudaStatus(const char* fn, cudaError_t err) {
+    if (err == cudaSuccess) {
+        lastError.clear();
+        return ATTNKIT_OK;
+    }
+    std::string msg = std::string(fn) + ": CUDA error " + std::to_string((int)err) + " (" + cudaGetErrorName(err)
+            + "): " + cudaGetErrorString(err);
+    if (err == cudaErrorMemoryAllocation) return fail(ATTNKIT_OUT_OF_MEMORY, msg);
+    if (err == cudaErrorNoDevice || err == cudaErrorInsufficientDriver || err == cudaErrorInitializationError) {
+        return fail(ATTNKIT_NO_DEVICE, msg);
+    }
+    return fail(ATTNKIT_CUDA_ERROR, msg);
+}
+
+// Collects the first failed check of a call.
+struct Checks {
+    const char* fn;
+    std::string error;
+    explicit Checks(const char* f) : fn(f) {}
+    void positive(const char* name, long long v) {
+        if (error.empty() && v < 1) error = std::string(fn) + ": " + name + " must be >= 1, got " + std::to_string(v);
+    }
+    void range(const char* name, long long v, long long lo, long long hi) {
+        if (error.empty() && (v < lo || v > hi)) {
+            error = std::string(fn) + ": " + name + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi)
+                    + "], got " + std::to_string(v);
+        }
+    }
+    void divides(const char* what, long long d, long long n) {
+        if (error.empty() && (d < 1 || n % d != 0)) {
+            error = std::string(fn) + ": " + what + " (" + std::to_string(d) + " must divide " + std::to_string(n)
+                    + ")";
+        }
+    }
+    void pointer(const char* name, long long p) {
+        if (error.empty() && p == 0) error = std::string(fn) + ": " + name + " must not be null";
+    }
+    void probability(double p) {
+        if (error.empty() && !(p >= 0 && p < 1)) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%.17g", p);
+            error = std::string(fn) + ": drop_p must be in [0, 1), got " + buf;
+        }
+    }
+    void elements(const char* name, long long a, long long b, long long c) {
+        long long n = a * b;
+        if (error.empty() && (n / b != a || n * c / c != n || n * c > (1LL << 40))) {
+            error = std::string(fn) + ": " + name + " has too many elements";
+        }
+    }
+    bool ok() {
+        if (!error.empty()) lastError = error;
+        return error.empty();
+    }
+};
+
+template <typename T>
+T* f(long long p) {
+    return reinterpret_cast<T*>(static_cast<uintptr_t>(p));
+}
+
+attnkit::DropArgs dropArgs(double p, long long seed, long long offset, int scope) {
+    return attnkit::DropArgs{p, seed, offset, scope};
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* attnkit_last_error(void) { return lastError.c_str(); }
+
+int attnkit_runtime_version(void) { return CUDART_VERSION; }
+
+int attnkit_device_count(int* count) {
+    if (!count) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_device_count: count must not be null");
+    *count = 0;
+    int n = 0;
+    cudaError_t err = cudaGetDeviceCount(&n);
+    if (err != cudaSuccess) {
+        cudaGetLastError();  // clear the sticky-free error so later calls start clean
+        return cudaStatus("attnkit_device_count", err);
+    }
+    *count = n;
+    if (n == 0) return fail(ATTNKIT_NO_DEVICE, "attnkit_device_count: the CUDA runtime sees no device");
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_philox_word(long long seed, long long offset, long long index) {
+    return (int)attnkit::philox_word((uint64_t)seed, (uint64_t)offset, (uint64_t)index);
+}
+
+float attnkit_drop_factor(double p, long long seed, long long offset, long long index) {
+    return attnkit::drop_factor(attnkit::make_drop(p, seed, offset, 0), (uint64_t)index);
+}
+
+int attnkit_add(long long out, long long a, long long b, long long n) {
+    Checks c("attnkit_add");
+    c.range("n", n, 0, 1LL << 40);
+    c.pointer("out", out); c.pointer("a", a); c.pointer("b", b);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if (n == 0) return ATTNKIT_OK;
+    attnkit::add(f<float>(out), f<const float>(a), f<const float>(b), n);
+    return cudaStatus(c.fn, cudaGetLastError());
+}
+
+int attnkit_synchronize(void) { return cudaStatus("attnkit_synchronize", cudaDeviceSynchronize()); }
+
+int attnkit_lightconv_forward(long long y, long long x, long long weight, long long bias, int B, int T, int C,
+        int H, int K, int pad, int softmax, double drop_p, long long seed, long long offset, int drop_scope) {
+    Checks c("attnkit_lightconv_forward");
+    c.positive("B", B); c.positive("T", T); c.positive("C", C); c.positive("H", H); c.positive("K", K);
+    c.range("pad", pad, 0, K - 1);
+    c.divides("heads H must divide channels C", H, C);
+    c.range("drop_scope", drop_scope, 0, 1);
+    c.probability(drop_p);
+    c.elements("x", (long long)B * T, C, 1);
+    c.pointer("y", y); c.pointer("x", x); c.pointer("weight", weight);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(c.fn, attnkit::lightconv_forward(f<float>(y), f<const float>(x), f<const float>(weight),
+            f<const float>(bias), B, T, C, H, K, pad, softmax != 0, dropArgs(drop_p, seed, offset, drop_scope)));
+}
+
+int attnkit_lightconv_backward(long long dx, long long dweight, long long dbias, long long dy, long long x,
+        long long weight, int B, int T, int C, int H, int K, int pad, int softmax, double drop_p, long long seed,
+        long long offset, int drop_scope) {
+    Checks c("attnkit_lightconv_backward");
+    c.positive("B", B); c.positive("T", T); c.positive("C", C); c.positive("H", H); c.positive("K", K);
+    c.range("pad", pad, 0, K - 1);
+    c.divides("heads H must divide channels C", H, C);
+    c.range("drop_scope", drop_scope, 0, 1);
+    c.probability(drop_p);
+    c.elements("x", (long long)B * T, C, 1);
+    c.pointer("dy", dy); c.pointer("x", x); c.pointer("weight", weight);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(c.fn, attnkit::lightconv_backward(f<float>(dx), f<float>(dweight), f<float>(dbias),
+            f<const float>(dy), f<const float>(x), f<const float>(weight), B, T, C, H, K, pad, softmax != 0,
+            dropArgs(drop_p, seed, offset, drop_scope)));
+}
+
+// The fused DynamicConv block keeps 3 x TT x K floats in shared memory with TT >= 1.
+static const int DYNAMICCONV_MAX_K = 4096;
+
+int attnkit_dynamicconv_forward(long long y, long long x, long long query, long long weight, long long bias, int B,
+        int T, int C, int Cq, int H, int K, int pad, int softmax, int renorm_padding, double drop_p, long long seed,
+        long long offset, int drop_scope) {
+    Checks c("attnkit_dynamicconv_forward");
+    c.positive("B", B); c.positive("T", T); c.positive("C", C); c.positive("Cq", Cq); c.positive("H", H);
+    c.range("K", K, 1, DYNAMICCONV_MAX_K);
+    c.range("pad", pad, 0, K - 1);
+    c.divides("heads H must divide channels C", H, C);
+    if (!query && Cq != C) c.range("Cq (query is x, so Cq = C)", Cq, C, C);
+    c.range("drop_scope", drop_scope, 0, 1);
+    c.probability(drop_p);
+    c.elements("x", (long long)B * T, C, 1);
+    c.elements("kernels", (long long)B * T, (long long)H * K, 1);
+    c.pointer("y", y); c.pointer("x", x); c.pointer("weight", weight);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(c.fn, attnkit::dynamicconv_forward(f<float>(y), f<const float>(x), f<const float>(query),
+            f<const float>(weight), f<const float>(bias), B, T, C, Cq, H, K, pad, softmax != 0, renorm_padding != 0,
+            dropArgs(drop_p, seed, offset, drop_scope)));
+}
+
+int attnkit_dynamicconv_backward(long long dx, long long dquery, long long dweight, long long dbias, long long dy,
+        long long x, long long query, long long weight, long long bias, int B, int T, int C, int Cq, int H, int K,
+        int pad, int softmax, int renorm_padding, double drop_p, long long seed, long long offset, int drop_scope) {
+    Checks c("attnkit_dynamicconv_backward");
+    c.positive("B", B); c.positive("T", T); c.positive("C", C); c.positive("Cq", Cq); c.positive("H", H);
+    c.range("K", K, 1, DYNAMICCONV_MAX_K);
+    c.range("pad", pad, 0, K - 1);
+    c.divides("heads H must divide channels C", H, C);
+    if (!query && Cq != C) c.range("Cq (query is x, so Cq = C)", Cq, C, C);
+    if (!query && dquery) c.error = "attnkit_dynamicconv_backward: dquery given but query is null (x is the query)";
+    c.range("drop_scope", drop_scope, 0, 1);
+    c.probability(drop_p);
+    c.elements("x", (long long)B * T, C, 1);
+    c.elements("kernels", (long long)B * T, (long long)H * K, 2);
+    c.pointer("dy", dy); c.pointer("x", x); c.pointer("weight", weight);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(c.fn, attnkit::dynamicconv_backward(f<float>(dx), f<float>(dquery), f<float>(dweight),
+            f<float>(dbias), f<const float>(dy), f<const float>(x), f<const float>(query), f<const float>(weight),
+            f<const float>(bias), B, T, C, Cq, H, K, pad, softmax != 0, renorm_padding != 0,
+            dropArgs(drop_p, seed, offset, drop_scope)));
+}
+
+int attnkit_head_mixture_forward(long long y, long long o, long long gate, long long membership, int B, int T,
+        int D, int E, int H, int m, int per_token) {
+    Checks c("attnkit_head_mixture_forward");
+    c.positive("B", B); c.positive("T", T); c.positive("D", D); c.positive("E", E); c.positive("H", H);
+    c.range("m", m, 1, H);
+    c.divides("heads H must divide D", H, D);
+    c.elements("o", (long long)B * T, D, 1);
+    c.pointer("y", y); c.pointer("o", o); c.pointer("gate", gate); c.pointer("membership", membership);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(c.fn, attnkit::head_mixture_forward(f<float>(y), f<const float>(o), f<const float>(gate),
+            f<const float>(membership), B, T, D, E, H, m, per_token != 0));
+}
+
+int attnkit_head_mixture_backward(long long dO, long long dgate, long long dy, long long o, long long gate,
+        long long membership, int B, int T, int D, int E, int H, int m, int per_token) {
+    Checks c("attnkit_head_mixture_backward");
+    c.positive("B", B); c.positive("T", T); c.positive("D", D); c.positive("E", E); c.positive("H", H);
+    c.range("m", m, 1, H);
+    c.divides("heads H must divide D", H, D);
+    c.elements("o", (long long)B * T, D, 1);
+    c.pointer("dy", dy); c.pointer("o", o); c.pointer("gate", gate); c.pointer("membership", membership);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(c.fn, attnkit::head_mixture_backward(f<float>(dO), f<float>(dgate), f<const float>(dy),
+            f<const float>(o), f<const float>(gate), f<const float>(membership), B, T, D, E, H, m, per_token != 0));
+}
+
+int attnkit_mae_gate_forward(long long g, long long x, long long w1, long long b1, long long w2, long long b2, int B,
+        int T, int D, int G, int E, int causal) {
+    Checks c("attnkit_mae_gate_forward");
+    c.positive("B", B); c.positive("T", T); c.positive("D", D); c.positive("G", G); c.positive("E", E);
+    c.elements("x", (long long)B * T, D, 1);
+    c.pointer("g", g); c.pointer("x", x); c.pointer("w1", w1); c.pointer("w2", w2);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(c.fn, attnkit::mae_gate_forward(f<float>(g), f<const float>(x), f<const float>(w1),
+            f<const float>(b1), f<const float>(w2), f<const float>(b2), B, T, D, G, E, causal != 0));
+}
+
+int attnkit_mae_gate_backward(long long dx, long long dw1, long long db1, long long dw2, long long db2, long long x,
+        long long w1, long long b1, long long w2, long long b2, long long g, long long dg, int B, int T, int D, int G,
+        int E, int causal) {
+    Checks c("attnkit_mae_gate_backward");
+    c.positive("B", B); c.positive("T", T); c.positive("D", D); c.positive("G", G); c.positive("E", E);
+    c.elements("x", (long long)B * T, D, 1);
+    c.pointer("x", x); c.pointer("w1", w1); c.pointer("w2", w2); c.pointer("g", g); c.pointer("dg", dg);
+    if (!c.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(c.fn, attnkit::mae_gate_backward(f<float>(dx), f<float>(dw1), f<float>(db1), f<float>(dw2),
+            f<float>(db2), f<const float>(x), f<const float>(w1), f<const float>(b1), f<const float>(w2),
+            f<const float>(b2), f<const float>(g), f<const float>(dg), B, T, D, G, E, causal != 0));
+}
+
+}  // extern "C"

@@ -1,0 +1,76 @@
+package org.attnkit.backend.cuda;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The JavaCPP binding of {@code native/include/attnkit.h}: one static method per C function, device
+ * buffers as raw addresses ({@code long}, 0 = absent), a status as the result ({@link #OK} or one of
+ * the codes below, the message in {@link #attnkit_last_error()}).
+ *
+ * <p>Loading this class loads the JNI library from the jar; it exists only where the build ran the
+ * "cuda" profile (nvcc present). Where it was not built, or cannot load, the class fails to
+ * initialize: go through {@link Cuda}, which probes it once and reports why CUDA is unavailable.
+ * The JNI library links the CUDA runtime statically and not {@code libcuda}, so it loads on a machine
+ * without a driver (BUILD-NOTES): the first CUDA call then reports "no device" as a status.
+ */
+@Platform(include = "attnkit.h", link = {"rt#", "dl#", "pthread#", "cudart_static#", "attnkit_cuda#"})
+public final class AttnkitNative {
+    public static final int OK = 0;
+    public static final int INVALID_ARGUMENT = 1;
+    public static final int NO_DEVICE = 2;
+    public static final int OUT_OF_MEMORY = 3;
+    public static final int CUDA_ERROR = 4;
+
+    static {
+        Loader.load();
+    }
+
+    private AttnkitNative() {
+    }
+
+    public static native @Cast("const char*") BytePointer attnkit_last_error();
+
+    public static native int attnkit_runtime_version();
+
+    public static native int attnkit_device_count(int[] count);
+
+    public static native int attnkit_synchronize();
+
+    public static native int attnkit_add(long out, long a, long b, long n);
+
+    /** The Philox word of element {@code index}, from the host build of the kernels' own Philox code. */
+    public static native int attnkit_philox_word(long seed, long offset, long index);
+
+    /** The DropConnect factor (0 or 1/(1-p)) of element {@code index}, from the kernels' own host code. */
+    public static native float attnkit_drop_factor(double p, long seed, long offset, long index);
+
+    public static native int attnkit_lightconv_forward(long y, long x, long weight, long bias, int B, int T, int C,
+            int H, int K, int pad, int softmax, double dropP, long seed, long offset, int dropScope);
+
+    public static native int attnkit_lightconv_backward(long dx, long dweight, long dbias, long dy, long x,
+            long weight, int B, int T, int C, int H, int K, int pad, int softmax, double dropP, long seed, long offset,
+            int dropScope);
+
+    public static native int attnkit_dynamicconv_forward(long y, long x, long query, long weight, long bias, int B,
+            int T, int C, int Cq, int H, int K, int pad, int softmax, int renormPadding, double dropP, long seed,
+            long offset, int dropScope);
+
+    public static native int attnkit_dynamicconv_backward(long dx, long dquery, long dweight, long dbias, long dy,
+            long x, long query, long weight, long bias, int B, int T, int C, int Cq, int H, int K, int pad,
+            int softmax, int renormPadding, double dropP, long seed, long offset, int dropScope);
+
+    public static native int attnkit_head_mixture_forward(long y, long o, long gate, long membership, int B, int T,
+            int D, int E, int H, int m, int perToken);
+
+    public static native int attnkit_head_mixture_backward(long dO, long dgate, long dy, long o, long gate,
+            long membership, int B, int T, int D, int E, int H, int m, int perToken);
+
+    public static native int attnkit_mae_gate_forward(long g, long x, long w1, long b1, long w2, long b2, int B,
+            int T, int D, int G, int E, int causal);
+
+    public static native int attnkit_mae_gate_backward(long dx, long dw1, long db1, long dw2, long db2, long x,
+            long w1, long b1, long w2, long b2, long g, long dg, int B, int T, int D, int G, int E, int causal);
+}
