@@ -15,7 +15,8 @@ import org.attnkit.backend.CpuPool;
  * {@code kt[dh][Tkp]}, values {@code v[Tkp][dvp]} and transposed {@code vt[dvh][Tkp]}. The padding
  * (query rows to a whole query block, keys to a whole key block, head dims to a whole vector) is zero
  * and masked, so every product below is one small GEMM {@link #gemm} with no scalar tails: it
- * vectorizes over the OUTPUT COLUMNS with a 4-row x 2-vector register tile. Hence the score tile
+ * vectorizes over the OUTPUT COLUMNS with a 4-row x 4-vector register tile on AVX-512 (4 x 2 with
+ * fewer registers). Hence the score tile
  * {@code S = qs kt} is vectorized over keys (kt rows are contiguous runs of keys), while
  * {@code O += P v}, {@code dq += dS k}, {@code dk += dS^T qs} and {@code dv += P^T dO} are vectorized
  * over the head dim.
@@ -31,6 +32,9 @@ import org.attnkit.backend.CpuPool;
  * {@code delta = rowsum(dO * O)}), then dq over the key blocks; pass 2, per (batch, head, key block):
  * dk and dv over the query blocks, recomputing P = exp(S - lse) from the saved log-sum-exp.
  * {@code dS = P * (dP - delta)}, {@code dP = dO v^T}.
+ *
+ * <p>Only plain lanewise arithmetic is used (exp is a polynomial, lane sums run in lane order), so a
+ * call gives the same bits whether the Vector API code is interpreted or JIT-compiled.
  */
 final class AttentionSimd {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
