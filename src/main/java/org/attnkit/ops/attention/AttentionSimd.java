@@ -15,7 +15,8 @@ import org.attnkit.backend.CpuPool;
  * {@code kt[dh][Tkp]}, values {@code v[Tkp][dvp]} and transposed {@code vt[dvh][Tkp]}. The padding
  * (query rows to a whole query block, keys to a whole key block, head dims to a whole vector) is zero
  * and masked, so every product below is one small GEMM {@link #gemm} with no scalar tails: it
- * vectorizes over the OUTPUT COLUMNS with a 4-row x 2-vector register tile. Hence the score tile
+ * vectorizes over the OUTPUT COLUMNS with a 4-row x 4-vector register tile on AVX-512 (4 x 2 with
+ * fewer registers). Hence the score tile
  * {@code S = qs kt} is vectorized over keys (kt rows are contiguous runs of keys), while
  * {@code O += P v}, {@code dq += dS k}, {@code dk += dS^T qs} and {@code dv += P^T dO} are vectorized
  * over the head dim.
@@ -31,6 +32,9 @@ import org.attnkit.backend.CpuPool;
  * {@code delta = rowsum(dO * O)}), then dq over the key blocks; pass 2, per (batch, head, key block):
  * dk and dv over the query blocks, recomputing P = exp(S - lse) from the saved log-sum-exp.
  * {@code dS = P * (dP - delta)}, {@code dP = dO v^T}.
+ *
+ * <p>Only plain lanewise arithmetic is used (exp is a polynomial, lane sums run in lane order), so a
+ * call gives the same bits whether the Vector API code is interpreted or JIT-compiled.
  */
 final class AttentionSimd {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -38,6 +42,8 @@ final class AttentionSimd {
     /** Rows of a query block and keys of a key block, at most (tiles stay in L1/L2). */
     private static final int BLOCK = 64;
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
+    /** Use the 4 x 4-vector GEMM tile: only with 512-bit vectors (32 registers on x86). */
+    private static final boolean WIDE_TILE = S.vectorBitSize() >= 512;
 
     private AttentionSimd() {
     }
@@ -85,8 +91,8 @@ final class AttentionSimd {
             this.causal = causal;
             this.scale = (float) (1.0 / Math.sqrt(dh));
             int lk = Math.max(L, 4);
-            this.bq = Math.min(BLOCK, roundUp(tq, 4));
-            this.bk = Math.min(roundUp(BLOCK, lk), roundUp(tk, lk));
+            this.bq = Math.min(BLOCK, Math.max(4, roundUp(tq, 4)));
+            this.bk = Math.min(roundUp(BLOCK, lk), Math.max(lk, roundUp(tk, lk)));
             this.tqp = roundUp(tq, bq);
             this.tkp = roundUp(tk, bk);
             this.dhp = roundUp(dh, L);
@@ -503,6 +509,79 @@ final class AttentionSimd {
     // ------------------------------------------------------------------ GEMM
 
     /**
+     * Four rows x four vectors of c: 16 accumulators plus 4 b vectors fit the 32 registers of
+     * AVX-512 (with 16 registers, as on AVX2, they would spill, so narrower vectors skip this tile).
+     */
+    private static void tile4x4(float[] a, int a0, int lda, float[] b, int bp, int ldb, float[] c, int c0, int ldc,
+            int kDim, boolean accumulate) {
+        int a1 = a0 + lda;
+        int a2 = a1 + lda;
+        int a3 = a2 + lda;
+        int c1 = c0 + ldc;
+        int c2 = c1 + ldc;
+        int c3 = c2 + ldc;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector x00 = accumulate ? FloatVector.fromArray(S, c, c0) : z;
+        FloatVector x01 = accumulate ? FloatVector.fromArray(S, c, c0 + L) : z;
+        FloatVector x02 = accumulate ? FloatVector.fromArray(S, c, c0 + 2 * L) : z;
+        FloatVector x03 = accumulate ? FloatVector.fromArray(S, c, c0 + 3 * L) : z;
+        FloatVector x10 = accumulate ? FloatVector.fromArray(S, c, c1) : z;
+        FloatVector x11 = accumulate ? FloatVector.fromArray(S, c, c1 + L) : z;
+        FloatVector x12 = accumulate ? FloatVector.fromArray(S, c, c1 + 2 * L) : z;
+        FloatVector x13 = accumulate ? FloatVector.fromArray(S, c, c1 + 3 * L) : z;
+        FloatVector x20 = accumulate ? FloatVector.fromArray(S, c, c2) : z;
+        FloatVector x21 = accumulate ? FloatVector.fromArray(S, c, c2 + L) : z;
+        FloatVector x22 = accumulate ? FloatVector.fromArray(S, c, c2 + 2 * L) : z;
+        FloatVector x23 = accumulate ? FloatVector.fromArray(S, c, c2 + 3 * L) : z;
+        FloatVector x30 = accumulate ? FloatVector.fromArray(S, c, c3) : z;
+        FloatVector x31 = accumulate ? FloatVector.fromArray(S, c, c3 + L) : z;
+        FloatVector x32 = accumulate ? FloatVector.fromArray(S, c, c3 + 2 * L) : z;
+        FloatVector x33 = accumulate ? FloatVector.fromArray(S, c, c3 + 3 * L) : z;
+        for (int k = 0; k < kDim; k++, bp += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+            FloatVector av = FloatVector.broadcast(S, a[a0 + k]);
+            x00 = av.fma(b0, x00);
+            x01 = av.fma(b1, x01);
+            x02 = av.fma(b2, x02);
+            x03 = av.fma(b3, x03);
+            av = FloatVector.broadcast(S, a[a1 + k]);
+            x10 = av.fma(b0, x10);
+            x11 = av.fma(b1, x11);
+            x12 = av.fma(b2, x12);
+            x13 = av.fma(b3, x13);
+            av = FloatVector.broadcast(S, a[a2 + k]);
+            x20 = av.fma(b0, x20);
+            x21 = av.fma(b1, x21);
+            x22 = av.fma(b2, x22);
+            x23 = av.fma(b3, x23);
+            av = FloatVector.broadcast(S, a[a3 + k]);
+            x30 = av.fma(b0, x30);
+            x31 = av.fma(b1, x31);
+            x32 = av.fma(b2, x32);
+            x33 = av.fma(b3, x33);
+        }
+        x00.intoArray(c, c0);
+        x01.intoArray(c, c0 + L);
+        x02.intoArray(c, c0 + 2 * L);
+        x03.intoArray(c, c0 + 3 * L);
+        x10.intoArray(c, c1);
+        x11.intoArray(c, c1 + L);
+        x12.intoArray(c, c1 + 2 * L);
+        x13.intoArray(c, c1 + 3 * L);
+        x20.intoArray(c, c2);
+        x21.intoArray(c, c2 + L);
+        x22.intoArray(c, c2 + 2 * L);
+        x23.intoArray(c, c2 + 3 * L);
+        x30.intoArray(c, c3);
+        x31.intoArray(c, c3 + L);
+        x32.intoArray(c, c3 + 2 * L);
+        x33.intoArray(c, c3 + 3 * L);
+    }
+
+    /**
      * c[M][N] (+)= a[M][K] b[K][N] with leading dimensions lda, ldb, ldc. M must be a multiple of 4 and
      * N a multiple of the vector length (the callers pad). Vectorized over N with a 4 x 2-vector
      * register tile: per k, two b vectors and four broadcasts feed eight FMAs.
@@ -519,6 +598,11 @@ final class AttentionSimd {
             int c2 = c1 + ldc;
             int c3 = c2 + ldc;
             int col = 0;
+            if (WIDE_TILE) {
+                for (; col + 4 * L <= n; col += 4 * L) {
+                    tile4x4(a, a0, lda, b, bOff + col, ldb, c, c0 + col, ldc, kDim, accumulate);
+                }
+            }
             for (; col + 2 * L <= n; col += 2 * L) {
                 FloatVector x00;
                 FloatVector x01;

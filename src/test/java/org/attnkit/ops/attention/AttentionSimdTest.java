@@ -145,6 +145,26 @@ class AttentionSimdTest {
     }
 
     @Test
+    void emptyKeysOrQueriesMatchTheReference() {
+        // Tk = 0: every row is fully masked; Tq = 0: an empty output. Both must not divide by a zero block.
+        int[][] lengths = {{3, 0}, {0, 5}, {0, 0}};
+        for (int[] tqTk : lengths) {
+            Tensor q = Tensor.randn(1, 2, tqTk[0], 8);
+            Tensor k = Tensor.randn(2, 2, tqTk[1], 8);
+            Tensor v = Tensor.randn(3, 2, tqTk[1], 4);
+            Tensor dy = Tensor.randn(4, 2, tqTk[0], 4);
+            for (boolean causal : new boolean[] {false, true}) {
+                Tensor[] ref = run(Backend.REF, q, k, v, 2, causal, null, dy);
+                Tensor[] simd = run(Backend.SIMD, q, k, v, 2, causal, null, dy);
+                String[] names = {"y", "dq", "dk", "dv"};
+                for (int i = 0; i < 4; i++) {
+                    Compare.close(names[i] + " Tq=" + tqTk[0] + " Tk=" + tqTk[1], ref[i], simd[i], 0, 0);
+                }
+            }
+        }
+    }
+
+    @Test
     void backwardComputesOnlyTheRequestedGradients() {
         Tensor q = Tensor.randn(61, 1, 70, 8);
         Tensor k = Tensor.randn(62, 1, 90, 8);
