@@ -122,10 +122,13 @@ public final class Autograd {
         return order;
     }
 
-    /** Elementwise sum of two same-shape CPU tensors, outside the graph (gradient accumulation). */
+    /** Elementwise sum of two same-shape tensors on one device, outside the graph (gradient accumulation). */
     public static Tensor sumOf(Tensor a, Tensor b) {
         if (!a.shape().equals(b.shape())) {
             throw new IllegalStateException("cannot accumulate gradients of shapes " + a.shape() + " and " + b.shape());
+        }
+        if (!a.device().isCpu()) {
+            return org.attnkit.backend.cuda.CudaTensors.sum(a, b);
         }
         if (a.dtype() == DType.F64 || b.dtype() == DType.F64) {
             double[] x = a.toDoubleArray();

@@ -58,10 +58,10 @@ final class CheckCommand implements Callable<Integer> {
                 if (!cuda.available()) {
                     throw new CliException(Main.EXIT_USAGE, "--backend cuda: CUDA is unavailable (" + cuda.reason() + ")");
                 }
-                // The CUDA backend will load each case onto the device here.
-                throw new CliException(Main.EXIT_USAGE, "--backend cuda: golden cases on CUDA are not wired up yet");
+                yield List.of(Backend.CUDA);
             }
-            case all -> List.of(Backend.REF, Backend.SIMD);
+            case all -> cuda.available() ? List.of(Backend.REF, Backend.SIMD, Backend.CUDA)
+                    : List.of(Backend.REF, Backend.SIMD);
         };
 
         List<Entry> entries = expand(paths);

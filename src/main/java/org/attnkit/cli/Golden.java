@@ -19,6 +19,7 @@ import org.attnkit.ops.linear.Linear;
 import org.attnkit.ops.mae.HeadMixture;
 import org.attnkit.ops.mae.MaeGate;
 import org.attnkit.random.DropConnect;
+import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -110,8 +111,17 @@ public final class Golden {
         return n.endsWith(".safetensors") ? n.substring(0, n.length() - ".safetensors".length()) : n;
     }
 
-    /** Runs the case with {@code backend} forced on this thread. */
+    /**
+     * Runs the case on {@code backend}: forced on this thread for the CPU backends; for CUDA the inputs
+     * are copied to device 0 (the device picks the backend) and the results copied back to compare.
+     */
     public static Result run(SafeTensorsFile file, Backend backend) {
+        if (backend == Backend.CUDA) {
+            Case c = prepare(file);
+            try (GradMode.Scope ignored = GradMode.enableGrad()) {
+                return c.run(file, Device.cuda(0));
+            }
+        }
         try (Backends.Scope ignored = Backends.force(backend)) {
             return run(file);
         }
@@ -126,7 +136,7 @@ public final class Golden {
         Case c = prepare(file);
         // The gradients are half of the case: record the graph even inside a caller's no-grad scope.
         try (GradMode.Scope ignored = GradMode.enableGrad()) {
-            return c.run(file);
+            return c.run(file, Device.CPU);
         }
     }
 
@@ -165,30 +175,39 @@ public final class Golden {
      * accumulate into each other) and the forward computation.
      */
     private record Case(String op, Map<String, Tensor> leaves, List<String> forwardOutputs, Forward forward) {
-        Result run(SafeTensorsFile file) {
-            Tensor gradY = file.tensor("grad_y");
-            Map<String, Tensor> outputs = forward.compute(leaves);
+        Result run(SafeTensorsFile file, Device device) {
+            Map<String, Tensor> inputs = leaves;
+            if (!device.isCpu()) { // fresh leaves on the device; the CPU copies stay as they are
+                inputs = new LinkedHashMap<>();
+                for (Map.Entry<String, Tensor> e : leaves.entrySet()) {
+                    inputs.put(e.getKey(), e.getValue().detach().to(device).requiresGrad(true));
+                }
+            }
+            Tensor gradY = file.tensor("grad_y").to(device);
+            Map<String, Tensor> outputs = forward.compute(inputs);
             List<Comparison> comparisons = new ArrayList<>();
             for (String out : forwardOutputs) {
-                comparisons.add(compare(out, outputs.get(out), file.tensor(out), FORWARD_ATOL, FORWARD_RTOL));
+                Tensor o = outputs.get(out);
+                comparisons.add(compare(out, o == null ? null : o.to(Device.CPU), file.tensor(out),
+                        FORWARD_ATOL, FORWARD_RTOL));
             }
             Tensor y = outputs.get("y");
             String noBackward = !y.shape().equals(gradY.shape())
                     ? "not computed: y has shape " + y.shape() + " but grad_y has " + gradY.shape()
                     : !y.requiresGrad() ? "not computed: the op recorded no graph for y" : null;
             if (noBackward != null) {
-                for (String leaf : leaves.keySet()) {
+                for (String leaf : inputs.keySet()) {
                     comparisons.add(failed("grad_" + leaf, noBackward));
                 }
                 return new Result(caseName(file), op, comparisons);
             }
             y.backward(gradY);
-            for (Map.Entry<String, Tensor> e : leaves.entrySet()) {
+            for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
                 String name = "grad_" + e.getKey();
                 Tensor g = e.getValue().grad();
                 comparisons.add(g == null
                         ? failed(name, "no gradient was computed for " + e.getKey())
-                        : compare(name, g, file.tensor(name), GRAD_ATOL, GRAD_RTOL));
+                        : compare(name, g.to(Device.CPU), file.tensor(name), GRAD_ATOL, GRAD_RTOL));
             }
             return new Result(caseName(file), op, comparisons);
         }

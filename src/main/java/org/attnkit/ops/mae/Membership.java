@@ -1,6 +1,7 @@
 package org.attnkit.ops.mae;
 
 import org.attnkit.random.Philox;
+import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -87,7 +88,7 @@ public final class Membership {
     static int headsPerExpert(String op, Tensor membership) {
         int experts = membership.dim(0);
         int heads = membership.dim(1);
-        double[] mv = membership.toDoubleArray();
+        double[] mv = membership.to(Device.CPU).toDoubleArray(); // validated on the host, also for CUDA tensors
         int m = -1;
         for (int e = 0; e < experts; e++) {
             int count = 0;
