@@ -51,8 +51,9 @@ final class DropoutSimdKernels implements DropoutKernels {
             float[] factor = new float[to - from];
             int i = from;
             // LB Philox blocks (4 * LB elements) at a time in 64-bit lanes, then block by block.
+            long[] lanes = new long[4 * LB];
             for (; i + 4 * LB <= to; i += 4 * LB) {
-                philoxLanes(i >>> 2, c2, c3, k0, k1, threshold, scale, factor, i - from);
+                philoxLanes(i >>> 2, c2, c3, k0, k1, threshold, scale, factor, i - from, lanes);
             }
             int[] word = new int[4];
             for (; i < to; i += 4) {
@@ -74,13 +75,14 @@ final class DropoutSimdKernels implements DropoutKernels {
     }
 
     /**
-     * The factors of the 4 * LB elements of blocks ctr0 .. ctr0 + LB - 1, written at factor[at..]:
+     * The factors of the 4 * LB elements of blocks ctr0 .. ctr0 + LB - 1, written at factor[at..]
+     * (w is scratch for 4 * LB words):
      * Philox4x32-10 with one block per 64-bit lane, each 32-bit word zero-extended in its lane so
      * that the 32 x 32 -> 64-bit products of a round are one lanewise multiply. The counters are
      * int element indices / 4, so their high words are 0.
      */
     private static void philoxLanes(int ctr0, int c2, int c3, int k0, int k1, long threshold, float scale,
-                                    float[] factor, int at) {
+                                    float[] factor, int at, long[] w) {
         LongVector x0 = LongVector.broadcast(SL, ctr0).addIndex(1);
         LongVector x1 = LongVector.zero(SL);
         LongVector x2 = LongVector.broadcast(SL, c2 & MASK);
@@ -99,7 +101,6 @@ final class DropoutSimdKernels implements DropoutKernels {
             key0 = (key0 + 0x9E3779B9L) & MASK;
             key1 = (key1 + 0xBB67AE85L) & MASK;
         }
-        long[] w = new long[4 * LB];
         x0.intoArray(w, 0);
         x1.intoArray(w, LB);
         x2.intoArray(w, 2 * LB);
