@@ -13,7 +13,8 @@ import org.attnkit.util.Check;
  * from {@link Erf}, accurate to double precision.
  */
 public final class Gelu {
-    static final Kernels<GeluKernels> KERNELS = Kernels.of("gelu", (GeluKernels) new GeluRef()).with(Backend.SIMD, new GeluSimdKernels());
+    static final Kernels<GeluKernels> KERNELS = Kernels.of("gelu", (GeluKernels) new GeluRef())
+            .with(Backend.SIMD, new GeluSimdKernels());
 
     private Gelu() {
     }

@@ -12,7 +12,8 @@ import org.attnkit.util.Check;
  * PyTorch.
  */
 public final class Relu {
-    static final Kernels<ReluKernels> KERNELS = Kernels.of("relu", (ReluKernels) new ReluRef()).with(Backend.SIMD, new ReluSimdKernels());
+    static final Kernels<ReluKernels> KERNELS = Kernels.of("relu", (ReluKernels) new ReluRef())
+            .with(Backend.SIMD, new ReluSimdKernels());
 
     private Relu() {
     }

@@ -11,7 +11,8 @@ import org.attnkit.util.Check;
  * overflow for large |x|. Backward saves y and computes {@code dx = dy * y * (1 - y)}.
  */
 public final class Sigmoid {
-    static final Kernels<SigmoidKernels> KERNELS = Kernels.of("sigmoid", (SigmoidKernels) new SigmoidRef()).with(Backend.SIMD, new SigmoidSimdKernels());
+    static final Kernels<SigmoidKernels> KERNELS = Kernels.of("sigmoid", (SigmoidKernels) new SigmoidRef())
+            .with(Backend.SIMD, new SigmoidSimdKernels());
 
     private Sigmoid() {
     }

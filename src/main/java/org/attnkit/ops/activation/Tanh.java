@@ -11,7 +11,8 @@ import org.attnkit.util.Check;
  * {@code dx = dy * (1 - y^2)}.
  */
 public final class Tanh {
-    static final Kernels<TanhKernels> KERNELS = Kernels.of("tanh", (TanhKernels) new TanhRef()).with(Backend.SIMD, new TanhSimdKernels());
+    static final Kernels<TanhKernels> KERNELS = Kernels.of("tanh", (TanhKernels) new TanhRef())
+            .with(Backend.SIMD, new TanhSimdKernels());
 
     private Tanh() {
     }

@@ -106,7 +106,8 @@ final class BinarySimd {
         int vend = S.loopBound(count);
         if (aStep == 1 && bStep == 1) {
             for (; j < vend; j += L) {
-                apply(op, FloatVector.fromArray(S, a, ao + j), FloatVector.fromArray(S, b, bo + j)).intoArray(c, co + j);
+                FloatVector av = FloatVector.fromArray(S, a, ao + j);
+                apply(op, av, FloatVector.fromArray(S, b, bo + j)).intoArray(c, co + j);
             }
         } else if (aStep == 1) {
             FloatVector bv = FloatVector.broadcast(S, b[bo]);

@@ -13,7 +13,8 @@ import org.attnkit.util.Check;
  * {@code da = dy * sigmoid(g)} and {@code dg = dy * a * sigmoid(g) * (1 - sigmoid(g))}.
  */
 public final class Glu {
-    static final Kernels<GluKernels> KERNELS = Kernels.of("glu", (GluKernels) new GluRef()).with(Backend.SIMD, new GluSimdKernels());
+    static final Kernels<GluKernels> KERNELS = Kernels.of("glu", (GluKernels) new GluRef())
+            .with(Backend.SIMD, new GluSimdKernels());
 
     private Glu() {
     }

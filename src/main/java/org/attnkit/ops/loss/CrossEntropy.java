@@ -30,8 +30,9 @@ public final class CrossEntropy {
     /** PyTorch's default ignore index; never a valid class, so nothing is ignored by accident. */
     public static final int DEFAULT_IGNORE_INDEX = -100;
 
-    static final Kernels<CrossEntropyKernels> KERNELS = Kernels.of("cross_entropy", (CrossEntropyKernels) new CrossEntropyRef())
-            .with(Backend.SIMD, new CrossEntropySimdKernels());
+    static final Kernels<CrossEntropyKernels> KERNELS =
+            Kernels.of("cross_entropy", (CrossEntropyKernels) new CrossEntropyRef())
+                    .with(Backend.SIMD, new CrossEntropySimdKernels());
 
     private static final String OP = "cross_entropy";
 

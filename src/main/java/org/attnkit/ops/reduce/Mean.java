@@ -14,7 +14,8 @@ import org.attnkit.tensor.Tensor;
  * {@code dx = dy / n} broadcast back over the reduced dimensions. The reference accumulates in double.
  */
 public final class Mean {
-    static final Kernels<ReduceKernels> KERNELS = Kernels.of("mean", (ReduceKernels) new ReduceRef()).with(Backend.SIMD, new ReduceSimdKernels());
+    static final Kernels<ReduceKernels> KERNELS = Kernels.of("mean", (ReduceKernels) new ReduceRef())
+            .with(Backend.SIMD, new ReduceSimdKernels());
 
     private Mean() {
     }

@@ -1,8 +1,10 @@
 package org.attnkit.ops.reduce;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 
@@ -57,7 +59,7 @@ public final class ReduceSimd {
                 }
                 float[] zeros = new float[out];
                 // An empty sum scaled by the mean's 1/0 is NaN, as in the reference.
-                java.util.Arrays.fill(zeros, 0f * scale);
+                Arrays.fill(zeros, 0f * scale);
                 return zeros;
             }
             if (k < 0 || (k == 0 && !flags.get(0))) {
@@ -99,7 +101,8 @@ public final class ReduceSimd {
             // One long row (a full reduction): the same chunks as rowSum, summed in parallel.
             int chunks = (len + ROW_CHUNK - 1) / ROW_CHUNK;
             double[] parts = new double[chunks];
-            CpuPool.parallelFor(chunks, c -> parts[c] = rowSum(x, c * ROW_CHUNK, Math.min(ROW_CHUNK, len - c * ROW_CHUNK)));
+            CpuPool.parallelFor(chunks,
+                    c -> parts[c] = rowSum(x, c * ROW_CHUNK, Math.min(ROW_CHUNK, len - c * ROW_CHUNK)));
             double total = 0;
             for (double p : parts) {
                 total += p;
@@ -134,7 +137,7 @@ public final class ReduceSimd {
             for (; i < end; i += L) {
                 a0 = a0.add(FloatVector.fromArray(S, x, i));
             }
-            float s = a0.add(a1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
             for (; i < base + c1; i++) {
                 s += x[i];
             }
@@ -176,7 +179,7 @@ public final class ReduceSimd {
         float[] out = new float[outer * K];
         double[] acc = new double[K];
         for (int o = 0; o < outer; o++) {
-            java.util.Arrays.fill(acc, 0);
+            Arrays.fill(acc, 0);
             for (int b = 0; b < blocks; b++) {
                 int src = (o * blocks + b) * K;
                 for (int k = 0; k < K; k++) {

@@ -13,7 +13,8 @@ import org.attnkit.tensor.Tensor;
  * {@code dx = dy} broadcast back over the reduced dimensions. The reference accumulates in double.
  */
 public final class Sum {
-    static final Kernels<ReduceKernels> KERNELS = Kernels.of("sum", (ReduceKernels) new ReduceRef()).with(Backend.SIMD, new ReduceSimdKernels());
+    static final Kernels<ReduceKernels> KERNELS = Kernels.of("sum", (ReduceKernels) new ReduceRef())
+            .with(Backend.SIMD, new ReduceSimdKernels());
 
     private Sum() {
     }

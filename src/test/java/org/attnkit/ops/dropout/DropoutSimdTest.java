@@ -70,6 +70,20 @@ class DropoutSimdTest {
     }
 
     @Test
+    void anElementWhoseUniformEqualsPIsKept() {
+        // Take p to be the uniform of some elements: those sit exactly on the threshold and must be kept.
+        for (int index : new int[] {0, 5, 17, 1000}) {
+            double p = Philox.uniform(8, 9, index);
+            Tensor ones = Tensor.full(1f, 2048);
+            float[] y = Compare.on(Backend.SIMD, () -> Dropout.apply(ones, p, 8, 9)).toArray();
+            assertEquals(true, y[index] != 0, "element " + index + " with uniform == p = " + p);
+            for (int i = 0; i < y.length; i++) {
+                assertEquals(Philox.keep(8, 9, i, p), y[i] != 0, "p " + p + " element " + i);
+            }
+        }
+    }
+
+    @Test
     void simdIsTheDefaultForFloat32() {
         assertEquals(Backend.SIMD, Dropout.KERNELS.choose(Device.CPU, DType.F32));
         assertEquals(Backend.REF, Dropout.KERNELS.choose(Device.CPU, DType.F64));
