@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.backend.VectorMath;
 
 /**
  * Vector API helpers shared by the SIMD activations (float32). Elementwise work is split into fixed
@@ -53,7 +54,7 @@ final class ActivationSimd {
 
     /** 1 / (1 + exp(-x)), with exp taken of -|x| only so it cannot overflow. */
     static FloatVector sigmoid(FloatVector x) {
-        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+        FloatVector e = VectorMath.exp(x.abs().neg());
         FloatVector r = FloatVector.broadcast(S, 1f).div(e.add(1f));
         // x >= 0: 1/(1+e); x < 0: e/(1+e), with e = exp(-|x|) in both.
         return r.blend(e.mul(r), x.lt(0f));
@@ -80,7 +81,7 @@ final class ActivationSimd {
         p = p.fma(t, FloatVector.broadcast(S, 0.37409196f));
         p = p.fma(t, FloatVector.broadcast(S, 1.00002368f));
         p = p.fma(t, FloatVector.broadcast(S, -1.26551223f));
-        FloatVector r = t.mul(az.mul(az).neg().add(p).lanewise(VectorOperators.EXP));
+        FloatVector r = t.mul(VectorMath.exp(az.mul(az).neg().add(p)));
         return r.blend(FloatVector.broadcast(S, 2f).sub(r), z.lt(0f));
     }
 
@@ -91,6 +92,6 @@ final class ActivationSimd {
 
     /** The standard normal density phi(x) = exp(-x^2/2) / sqrt(2 pi). */
     static FloatVector normalPdf(FloatVector x) {
-        return x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+        return VectorMath.exp(x.mul(x).mul(-0.5f)).mul(INV_SQRT_2PI);
     }
 }

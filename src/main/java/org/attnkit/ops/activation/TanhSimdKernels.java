@@ -6,6 +6,7 @@ import static org.attnkit.ops.activation.ActivationSimd.S;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import org.attnkit.tensor.Tensor;
+import org.attnkit.backend.VectorMath;
 
 /** The SIMD backend of {@link Tanh} (float32): lanewise TANH forward, dy * (1 - y^2) backward. */
 final class TanhSimdKernels implements TanhKernels {
@@ -43,7 +44,7 @@ final class TanhSimdKernels implements TanhKernels {
     }
 
     private static FloatVector f(FloatVector x) {
-        return x.lanewise(VectorOperators.TANH);
+        return VectorMath.tanh(x);
     }
 
     private static FloatVector df(FloatVector y, FloatVector g) {

@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.backend.VectorMath;
 
 /**
  * Flash-style Vector API kernels of {@link Attention} on raw BTC float arrays.
@@ -232,12 +233,12 @@ final class AttentionSimd {
                 FloatVector shift = FloatVector.broadcast(S, mNew);
                 FloatVector sum = FloatVector.zero(S);
                 for (int j = 0; j < bk; j += L) {
-                    FloatVector e = exp(FloatVector.fromArray(S, s, row + j).sub(shift));
+                    FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, row + j).sub(shift));
                     e.intoArray(s, row + j);
                     sum = sum.add(e);
                 }
                 float alpha = (float) Math.exp(m[r] - mNew); // 0 when the row had no allowed key yet
-                l[r] = l[r] * alpha + sum(sum);
+                l[r] = l[r] * alpha + VectorMath.sumLanes(sum);
                 m[r] = mNew;
                 if (alpha != 1f) {
                     scaleRow(o, r * p.dvp, p.dvp, alpha);
@@ -310,7 +311,7 @@ final class AttentionSimd {
             }
             FloatVector shift = FloatVector.broadcast(S, rowLse);
             for (int j = 0; j < p.bk; j += L) {
-                exp(FloatVector.fromArray(S, s, row + j).sub(shift)).intoArray(s, row + j);
+                VectorMath.exp(FloatVector.fromArray(S, s, row + j).sub(shift)).intoArray(s, row + j);
             }
         }
     }
@@ -325,51 +326,6 @@ final class AttentionSimd {
                 pv.mul(FloatVector.fromArray(S, dp, row + j).sub(dl)).intoArray(dp, row + j);
             }
         }
-    }
-
-    // Cephes expf: exp(x) = 2^n exp(r), n = round(x log2 e), r = x - n ln 2 split in two parts.
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
-    private static final float EXP_MIN = -87.3f;  // below: exp underflows to (near) 0, returned as 0
-    private static final float EXP_MAX = 88.3f;
-
-    /**
-     * exp of every lane, within ~2 ulp, and exactly 0 for x < -87.3 (so -inf gives 0). Written with
-     * plain lanewise arithmetic instead of {@code lanewise(EXP)}: that one may run as an SVML
-     * intrinsic once compiled and as scalar Math.exp before, giving different bits from one call to
-     * the next; this one gives the same bits in every mode.
-     */
-    static FloatVector exp(FloatVector x) {
-        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_MIN);
-        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector t = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, 1.9875691500e-4f);
-        p = p.fma(r, FloatVector.broadcast(S, 1.3981999507e-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
-        p = p.fma(r.mul(r), r).add(1f);
-        // t's low mantissa bits hold n + 2^22: (n + 127) << 23 is 2^n as float bits.
-        FloatVector pow2n = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return p.mul(pow2n).blend(0f, under);
-    }
-
-    /** Sum of the lanes in lane order (reduceLanes(ADD) leaves the order open, so its bits may vary). */
-    static float sum(FloatVector v) {
-        float[] lanes = new float[L];
-        v.intoArray(lanes, 0);
-        float s = 0f;
-        for (float x : lanes) {
-            s += x;
-        }
-        return s;
     }
 
     private static void scaleRow(float[] a, int off, int n, float f) {
@@ -421,7 +377,7 @@ final class AttentionSimd {
                     acc = FloatVector.fromArray(S, p.dout, dOff + r * p.dvp + c)
                             .fma(FloatVector.fromArray(S, o, r * p.dvp + c), acc);
                 }
-                delta[statOff + r] = sum(acc);
+                delta[statOff + r] = VectorMath.sumLanes(acc);
             }
             if (!needQ) {
                 return;

@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.backend.VectorMath;
 import org.attnkit.random.DropConnect;
 
 /**
@@ -219,7 +220,7 @@ final class DynamicConvSimd {
     }
 
     /**
-     * w[from + i] = exp(w[from + i]) for i < n, for arguments <= 0 (shifted logits). {@link #exp} rather
+     * w[from + i] = exp(w[from + i]) for i < n, for arguments <= 0 (shifted logits). {@link VectorMath#exp} rather
      * than {@code lanewise(EXP)}: the latter's intrinsic and its interpreter fallback round differently,
      * so results would change as the JIT warms up; add, mul and fma give the same bits in every tier.
      */
@@ -227,62 +228,11 @@ final class DynamicConvSimd {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += V) {
-            exp(FloatVector.fromArray(S, w, from + i)).intoArray(w, from + i);
+            VectorMath.exp(FloatVector.fromArray(S, w, from + i)).intoArray(w, from + i);
         }
         for (; i < n; i++) {
-            w[from + i] = exp(w[from + i]);
+            w[from + i] = VectorMath.exp(w[from + i]);
         }
-    }
-
-    private static final float EXP_LO = -87.0f; // 2^n stays a normal float; exp(-87) ~ 1.6e-38
-    private static final float EXP_HI = 88.0f;
-    private static final float LOG2E = 1.44269504f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    /** 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits. */
-    private static final float ROUND = 12582912f;
-    private static final int ROUND_BITS = 0x4B400000;
-    // Cephes expf minimax polynomial on [-ln2/2, ln2/2] (about 1 ulp).
-    private static final float E5 = 1.9875691500e-4f;
-    private static final float E4 = 1.3981999507e-3f;
-    private static final float E3 = 8.3334519073e-3f;
-    private static final float E2 = 4.1665795894e-2f;
-    private static final float E1 = 1.6666665459e-1f;
-    private static final float E0 = 5.0000001201e-1f;
-
-    /** exp(x) lanewise: x = n ln2 + r, exp(r) by a polynomial, 2^n built in the exponent bits. */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = x.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(FloatVector.broadcast(S, E5), FloatVector.broadcast(S, E4));
-        p = p.fma(r, FloatVector.broadcast(S, E3));
-        p = p.fma(r, FloatVector.broadcast(S, E2));
-        p = p.fma(r, FloatVector.broadcast(S, E1));
-        p = p.fma(r, FloatVector.broadcast(S, E0));
-        p = p.fma(r.mul(r), r).add(1f);
-        FloatVector scale = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return p.mul(scale);
-    }
-
-    /** The scalar twin of {@link #exp(FloatVector)}, the same operations in the same order. */
-    static float exp(float x) {
-        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
-        float t = Math.fma(x, LOG2E, ROUND);
-        float n = t - ROUND;
-        float r = Math.fma(n, -LN2_HI, x);
-        r = Math.fma(n, -LN2_LO, r);
-        float p = Math.fma(r, E5, E4);
-        p = Math.fma(p, r, E3);
-        p = Math.fma(p, r, E2);
-        p = Math.fma(p, r, E1);
-        p = Math.fma(p, r, E0);
-        p = Math.fma(p, r * r, r) + 1f;
-        float scale = Float.intBitsToFloat((Float.floatToRawIntBits(t) - (ROUND_BITS - 127)) << 23);
-        return p * scale;
     }
 
     /** f[k] = DropConnect factor of (b, t, h, k): 1 without DropConnect. */
@@ -615,34 +565,12 @@ final class DynamicConvSimd {
             for (i = V; i < bound; i += V) {
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
             }
-            s = sumLanes(acc);
+            s = VectorMath.sumLanes(acc);
         }
         for (; i < n; i++) {
             s = Math.fma(a[aOff + i], b[bOff + i], s);
         }
         return s;
-    }
-
-    /** Butterfly partners i ^ V/2, i ^ V/4, ..., i ^ 1. */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] HALVES = new VectorShuffle[Integer.numberOfTrailingZeros(V)];
-
-    static {
-        for (int s = 0; s < HALVES.length; s++) {
-            int d = V >> (s + 1);
-            HALVES[s] = VectorShuffle.fromOp(S, i -> i ^ d);
-        }
-    }
-
-    /**
-     * The sum of v's lanes in a fixed butterfly order. Not reduceLanes(ADD): its order is unspecified
-     * and may differ between the intrinsic and the fallback, which would make results depend on JIT warm-up.
-     */
-    private static float sumLanes(FloatVector v) {
-        for (VectorShuffle<Float> h : HALVES) {
-            v = v.add(v.rearrange(h));
-        }
-        return v.lane(0);
     }
 
     // ------------------------------------------------------------------ GEMM

@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.tensor.Tensor;
+import org.attnkit.backend.VectorMath;
 
 /**
  * The SIMD backend of {@link Glu} (float32). Seen as {@code [outer, 2, m]} with m = half * inner, the
@@ -55,7 +56,7 @@ final class GluSimdKernels implements GluKernels {
             int j = j0;
             for (int end = j0 + S.loopBound(j1 - j0); j < end; j += L) {
                 FloatVector gate = FloatVector.fromArray(S, xv, g + j);
-                FloatVector e = gate.abs().neg().lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(gate.abs().neg());
                 FloatVector r = FloatVector.broadcast(S, 1f).div(e.add(1f));
                 // s = sigmoid(g) and 1 - s = sigmoid(-g), each formed without cancellation.
                 VectorMask<Float> negative = gate.lt(0f);
@@ -105,7 +106,7 @@ final class GluSimdKernels implements GluKernels {
 
     /** 1 / (1 + exp(-x)), with exp taken of -|x| only so it cannot overflow. */
     private static FloatVector sigmoid(FloatVector x) {
-        FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+        FloatVector e = VectorMath.exp(x.abs().neg());
         FloatVector r = FloatVector.broadcast(S, 1f).div(e.add(1f));
         return r.blend(e.mul(r), x.lt(0f));
     }

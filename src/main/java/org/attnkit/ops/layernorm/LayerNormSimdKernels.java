@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.tensor.Tensor;
+import org.attnkit.backend.VectorMath;
 
 /**
  * The SIMD backend of {@link LayerNorm} (float32), one row at a time in float32 vectors: forward takes
@@ -39,7 +40,7 @@ final class LayerNormSimdKernels implements LayerNormKernels {
                 for (; j < vend; j += L) {
                     acc = acc.add(FloatVector.fromArray(S, xv, base + j));
                 }
-                float sum = acc.reduceLanes(VectorOperators.ADD);
+                float sum = VectorMath.sumLanes(acc);
                 for (; j < d; j++) {
                     sum += xv[base + j];
                 }
@@ -50,7 +51,7 @@ final class LayerNormSimdKernels implements LayerNormKernels {
                     FloatVector c = FloatVector.fromArray(S, xv, base + j).sub(mu);
                     acc = c.fma(c, acc);
                 }
-                float sq = acc.reduceLanes(VectorOperators.ADD);
+                float sq = VectorMath.sumLanes(acc);
                 for (; j < d; j++) {
                     float c = xv[base + j] - mu;
                     sq += c * c;
@@ -125,8 +126,8 @@ final class LayerNormSimdKernels implements LayerNormKernels {
                         dyv.add(FloatVector.fromArray(S, dbetaParts, part + j)).intoArray(dbetaParts, part + j);
                     }
                 }
-                float sumG = accG.reduceLanes(VectorOperators.ADD);
-                float sumGx = accGx.reduceLanes(VectorOperators.ADD);
+                float sumG = VectorMath.sumLanes(accG);
+                float sumGx = VectorMath.sumLanes(accGx);
                 for (; j < d; j++) {
                     float xhat = (xv[base + j] - m) * s;
                     float ghat = gv == null ? g[base + j] : gv[j] * g[base + j];

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.random.DropConnect;
+import org.attnkit.backend.VectorMath;
 
 /**
  * Vector API kernels of LightConv on raw BTC arrays.
@@ -752,7 +753,7 @@ final class LightConvSimd {
         for (; i < bound; i += L) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = VectorMath.sumLanes(acc);
         for (; i < n; i++) {
             s = Math.fma(a[aOff + i], b[bOff + i], s);
         }

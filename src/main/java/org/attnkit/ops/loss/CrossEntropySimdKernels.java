@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.tensor.Tensor;
+import org.attnkit.backend.VectorMath;
 
 /**
  * The SIMD backend of {@link CrossEntropy} (float32), fused per row: a vector max pass and a
@@ -87,7 +88,7 @@ final class CrossEntropySimdKernels implements CrossEntropyKernels {
                 float shift = lse[n];
                 int c = 0;
                 for (int end = S.loopBound(classes); c < end; c += L) {
-                    FloatVector.fromArray(S, x, base + c).sub(shift).lanewise(VectorOperators.EXP).mul(w)
+                    VectorMath.exp(FloatVector.fromArray(S, x, base + c).sub(shift)).mul(w)
                             .intoArray(dx, base + c);
                 }
                 for (; c < classes; c++) {
@@ -122,9 +123,9 @@ final class CrossEntropySimdKernels implements CrossEntropyKernels {
         FloatVector sum = FloatVector.zero(S);
         int j = 0;
         for (; j < vend; j += L) {
-            sum = sum.add(FloatVector.fromArray(S, x, base + j).sub(max).lanewise(VectorOperators.EXP));
+            sum = sum.add(VectorMath.exp(FloatVector.fromArray(S, x, base + j).sub(max)));
         }
-        float s = sum.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sumLanes(sum);
         for (; j < n; j++) {
             s += (float) Math.exp(x[base + j] - max);
         }

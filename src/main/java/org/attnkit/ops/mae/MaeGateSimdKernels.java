@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.backend.VectorMath;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -163,70 +164,26 @@ final class MaeGateSimdKernels implements MaeGateKernels {
         return Tensor.fromDoubles(sum, like.dtype(), like.shape().toArray());
     }
 
-    /** u = tanh(xbar[r]) and hid = tanh(w1 u + b1) for row r. */
+    /** u = tanh(xbar[r]) and hid = tanh(w1 u + b1) for row r (VectorMath: the same bits cold or warm). */
     private static void hidden(Sizes s, float[] xbar, float[] w1v, float[] b1v, int r, float[] u, float[] hid) {
         int off = r * s.d;
         int c = 0;
         for (int bound = S.loopBound(s.d); c < bound; c += L) {
-            tanh(FloatVector.fromArray(S, xbar, off + c)).intoArray(u, c);
+            VectorMath.tanh(FloatVector.fromArray(S, xbar, off + c)).intoArray(u, c);
         }
         for (; c < s.d; c++) {
-            u[c] = tanh(xbar[off + c]);
+            u[c] = VectorMath.tanh(xbar[off + c]);
         }
         for (int j = 0; j < s.g; j++) {
             hid[j] = (b1v == null ? 0f : b1v[j]) + dot(w1v, j * s.d, u, 0, s.d);
         }
         c = 0;
         for (int bound = S.loopBound(s.g); c < bound; c += L) {
-            tanh(FloatVector.fromArray(S, hid, c)).intoArray(hid, c);
+            VectorMath.tanh(FloatVector.fromArray(S, hid, c)).intoArray(hid, c);
         }
         for (; c < s.g; c++) {
-            hid[c] = tanh(hid[c]);
+            hid[c] = VectorMath.tanh(hid[c]);
         }
-    }
-
-    // tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|) in [0, 1], from a Cephes expf
-    // polynomial. Not lanewise(TANH)/Math.tanh: the former may be an SVML intrinsic once compiled and a
-    // scalar loop before, so its bits could change from one call to the next, and the latter is slow
-    // (D + G of them per gate row). The absolute error is ~1e-7, which is what u and hid need.
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
-    private static final float EXP_MIN = -87.3f;
-
-    /** exp(x) for x <= 0 (0 below -87.3), within ~2 ulp. */
-    private static FloatVector expNonPositive(FloatVector x) {
-        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_MIN);
-        FloatVector xc = x.max(EXP_MIN);
-        FloatVector t = xc.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND));
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, 1.9875691500e-4f);
-        p = p.fma(r, FloatVector.broadcast(S, 1.3981999507e-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
-        p = p.fma(r.mul(r), r).add(1f);
-        // t's low mantissa bits hold n + 2^22: (n + 127) << 23 is 2^n as float bits.
-        FloatVector pow2n = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return p.mul(pow2n).blend(0f, under);
-    }
-
-    static FloatVector tanh(FloatVector x) {
-        FloatVector e = expNonPositive(x.abs().mul(-2f));
-        FloatVector t = FloatVector.broadcast(S, 1f).sub(e).div(e.add(1f));
-        return t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
-    }
-
-    /** The same formula one lane at a time, for the vector tails (the same bits as a vector lane). */
-    static float tanh(float x) {
-        float[] lanes = new float[L];
-        lanes[0] = x;
-        return tanh(FloatVector.fromArray(S, lanes, 0)).lane(0);
     }
 
     /** a[aOff..aOff+n) . b[bOff..bOff+n). */

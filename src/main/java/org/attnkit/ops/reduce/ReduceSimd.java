@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.backend.VectorMath;
 
 /**
  * Vector API sums of a contiguous float32 array over a set of its dimensions, shared by the SIMD
@@ -137,7 +138,7 @@ public final class ReduceSimd {
             for (; i < end; i += L) {
                 a0 = a0.add(FloatVector.fromArray(S, x, i));
             }
-            float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            float s = VectorMath.sumLanes(a0.add(a1));
             for (; i < base + c1; i++) {
                 s += x[i];
             }

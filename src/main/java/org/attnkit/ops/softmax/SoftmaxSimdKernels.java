@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.tensor.Tensor;
+import org.attnkit.backend.VectorMath;
 
 /**
  * The SIMD backend of {@link Softmax} and {@link LogSoftmax} (float32). A tensor is viewed as
@@ -117,11 +118,11 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
         FloatVector sum = FloatVector.zero(S);
         int j = 0;
         for (; j < vend; j += L) {
-            FloatVector e = FloatVector.fromArray(S, x, base + j).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, base + j).sub(max));
             e.intoArray(y, base + j);
             sum = sum.add(e);
         }
-        float s = sum.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sumLanes(sum);
         for (; j < n; j++) {
             float e = (float) Math.exp(x[base + j] - max);
             y[base + j] = e;
@@ -143,9 +144,9 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
         FloatVector sum = FloatVector.zero(S);
         int j = 0;
         for (; j < vend; j += L) {
-            sum = sum.add(FloatVector.fromArray(S, x, base + j).sub(max).lanewise(VectorOperators.EXP));
+            sum = sum.add(VectorMath.exp(FloatVector.fromArray(S, x, base + j).sub(max)));
         }
-        float s = sum.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sumLanes(sum);
         for (; j < n; j++) {
             s += (float) Math.exp(x[base + j] - max);
         }
@@ -168,7 +169,7 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
         for (; j < vend; j += L) {
             acc = FloatVector.fromArray(S, g, base + j).fma(FloatVector.fromArray(S, y, base + j), acc);
         }
-        float dot = acc.reduceLanes(VectorOperators.ADD);
+        float dot = VectorMath.sumLanes(acc);
         for (; j < n; j++) {
             dot += g[base + j] * y[base + j];
         }
@@ -189,14 +190,14 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
         for (; j < vend; j += L) {
             acc = acc.add(FloatVector.fromArray(S, g, base + j));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sumLanes(acc);
         for (; j < n; j++) {
             sum += g[base + j];
         }
         FloatVector negSum = FloatVector.broadcast(S, -sum);
         j = 0;
         for (; j < vend; j += L) {
-            FloatVector p = FloatVector.fromArray(S, y, base + j).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorMath.exp(FloatVector.fromArray(S, y, base + j));
             p.fma(negSum, FloatVector.fromArray(S, g, base + j)).intoArray(dx, base + j);
         }
         for (; j < n; j++) {
@@ -230,7 +231,7 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
                 }
                 FloatVector sum = FloatVector.zero(S);
                 for (int j = 0, p = at; j < n; j++, p += inner) {
-                    FloatVector e = FloatVector.fromArray(S, v, p).sub(max).lanewise(VectorOperators.EXP);
+                    FloatVector e = VectorMath.exp(FloatVector.fromArray(S, v, p).sub(max));
                     if (kind == SOFTMAX) {
                         e.intoArray(out, p);
                     }
@@ -264,7 +265,7 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
                 }
                 FloatVector negSum = sum.neg();
                 for (int j = 0, p = at; j < n; j++, p += inner) {
-                    FloatVector e = FloatVector.fromArray(S, v, p).lanewise(VectorOperators.EXP);
+                    FloatVector e = VectorMath.exp(FloatVector.fromArray(S, v, p));
                     e.fma(negSum, FloatVector.fromArray(S, g, p)).intoArray(out, p);
                 }
             }
