@@ -26,7 +26,7 @@ final class LightConvSimdKernels implements LightConvKernels {
             LightConvSimd.convolvePosition(x.data(), toFloat(wn), drop, b, y, B, T, C, H, K, P);
         } else {
             float[] w = toFloat(LightConvWeights.headKernelDropped(wn, H, K, drop));
-            LightConvSimd.convolve(x.data(), LightConvSimd.channelTable(w, C, H, K), b, y, B, T, C, K, P);
+            LightConvSimd.convolve(x.data(), LightConvSimd.weightPanels(w, C, H, K), b, y, B, T, C, K, P);
         }
         return Tensor.wrap(y, B, T, C);
     }
@@ -70,7 +70,7 @@ final class LightConvSimdKernels implements LightConvKernels {
             }
         } else {
             float[] w = toFloat(LightConvWeights.headKernelDropped(wn, H, K, drop));
-            float[] reversed = needX ? LightConvSimd.reversed(LightConvSimd.channelTable(w, C, H, K), C, K) : null;
+            float[] reversed = needX ? LightConvSimd.weightPanels(LightConvSimd.reversedWeights(w, H, K), C, H, K) : null;
             float[][] parts = LightConvSimd.backwardBlocks(xv, g, reversed, dx, needW, needBias, B, T, C, K, P);
             if (needW) {
                 for (int task = 0; task < parts.length / 2; task++) {
