@@ -25,7 +25,7 @@ public final class BenchRunner {
     public record Settings(Timer fast, Timer ref, double refCallSeconds) {
         /** Default sizes finish in about a minute on 2 cores. */
         public static Settings standard() {
-            return new Settings(new Timer(0.3, 2, 3.0, 0.8, 5, 30), new Timer(0.0, 0, 0.0, 1.2, 1, 5), 1.5);
+            return new Settings(new Timer(0.8, 2, 3.0, 1.0, 5, 40), new Timer(0.0, 0, 0.0, 1.2, 1, 5), 1.5);
         }
 
         /** Seconds in all, for CI smoke tests. */
