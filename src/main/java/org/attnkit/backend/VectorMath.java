@@ -123,6 +123,39 @@ public final class VectorMath {
         return x < 0f ? -t : t;
     }
 
+    /** max of x[from .. from+n), -inf for n = 0 (the order of a max does not matter). */
+    public static float max(float[] x, int from, int n) {
+        int j = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        int vend = S.loopBound(n);
+        if (vend > 0) {
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; j < vend; j += S.length()) {
+                m = m.max(FloatVector.fromArray(S, x, from + j));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; j < n; j++) {
+            max = Math.max(max, x[from + j]);
+        }
+        return max;
+    }
+
+    /** sum_j exp(x[from + j] - shift) for j < n, accumulated in float vectors, then lanes, then the tail. */
+    public static float sumExp(float[] x, int from, int n, float shift) {
+        int vend = S.loopBound(n);
+        FloatVector sum = FloatVector.zero(S);
+        int j = 0;
+        for (; j < vend; j += S.length()) {
+            sum = sum.add(exp(FloatVector.fromArray(S, x, from + j).sub(shift)));
+        }
+        float s = sumLanes(sum);
+        for (; j < n; j++) {
+            s += exp(x[from + j] - shift);
+        }
+        return s;
+    }
+
     /** The sum of the lanes in a fixed butterfly order. */
     public static float sumLanes(FloatVector v) {
         for (VectorShuffle<Float> h : HALVES) {

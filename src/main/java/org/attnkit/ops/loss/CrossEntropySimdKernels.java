@@ -2,7 +2,6 @@ package org.attnkit.ops.loss;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.tensor.Tensor;
@@ -32,8 +31,8 @@ final class CrossEntropySimdKernels implements CrossEntropyKernels {
             int r1 = Math.min(rows, (task + 1) * perTask);
             for (int n = task * perTask; n < r1; n++) {
                 int base = n * classes;
-                float max = rowMax(x, base, classes);
-                double logSumExp = max + Math.log(sumExp(x, base, classes, max));
+                float max = VectorMath.max(x, base, classes);
+                double logSumExp = max + Math.log(VectorMath.sumExp(x, base, classes, max));
                 lse[n] = (float) logSumExp;
                 if (targets[n] != ignoreIndex) {
                     perRow[n] = logSumExp - x[base + targets[n]];
@@ -98,38 +97,6 @@ final class CrossEntropySimdKernels implements CrossEntropyKernels {
             }
         });
         return Tensor.wrap(dx, logits.shape().toArray());
-    }
-
-    private static float rowMax(float[] x, int base, int n) {
-        int j = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        int vend = S.loopBound(n);
-        if (vend > 0) {
-            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; j < vend; j += L) {
-                m = m.max(FloatVector.fromArray(S, x, base + j));
-            }
-            max = m.reduceLanes(VectorOperators.MAX);
-        }
-        for (; j < n; j++) {
-            max = Math.max(max, x[base + j]);
-        }
-        return max;
-    }
-
-    /** sum_j exp(x[base + j] - max), accumulated in float32 vectors. */
-    private static float sumExp(float[] x, int base, int n, float max) {
-        int vend = S.loopBound(n);
-        FloatVector sum = FloatVector.zero(S);
-        int j = 0;
-        for (; j < vend; j += L) {
-            sum = sum.add(VectorMath.exp(FloatVector.fromArray(S, x, base + j).sub(max)));
-        }
-        float s = VectorMath.sumLanes(sum);
-        for (; j < n; j++) {
-            s += (float) Math.exp(x[base + j] - max);
-        }
-        return s;
     }
 
     private static int[] leadingShape(Tensor logits) {

@@ -95,25 +95,8 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
         }
     }
 
-    private static float rowMax(float[] x, int base, int n) {
-        int j = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        int vend = S.loopBound(n);
-        if (vend > 0) {
-            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; j < vend; j += L) {
-                m = m.max(FloatVector.fromArray(S, x, base + j));
-            }
-            max = m.reduceLanes(VectorOperators.MAX);
-        }
-        for (; j < n; j++) {
-            max = Math.max(max, x[base + j]);
-        }
-        return max;
-    }
-
     private static void softmaxRow(float[] x, float[] y, int base, int n) {
-        float max = rowMax(x, base, n);
+        float max = VectorMath.max(x, base, n);
         int vend = S.loopBound(n);
         FloatVector sum = FloatVector.zero(S);
         int j = 0;
@@ -124,7 +107,7 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
         }
         float s = VectorMath.sumLanes(sum);
         for (; j < n; j++) {
-            float e = (float) Math.exp(x[base + j] - max);
+            float e = VectorMath.exp(x[base + j] - max);
             y[base + j] = e;
             s += e;
         }
@@ -139,21 +122,13 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
     }
 
     private static void logSoftmaxRow(float[] x, float[] y, int base, int n) {
-        float max = rowMax(x, base, n);
-        int vend = S.loopBound(n);
-        FloatVector sum = FloatVector.zero(S);
-        int j = 0;
-        for (; j < vend; j += L) {
-            sum = sum.add(VectorMath.exp(FloatVector.fromArray(S, x, base + j).sub(max)));
-        }
-        float s = VectorMath.sumLanes(sum);
-        for (; j < n; j++) {
-            s += (float) Math.exp(x[base + j] - max);
-        }
+        float max = VectorMath.max(x, base, n);
+        float s = VectorMath.sumExp(x, base, n, max);
         // (x - max) - log(sum): the shifted value is exact or nearly so and log(sum) is small, where
         // x - (max + log(sum)) would round max + log(sum) at the scale of |max|.
         float logSum = (float) Math.log(s);
-        j = 0;
+        int vend = S.loopBound(n);
+        int j = 0;
         for (; j < vend; j += L) {
             FloatVector.fromArray(S, x, base + j).sub(max).sub(logSum).intoArray(y, base + j);
         }
