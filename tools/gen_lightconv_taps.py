@@ -43,3 +43,38 @@ for N in (8, 4):
     o.append("    }")
     out.append("\n".join(o))
 print("\n\n".join(out))
+
+# The weight gradient: dwp[k] += sum_r gp[r] * xp[r + k] over tiles of GTILE rows, for a chunk of M taps
+# whose M partial sums stay in registers across the tiles; each tile loads its GTILE dy rows and each
+# of its GTILE + M - 1 input rows once.
+GTILE = 8
+grad = []
+for M in (8, 4):
+    o = []
+    o.append(f"""    /**
+     * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of gp[r*L + lane] * xp[(r + k0 + k)*L + lane],
+     * k < {M}: the {M} partial sums stay in registers across the tiles of {GTILE} rows; each tile loads its
+     * dy rows and each of its input rows once.
+     */
+    private static void tapGradient{M}(float[] xp, float[] gp, float[] dwp, int k0, int tiles) {{""")
+    for k in range(M):
+        o.append(f"        FloatVector d{k} = FloatVector.fromArray(S, dwp, (k0 + {k}) * L);")
+    o.append("        for (int tile = 0; tile < tiles; tile++) {")
+    o.append(f"            int gr = tile * {GTILE} * L;")
+    for i in range(GTILE):
+        o.append(f"            FloatVector g{i} = FloatVector.fromArray(S, gp, gr + {i} * L);")
+    o.append(f"            int xr = (tile * {GTILE} + k0) * L;")
+    o.append("            FloatVector xv;")
+    for j in range(GTILE + M - 1):
+        o.append(f"            xv = FloatVector.fromArray(S, xp, xr + {j} * L);")
+        for k in range(M):
+            i = j - k
+            if 0 <= i < GTILE:
+                o.append(f"            d{k} = xv.fma(g{i}, d{k});")
+    o.append("        }")
+    for k in range(M):
+        o.append(f"        d{k}.intoArray(dwp, (k0 + {k}) * L);")
+    o.append("    }")
+    grad.append("\n".join(o))
+print()
+print("\n\n".join(grad))

@@ -24,6 +24,8 @@ final class LightConvSimd {
     static final VectorSpecies<Float> S = VectorMath.S;
     private static final int L = S.length();
     static final int TILE = 16;
+    /** Rows per register tile of the weight gradient. */
+    private static final int TILE_G = 8;
     private static final int TIME_BLOCK = 64;
 
     private LightConvSimd() {
@@ -183,19 +185,31 @@ final class LightConvSimd {
                 if (dx != null) {
                     convolveBlock(dy, wpReversed, null, dx, p, b, t0, t1, T, C, K, K - 1 - P, v);
                 }
+                int rows = t1 - t0;
+                int tiles = (rows + TILE_G - 1) / TILE_G;
                 if (needWeight || needBias) {
-                    // x rows t0-P .. t1-1+K-1-P against dy rows t0 .. t1-1, both as panels.
-                    pack(x, p.xp, b, t0 - P, t1 - t0 + K - 1, T, C, v);
-                    pack(dy, p.gp, b, t0, t1 - t0, T, C, v);
+                    // x rows t0-P .. against dy rows t0 .. t1-1, both as panels; dy rows past the block
+                    // are zero so that whole tiles add nothing for them.
+                    pack(x, p.xp, b, t0 - P, tiles * TILE_G + paddedTaps(K) - 1, T, C, v);
+                    pack(dy, p.gp, b, t0, rows, T, C, v);
+                    java.util.Arrays.fill(p.gp, rows * L, tiles * TILE_G * L, 0f);
                 }
                 if (needWeight) {
                     java.util.Arrays.fill(dwp, 0f);
-                    weightGradientPanel(p.xp, p.gp, dwp, t1 - t0, K);
+                    for (int k0 = 0; k0 < paddedTaps(K); ) {
+                        if (paddedTaps(K) - k0 >= 8) {
+                            tapGradient8(p.xp, p.gp, dwp, k0, tiles);
+                            k0 += 8;
+                        } else {
+                            tapGradient4(p.xp, p.gp, dwp, k0, tiles);
+                            k0 += 4;
+                        }
+                    }
                     scatterTaps(dwp, dw, K, C, v);
                 }
                 if (needBias) {
                     FloatVector s = FloatVector.zero(S);
-                    for (int r = 0; r < t1 - t0; r++) {
+                    for (int r = 0; r < rows; r++) {
                         s = s.add(FloatVector.fromArray(S, p.gp, r * L));
                     }
                     int width = Math.min(L, C - v * L);
@@ -208,36 +222,6 @@ final class LightConvSimd {
             partials[2 * task + 1] = db;
         });
         return partials;
-    }
-
-    /**
-     * dwp[k*L + lane] += sum_{r < rows} gp[r*L + lane] * xp[(r + k)*L + lane]: four dy rows in registers,
-     * each tap's partial sum loaded and stored once per group of four rows.
-     */
-    private static void weightGradientPanel(float[] xp, float[] gp, float[] dwp, int rows, int K) {
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            FloatVector g0 = FloatVector.fromArray(S, gp, r * L);
-            FloatVector g1 = FloatVector.fromArray(S, gp, (r + 1) * L);
-            FloatVector g2 = FloatVector.fromArray(S, gp, (r + 2) * L);
-            FloatVector g3 = FloatVector.fromArray(S, gp, (r + 3) * L);
-            for (int k = 0; k < K; k++) {
-                int xr = (r + k) * L;
-                FloatVector acc = FloatVector.fromArray(S, dwp, k * L);
-                acc = FloatVector.fromArray(S, xp, xr).fma(g0, acc);
-                acc = FloatVector.fromArray(S, xp, xr + L).fma(g1, acc);
-                acc = FloatVector.fromArray(S, xp, xr + 2 * L).fma(g2, acc);
-                acc = FloatVector.fromArray(S, xp, xr + 3 * L).fma(g3, acc);
-                acc.intoArray(dwp, k * L);
-            }
-        }
-        for (; r < rows; r++) {
-            FloatVector g = FloatVector.fromArray(S, gp, r * L);
-            for (int k = 0; k < K; k++) {
-                FloatVector.fromArray(S, xp, (r + k) * L).fma(g, FloatVector.fromArray(S, dwp, k * L))
-                        .intoArray(dwp, k * L);
-            }
-        }
     }
 
     /** dw[k*C + v*L + lane] = dwp[k*L + lane] for the channels of vector v inside [0, C). */
@@ -594,6 +578,194 @@ final class LightConvSimd {
             a14.intoArray(yp, yr + 14 * L);
             a15.intoArray(yp, yr + 15 * L);
         }
+    }
+
+    /**
+     * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of gp[r*L + lane] * xp[(r + k0 + k)*L + lane],
+     * k < 8: the 8 partial sums stay in registers across the tiles of 8 rows; each tile loads its
+     * dy rows and each of its input rows once.
+     */
+    private static void tapGradient8(float[] xp, float[] gp, float[] dwp, int k0, int tiles) {
+        FloatVector d0 = FloatVector.fromArray(S, dwp, (k0 + 0) * L);
+        FloatVector d1 = FloatVector.fromArray(S, dwp, (k0 + 1) * L);
+        FloatVector d2 = FloatVector.fromArray(S, dwp, (k0 + 2) * L);
+        FloatVector d3 = FloatVector.fromArray(S, dwp, (k0 + 3) * L);
+        FloatVector d4 = FloatVector.fromArray(S, dwp, (k0 + 4) * L);
+        FloatVector d5 = FloatVector.fromArray(S, dwp, (k0 + 5) * L);
+        FloatVector d6 = FloatVector.fromArray(S, dwp, (k0 + 6) * L);
+        FloatVector d7 = FloatVector.fromArray(S, dwp, (k0 + 7) * L);
+        for (int tile = 0; tile < tiles; tile++) {
+            int gr = tile * 8 * L;
+            FloatVector g0 = FloatVector.fromArray(S, gp, gr + 0 * L);
+            FloatVector g1 = FloatVector.fromArray(S, gp, gr + 1 * L);
+            FloatVector g2 = FloatVector.fromArray(S, gp, gr + 2 * L);
+            FloatVector g3 = FloatVector.fromArray(S, gp, gr + 3 * L);
+            FloatVector g4 = FloatVector.fromArray(S, gp, gr + 4 * L);
+            FloatVector g5 = FloatVector.fromArray(S, gp, gr + 5 * L);
+            FloatVector g6 = FloatVector.fromArray(S, gp, gr + 6 * L);
+            FloatVector g7 = FloatVector.fromArray(S, gp, gr + 7 * L);
+            int xr = (tile * 8 + k0) * L;
+            FloatVector xv;
+            xv = FloatVector.fromArray(S, xp, xr + 0 * L);
+            d0 = xv.fma(g0, d0);
+            xv = FloatVector.fromArray(S, xp, xr + 1 * L);
+            d0 = xv.fma(g1, d0);
+            d1 = xv.fma(g0, d1);
+            xv = FloatVector.fromArray(S, xp, xr + 2 * L);
+            d0 = xv.fma(g2, d0);
+            d1 = xv.fma(g1, d1);
+            d2 = xv.fma(g0, d2);
+            xv = FloatVector.fromArray(S, xp, xr + 3 * L);
+            d0 = xv.fma(g3, d0);
+            d1 = xv.fma(g2, d1);
+            d2 = xv.fma(g1, d2);
+            d3 = xv.fma(g0, d3);
+            xv = FloatVector.fromArray(S, xp, xr + 4 * L);
+            d0 = xv.fma(g4, d0);
+            d1 = xv.fma(g3, d1);
+            d2 = xv.fma(g2, d2);
+            d3 = xv.fma(g1, d3);
+            d4 = xv.fma(g0, d4);
+            xv = FloatVector.fromArray(S, xp, xr + 5 * L);
+            d0 = xv.fma(g5, d0);
+            d1 = xv.fma(g4, d1);
+            d2 = xv.fma(g3, d2);
+            d3 = xv.fma(g2, d3);
+            d4 = xv.fma(g1, d4);
+            d5 = xv.fma(g0, d5);
+            xv = FloatVector.fromArray(S, xp, xr + 6 * L);
+            d0 = xv.fma(g6, d0);
+            d1 = xv.fma(g5, d1);
+            d2 = xv.fma(g4, d2);
+            d3 = xv.fma(g3, d3);
+            d4 = xv.fma(g2, d4);
+            d5 = xv.fma(g1, d5);
+            d6 = xv.fma(g0, d6);
+            xv = FloatVector.fromArray(S, xp, xr + 7 * L);
+            d0 = xv.fma(g7, d0);
+            d1 = xv.fma(g6, d1);
+            d2 = xv.fma(g5, d2);
+            d3 = xv.fma(g4, d3);
+            d4 = xv.fma(g3, d4);
+            d5 = xv.fma(g2, d5);
+            d6 = xv.fma(g1, d6);
+            d7 = xv.fma(g0, d7);
+            xv = FloatVector.fromArray(S, xp, xr + 8 * L);
+            d1 = xv.fma(g7, d1);
+            d2 = xv.fma(g6, d2);
+            d3 = xv.fma(g5, d3);
+            d4 = xv.fma(g4, d4);
+            d5 = xv.fma(g3, d5);
+            d6 = xv.fma(g2, d6);
+            d7 = xv.fma(g1, d7);
+            xv = FloatVector.fromArray(S, xp, xr + 9 * L);
+            d2 = xv.fma(g7, d2);
+            d3 = xv.fma(g6, d3);
+            d4 = xv.fma(g5, d4);
+            d5 = xv.fma(g4, d5);
+            d6 = xv.fma(g3, d6);
+            d7 = xv.fma(g2, d7);
+            xv = FloatVector.fromArray(S, xp, xr + 10 * L);
+            d3 = xv.fma(g7, d3);
+            d4 = xv.fma(g6, d4);
+            d5 = xv.fma(g5, d5);
+            d6 = xv.fma(g4, d6);
+            d7 = xv.fma(g3, d7);
+            xv = FloatVector.fromArray(S, xp, xr + 11 * L);
+            d4 = xv.fma(g7, d4);
+            d5 = xv.fma(g6, d5);
+            d6 = xv.fma(g5, d6);
+            d7 = xv.fma(g4, d7);
+            xv = FloatVector.fromArray(S, xp, xr + 12 * L);
+            d5 = xv.fma(g7, d5);
+            d6 = xv.fma(g6, d6);
+            d7 = xv.fma(g5, d7);
+            xv = FloatVector.fromArray(S, xp, xr + 13 * L);
+            d6 = xv.fma(g7, d6);
+            d7 = xv.fma(g6, d7);
+            xv = FloatVector.fromArray(S, xp, xr + 14 * L);
+            d7 = xv.fma(g7, d7);
+        }
+        d0.intoArray(dwp, (k0 + 0) * L);
+        d1.intoArray(dwp, (k0 + 1) * L);
+        d2.intoArray(dwp, (k0 + 2) * L);
+        d3.intoArray(dwp, (k0 + 3) * L);
+        d4.intoArray(dwp, (k0 + 4) * L);
+        d5.intoArray(dwp, (k0 + 5) * L);
+        d6.intoArray(dwp, (k0 + 6) * L);
+        d7.intoArray(dwp, (k0 + 7) * L);
+    }
+
+    /**
+     * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of gp[r*L + lane] * xp[(r + k0 + k)*L + lane],
+     * k < 4: the 4 partial sums stay in registers across the tiles of 8 rows; each tile loads its
+     * dy rows and each of its input rows once.
+     */
+    private static void tapGradient4(float[] xp, float[] gp, float[] dwp, int k0, int tiles) {
+        FloatVector d0 = FloatVector.fromArray(S, dwp, (k0 + 0) * L);
+        FloatVector d1 = FloatVector.fromArray(S, dwp, (k0 + 1) * L);
+        FloatVector d2 = FloatVector.fromArray(S, dwp, (k0 + 2) * L);
+        FloatVector d3 = FloatVector.fromArray(S, dwp, (k0 + 3) * L);
+        for (int tile = 0; tile < tiles; tile++) {
+            int gr = tile * 8 * L;
+            FloatVector g0 = FloatVector.fromArray(S, gp, gr + 0 * L);
+            FloatVector g1 = FloatVector.fromArray(S, gp, gr + 1 * L);
+            FloatVector g2 = FloatVector.fromArray(S, gp, gr + 2 * L);
+            FloatVector g3 = FloatVector.fromArray(S, gp, gr + 3 * L);
+            FloatVector g4 = FloatVector.fromArray(S, gp, gr + 4 * L);
+            FloatVector g5 = FloatVector.fromArray(S, gp, gr + 5 * L);
+            FloatVector g6 = FloatVector.fromArray(S, gp, gr + 6 * L);
+            FloatVector g7 = FloatVector.fromArray(S, gp, gr + 7 * L);
+            int xr = (tile * 8 + k0) * L;
+            FloatVector xv;
+            xv = FloatVector.fromArray(S, xp, xr + 0 * L);
+            d0 = xv.fma(g0, d0);
+            xv = FloatVector.fromArray(S, xp, xr + 1 * L);
+            d0 = xv.fma(g1, d0);
+            d1 = xv.fma(g0, d1);
+            xv = FloatVector.fromArray(S, xp, xr + 2 * L);
+            d0 = xv.fma(g2, d0);
+            d1 = xv.fma(g1, d1);
+            d2 = xv.fma(g0, d2);
+            xv = FloatVector.fromArray(S, xp, xr + 3 * L);
+            d0 = xv.fma(g3, d0);
+            d1 = xv.fma(g2, d1);
+            d2 = xv.fma(g1, d2);
+            d3 = xv.fma(g0, d3);
+            xv = FloatVector.fromArray(S, xp, xr + 4 * L);
+            d0 = xv.fma(g4, d0);
+            d1 = xv.fma(g3, d1);
+            d2 = xv.fma(g2, d2);
+            d3 = xv.fma(g1, d3);
+            xv = FloatVector.fromArray(S, xp, xr + 5 * L);
+            d0 = xv.fma(g5, d0);
+            d1 = xv.fma(g4, d1);
+            d2 = xv.fma(g3, d2);
+            d3 = xv.fma(g2, d3);
+            xv = FloatVector.fromArray(S, xp, xr + 6 * L);
+            d0 = xv.fma(g6, d0);
+            d1 = xv.fma(g5, d1);
+            d2 = xv.fma(g4, d2);
+            d3 = xv.fma(g3, d3);
+            xv = FloatVector.fromArray(S, xp, xr + 7 * L);
+            d0 = xv.fma(g7, d0);
+            d1 = xv.fma(g6, d1);
+            d2 = xv.fma(g5, d2);
+            d3 = xv.fma(g4, d3);
+            xv = FloatVector.fromArray(S, xp, xr + 8 * L);
+            d1 = xv.fma(g7, d1);
+            d2 = xv.fma(g6, d2);
+            d3 = xv.fma(g5, d3);
+            xv = FloatVector.fromArray(S, xp, xr + 9 * L);
+            d2 = xv.fma(g7, d2);
+            d3 = xv.fma(g6, d3);
+            xv = FloatVector.fromArray(S, xp, xr + 10 * L);
+            d3 = xv.fma(g7, d3);
+        }
+        d0.intoArray(dwp, (k0 + 0) * L);
+        d1.intoArray(dwp, (k0 + 1) * L);
+        d2.intoArray(dwp, (k0 + 2) * L);
+        d3.intoArray(dwp, (k0 + 3) * L);
     }
 
     // ---- end of generated methods ----
