@@ -45,6 +45,12 @@ void add(float* out, const float* a, const float* b, long long n);
 // out[j] = sum_i in[i*cols + j] over rows i (fixed order per column: deterministic).
 void column_sum(float* out, const float* in, int rows, int cols);
 
+// Batched fp32 GEMM (cuda/gemm.cu): C[b][M,N] = op(A[b]) op(B[b]) (+ bias[N]); A stored [M,K] or, with
+// transA, [K,M]; B stored [K,N] or, with transB, [N,K]; shareB: one B for every batch index.
+cudaError_t gemm_batched(float* C, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
+        int Kd, bool transA, bool transB, bool shareB);
+cudaError_t column_sum_checked(float* out, const float* in, int rows, int cols);
+
 // Scratch memory taken for one call and returned at its end.
 struct Scratch {
     void* ptr = nullptr;

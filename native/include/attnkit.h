@@ -90,6 +90,17 @@ int attnkit_mae_gate_backward(long long dx, long long dw1, long long db1, long l
         long long x, long long w1, long long b1, long long w2, long long b2, long long g, long long dg,
         int B, int T, int D, int G, int E, int causal);
 
+/* ---- fp32 GEMM (Linear, MatMul): c[b] = op(a[b]) op(w[b]) (+ bias[N]) for b < batch, op = the stored
+ * row-major matrix or its transpose: a is [M,K] (trans_a 0) or [K,M] (trans_a 1); w is [K,N] (trans_w 0)
+ * or [N,K] (trans_w 1), one per batch index or, with share_w 1, one for all; c [batch,M,N]; bias [N] or 0.
+ * batch in [1, 65535], M in [0, 4194240], N and K >= 0 (K = 0: c = bias or 0); nothing runs when
+ * batch*M*N = 0. Deterministic. ---- */
+int attnkit_gemm(long long c, long long a, long long w, long long bias, int batch, int M, int N, int K,
+        int trans_a, int trans_w, int share_w);
+
+/* out[j] = sum over i < rows of in[i*cols + j] (fixed order: deterministic); rows >= 0, cols >= 1. */
+int attnkit_column_sum(long long out, long long in, int rows, int cols);
+
 #ifdef __cplusplus
 }
 #endif

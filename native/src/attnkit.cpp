@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -66,8 +67,11 @@ struct Checks {
         }
     }
     void elements(const char* name, long long a, long long b, long long c) {
-        long long n = a * b;
-        if (error.empty() && (n / b != a || n * c / c != n || n * c > (1LL << 40))) {
+        // __builtin_mul_overflow: a signed overflow check by division after the fact is undefined
+        // behaviour that the compiler may (and did) fold away.
+        long long n = 0, nc = 0;
+        bool overflow = __builtin_mul_overflow(a, b, &n) || __builtin_mul_overflow(n, c, &nc);
+        if (error.empty() && (overflow || nc > (1LL << 40))) {
             error = std::string(fn) + ": " + name + " has too many elements";
         }
     }
@@ -254,6 +258,42 @@ int attnkit_mae_gate_backward(long long dx, long long dw1, long long db1, long l
     return cudaStatus(c.fn, attnkit::mae_gate_backward(f<float>(dx), f<float>(dw1), f<float>(db1), f<float>(dw2),
             f<float>(db2), f<const float>(x), f<const float>(w1), f<const float>(b1), f<const float>(w2),
             f<const float>(b2), f<const float>(g), f<const float>(dg), B, T, D, G, E, causal != 0));
+}
+
+// Grid limits of gemm_64x64: blockIdx.z = batch index, blockIdx.y = 64-row tile.
+static const int GEMM_MAX_BATCH = 65535;
+static const int GEMM_MAX_M = 65535 * 64;
+
+int attnkit_gemm(long long c, long long a, long long w, long long bias, int batch, int M, int N, int K,
+        int trans_a, int trans_w, int share_w) {
+    Checks ch("attnkit_gemm");
+    ch.range("batch", batch, 1, GEMM_MAX_BATCH);
+    ch.range("M", M, 0, GEMM_MAX_M);
+    ch.range("N", N, 0, INT32_MAX);
+    ch.range("K", K, 0, INT32_MAX);
+    ch.range("trans_a", trans_a, 0, 1);
+    ch.range("trans_w", trans_w, 0, 1);
+    ch.range("share_w", share_w, 0, 1);
+    ch.elements("c", (long long)batch * M, N > 0 ? N : 1, 1);
+    ch.elements("a", (long long)batch * M, K > 0 ? K : 1, 1);
+    ch.elements("w", (long long)batch * (K > 0 ? K : 1), N > 0 ? N : 1, 1);
+    ch.pointer("c", c);
+    if (K > 0) { ch.pointer("a", a); ch.pointer("w", w); }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if ((long long)M * N == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::gemm_batched(f<float>(c), f<const float>(a), f<const float>(w),
+            f<const float>(bias), batch, M, N, K, trans_a != 0, trans_w != 0, share_w != 0));
+}
+
+int attnkit_column_sum(long long out, long long in, int rows, int cols) {
+    Checks ch("attnkit_column_sum");
+    ch.range("rows", rows, 0, INT32_MAX);
+    ch.positive("cols", cols);
+    ch.elements("in", rows > 0 ? rows : 1, cols > 0 ? cols : 1, 1);
+    ch.pointer("out", out);
+    if (rows > 0) ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::column_sum_checked(f<float>(out), f<const float>(in), rows, cols));
 }
 
 }  // extern "C"

@@ -73,4 +73,11 @@ public final class AttnkitNative {
 
     public static native int attnkit_mae_gate_backward(long dx, long dw1, long db1, long dw2, long db2, long x,
             long w1, long b1, long w2, long b2, long g, long dg, int B, int T, int D, int G, int E, int causal);
+
+    /** Batched fp32 GEMM: c[b] = op(a[b]) op(w[b]) (+ bias); see attnkit.h for the layouts. */
+    public static native int attnkit_gemm(long c, long a, long w, long bias, int batch, int M, int N, int K,
+            int transA, int transW, int shareW);
+
+    /** out[j] = sum over rows of in[i, j], in a fixed order. */
+    public static native int attnkit_column_sum(long out, long in, int rows, int cols);
 }
