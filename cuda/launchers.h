@@ -51,6 +51,17 @@ cudaError_t gemm_batched(float* C, const float* A, const float* Bm, const float*
         int Kd, bool transA, bool transB, bool shareB);
 cudaError_t column_sum_checked(float* out, const float* in, int rows, int cols);
 
+// Per-line operators (cuda/rowwise.cu). softmax_lines: lines of n elements at stride inner inside
+// [outer, n, inner]; kind 0 softmax(v), 1 log_softmax(v), 2 softmax backward (v = y, g = dy), 3 log-softmax
+// backward (v = y, g = dy).
+cudaError_t softmax_lines(float* out, const float* v, const float* g, int outer, int n, int inner, int kind);
+cudaError_t layernorm_forward(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+        const float* beta, int rows, int D, double eps);
+cudaError_t layernorm_backward(float* dx, float* dgamma, float* dbeta, const float* x, const float* gamma,
+        const float* mean, const float* rstd, const float* dy, int rows, int D);
+cudaError_t glu_forward(float* y, const float* x, long long outer, long long m);
+cudaError_t glu_backward(float* dx, const float* x, const float* dy, long long outer, long long m);
+
 // Scratch memory taken for one call and returned at its end.
 struct Scratch {
     void* ptr = nullptr;

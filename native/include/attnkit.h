@@ -101,6 +101,23 @@ int attnkit_gemm(long long c, long long a, long long w, long long bias, int batc
 /* out[j] = sum over i < rows of in[i*cols + j] (fixed order: deterministic); rows >= 0, cols >= 1. */
 int attnkit_column_sum(long long out, long long in, int rows, int cols);
 
+/* ---- Softmax family over lines of n elements at stride inner in [outer, n, inner] (outer, n, inner >= 1):
+ * kind 0: out = softmax(x); 1: out = log_softmax(x); 2: out = dx of softmax from x = y and dy;
+ * 3: out = dx of log_softmax from x = y (the log-softmax output) and dy. dy must be 0 for kinds 0 and 1. ---- */
+int attnkit_softmax(long long out, long long x, long long dy, int outer, int n, int inner, int kind);
+
+/* ---- LayerNorm over the last dim: x, y [rows, D]; gamma, beta [D] or 0; mean, rstd [rows]; eps > 0, finite. ---- */
+int attnkit_layernorm_forward(long long y, long long mean, long long rstd, long long x, long long gamma,
+        long long beta, int rows, int D, double eps);
+
+/* dx [rows, D], dgamma [D], dbeta [D]: each 0 when not needed (at least one given). Deterministic. */
+int attnkit_layernorm_backward(long long dx, long long dgamma, long long dbeta, long long x, long long gamma,
+        long long mean, long long rstd, long long dy, int rows, int D);
+
+/* ---- GLU: x [outer, 2, m] (a, then the gate g), y = a * sigmoid(g) [outer, m]; dx [outer, 2, m] from dy. ---- */
+int attnkit_glu_forward(long long y, long long x, long long outer, long long m);
+int attnkit_glu_backward(long long dx, long long x, long long dy, long long outer, long long m);
+
 #ifdef __cplusplus
 }
 #endif

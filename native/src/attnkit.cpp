@@ -296,4 +296,64 @@ int attnkit_column_sum(long long out, long long in, int rows, int cols) {
     return cudaStatus(ch.fn, attnkit::column_sum_checked(f<float>(out), f<const float>(in), rows, cols));
 }
 
+int attnkit_softmax(long long out, long long x, long long dy, int outer, int n, int inner, int kind) {
+    Checks ch("attnkit_softmax");
+    ch.positive("outer", outer); ch.positive("n", n); ch.positive("inner", inner);
+    ch.range("kind", kind, 0, 3);
+    ch.elements("x", (long long)outer * n, inner, 1);
+    ch.pointer("out", out); ch.pointer("x", x);
+    if (kind >= 2) ch.pointer("dy", dy);
+    if (kind < 2 && dy && ch.error.empty()) ch.error = "attnkit_softmax: dy given for a forward kind " + std::to_string(kind);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::softmax_lines(f<float>(out), f<const float>(x), f<const float>(dy), outer, n,
+            inner, kind));
+}
+
+int attnkit_layernorm_forward(long long y, long long mean, long long rstd, long long x, long long gamma,
+        long long beta, int rows, int D, double eps) {
+    Checks ch("attnkit_layernorm_forward");
+    ch.positive("rows", rows); ch.positive("D", D);
+    if (ch.error.empty() && !(eps > 0 && std::isfinite(eps))) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.17g", eps);
+        ch.error = std::string(ch.fn) + ": eps must be > 0 and finite, got " + buf;
+    }
+    ch.elements("x", rows, D, 1);
+    ch.pointer("y", y); ch.pointer("mean", mean); ch.pointer("rstd", rstd); ch.pointer("x", x);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::layernorm_forward(f<float>(y), f<float>(mean), f<float>(rstd), f<const float>(x),
+            f<const float>(gamma), f<const float>(beta), rows, D, eps));
+}
+
+int attnkit_layernorm_backward(long long dx, long long dgamma, long long dbeta, long long x, long long gamma,
+        long long mean, long long rstd, long long dy, int rows, int D) {
+    Checks ch("attnkit_layernorm_backward");
+    ch.positive("rows", rows); ch.positive("D", D);
+    ch.elements("x", rows, D, 1);
+    if (ch.error.empty() && !dx && !dgamma && !dbeta) ch.error = "attnkit_layernorm_backward: no gradient asked for";
+    ch.pointer("x", x); ch.pointer("mean", mean); ch.pointer("rstd", rstd); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::layernorm_backward(f<float>(dx), f<float>(dgamma), f<float>(dbeta),
+            f<const float>(x), f<const float>(gamma), f<const float>(mean), f<const float>(rstd), f<const float>(dy),
+            rows, D));
+}
+
+int attnkit_glu_forward(long long y, long long x, long long outer, long long m) {
+    Checks ch("attnkit_glu_forward");
+    ch.positive("outer", outer); ch.positive("m", m);
+    ch.elements("x", outer, m, 2);
+    ch.pointer("y", y); ch.pointer("x", x);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::glu_forward(f<float>(y), f<const float>(x), outer, m));
+}
+
+int attnkit_glu_backward(long long dx, long long x, long long dy, long long outer, long long m) {
+    Checks ch("attnkit_glu_backward");
+    ch.positive("outer", outer); ch.positive("m", m);
+    ch.elements("x", outer, m, 2);
+    ch.pointer("dx", dx); ch.pointer("x", x); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::glu_backward(f<float>(dx), f<const float>(x), f<const float>(dy), outer, m));
+}
+
 }  // extern "C"

@@ -80,4 +80,17 @@ public final class AttnkitNative {
 
     /** out[j] = sum over rows of in[i, j], in a fixed order. */
     public static native int attnkit_column_sum(long out, long in, int rows, int cols);
+
+    /** Softmax family over [outer, n, inner]: kind 0 softmax, 1 log-softmax, 2 and 3 their backwards from y, dy. */
+    public static native int attnkit_softmax(long out, long x, long dy, int outer, int n, int inner, int kind);
+
+    public static native int attnkit_layernorm_forward(long y, long mean, long rstd, long x, long gamma, long beta,
+            int rows, int D, double eps);
+
+    public static native int attnkit_layernorm_backward(long dx, long dgamma, long dbeta, long x, long gamma,
+            long mean, long rstd, long dy, int rows, int D);
+
+    public static native int attnkit_glu_forward(long y, long x, long outer, long m);
+
+    public static native int attnkit_glu_backward(long dx, long x, long dy, long outer, long m);
 }
