@@ -62,6 +62,12 @@ cudaError_t layernorm_backward(float* dx, float* dgamma, float* dbeta, const flo
 cudaError_t glu_forward(float* y, const float* x, long long outer, long long m);
 cudaError_t glu_backward(float* dx, const float* x, const float* dy, long long outer, long long m);
 
+// cuda/pointwise.cu. dropout: out[i] = in[i] * (keep(i) ? 1/(1-p) : 0), keep as Philox.keep(seed, offset, i, p).
+cudaError_t dropout(float* out, const float* in, long long n, double p, long long seed, long long offset);
+// binary: op 0 add, 1 mul, 2 copy of a (b unused), of a [rows, cols] and b [rows, cols] or, with broadcastB, [cols].
+cudaError_t binary(float* out, const float* a, const float* b, long long rows, long long cols, bool broadcastB,
+        int op);
+
 // Scratch memory taken for one call and returned at its end.
 struct Scratch {
     void* ptr = nullptr;

@@ -118,6 +118,13 @@ int attnkit_layernorm_backward(long long dx, long long dgamma, long long dbeta, 
 int attnkit_glu_forward(long long y, long long x, long long outer, long long m);
 int attnkit_glu_backward(long long dx, long long x, long long dy, long long outer, long long m);
 
+/* ---- Dropout: out[i] = in[i] / (1-p) where Philox.keep(seed, offset, i, p), else 0; n >= 1, p in (0, 1). ---- */
+int attnkit_dropout(long long out, long long in, long long n, double p, long long seed, long long offset);
+
+/* ---- Elementwise: out = a op b (op 0 add, 1 mul, 2 a copy of a: b must be 0), a and out [rows, cols];
+ * b [rows, cols] (b_rows = rows) or one row [cols] broadcast onto every row (b_rows = 1). out may alias a or b. ---- */
+int attnkit_binary(long long out, long long a, long long b, long long rows, long long cols, long long b_rows, int op);
+
 #ifdef __cplusplus
 }
 #endif

@@ -356,4 +356,29 @@ int attnkit_glu_backward(long long dx, long long x, long long dy, long long oute
     return cudaStatus(ch.fn, attnkit::glu_backward(f<float>(dx), f<const float>(x), f<const float>(dy), outer, m));
 }
 
+int attnkit_dropout(long long out, long long in, long long n, double p, long long seed, long long offset) {
+    Checks ch("attnkit_dropout");
+    ch.range("n", n, 1, 1LL << 40);
+    ch.probability(p);
+    if (ch.error.empty() && p == 0) ch.error = "attnkit_dropout: drop_p must be > 0 (p = 0 is the identity), got 0";
+    ch.pointer("out", out); ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::dropout(f<float>(out), f<const float>(in), n, p, seed, offset));
+}
+
+int attnkit_binary(long long out, long long a, long long b, long long rows, long long cols, long long b_rows, int op) {
+    Checks ch("attnkit_binary");
+    ch.positive("rows", rows); ch.positive("cols", cols);
+    ch.range("op", op, 0, 2);
+    ch.elements("a", rows, cols, 1);
+    if (ch.error.empty() && b_rows != 1 && b_rows != rows) {
+        ch.error = "attnkit_binary: b_rows must be 1 or rows = " + std::to_string(rows) + ", got " + std::to_string(b_rows);
+    }
+    ch.pointer("out", out); ch.pointer("a", a);
+    if (op != 2) ch.pointer("b", b);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::binary(f<float>(out), f<const float>(a), f<const float>(b), rows, cols,
+            b_rows == 1 && rows != 1, op));
+}
+
 }  // extern "C"

@@ -93,4 +93,10 @@ public final class AttnkitNative {
     public static native int attnkit_glu_forward(long y, long x, long outer, long m);
 
     public static native int attnkit_glu_backward(long dx, long x, long dy, long outer, long m);
+
+    /** Dropout with the mask of org.attnkit.random.Philox.keep(seed, offset, i, p). */
+    public static native int attnkit_dropout(long out, long in, long n, double p, long seed, long offset);
+
+    /** out = a + b (op 0), a * b (op 1) or a copy of a (op 2, b = 0); b is [rows, cols] (bRows = rows) or one [cols] row (bRows = 1). */
+    public static native int attnkit_binary(long out, long a, long b, long rows, long cols, long bRows, int op);
 }

@@ -1,0 +1,102 @@
+package org.attnkit.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.function.Function;
+import org.attnkit.backend.Backend;
+import org.attnkit.ops.arith.Add;
+import org.attnkit.ops.arith.Mul;
+import org.attnkit.ops.dropout.Dropout;
+import org.attnkit.tensor.Device;
+import org.attnkit.tensor.Tensor;
+import org.attnkit.testing.Compare;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Dropout (the same elements dropped as on the CPU) and add/mul (equal shapes, a [C] vector on either
+ * side) on CUDA against the reference, forward and backward. Needs a GPU: skipped where
+ * {@link Cuda#isAvailable()} is false.
+ */
+@Tag("gpu")
+class CudaPointwiseEquivalenceTest {
+    private static final Device GPU = Device.cuda(0);
+
+    @BeforeEach
+    void needsAGpu() {
+        assumeTrue(Cuda.isAvailable(), () -> "no CUDA: " + Cuda.status().reason());
+    }
+
+    @ParameterizedTest(name = "dropout n={0} p={1}")
+    @CsvSource({"1,0.5", "1000,0.1", "4099,0.3", "70000,0.9", "33,1e-7"})
+    void dropoutDropsTheSameElementsAsTheCpu(int n, double p) {
+        Tensor x = Tensor.randn(n, 3, n);
+        Tensor dy = Tensor.randn(n + 1, 3, n);
+        compare(new Tensor[] {x}, dy, t -> Dropout.apply(t[0], p, 42, 7), "x");
+        float[] ref = Compare.on(Backend.REF, () -> Dropout.apply(x, p, 42, 7)).toArray();
+        float[] gpu = Dropout.apply(x.to(GPU), p, 42, 7).to(Device.CPU).toArray();
+        float[] xv = x.toArray();
+        int dropped = 0;
+        for (int i = 0; i < ref.length; i++) {
+            assertEquals(ref[i] == 0, gpu[i] == 0, "element " + i + " (x = " + xv[i] + ")");
+            dropped += gpu[i] == 0 ? 1 : 0;
+        }
+        assertTrue(ref.length < 100 || dropped > 0, "nothing dropped");
+    }
+
+    @ParameterizedTest(name = "{0} a={1} b={2}")
+    @CsvSource({"add,2x3,2x3", "mul,2x3,2x3", "add,4x7x65,65", "mul,4x7x65,65", "add,33,5x33", "mul,33,5x33",
+        "mul,1x1,1x1", "add,300x96,96", "mul,3,3"})
+    void addAndMulMatchTheReference(String op, String sa, String sb) {
+        int[] shapeA = parse(sa);
+        int[] shapeB = parse(sb);
+        Tensor[] in = {Tensor.randn(sa.hashCode(), shapeA), Tensor.randn(sb.hashCode() + 1, shapeB)};
+        int[] shapeC = shapeA.length >= shapeB.length ? shapeA : shapeB;
+        Function<Tensor[], Tensor> f = op.equals("add") ? t -> Add.apply(t[0], t[1]) : t -> Mul.apply(t[0], t[1]);
+        compare(in, Tensor.randn(op.hashCode(), shapeC), f, "a", "b");
+    }
+
+    private static int[] parse(String s) {
+        String[] parts = s.split("x");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = Integer.parseInt(parts[i]);
+        }
+        return out;
+    }
+
+    private static void compare(Tensor[] inputs, Tensor dy, Function<Tensor[], Tensor> op, String... names) {
+        Tensor[] ref = run(inputs, dy, op, Device.CPU);
+        Tensor[] gpu = run(inputs, dy, op, GPU);
+        Compare.close("forward", ref[0], gpu[0].to(Device.CPU), 1e-6, 1e-6);
+        for (int i = 0; i < inputs.length; i++) {
+            Compare.close("d" + names[i], ref[i + 1], gpu[i + 1].to(Device.CPU), 1e-5, 1e-4);
+        }
+    }
+
+    private static Tensor[] run(Tensor[] inputs, Tensor dy, Function<Tensor[], Tensor> op, Device device) {
+        Tensor[] in = new Tensor[inputs.length];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = inputs[i].copy().to(device).requiresGrad(true);
+        }
+        Tensor y = device.isCpu() ? Compare.on(Backend.REF, () -> op.apply(in)) : op.apply(in);
+        if (device.isCpu()) {
+            Compare.on(Backend.REF, () -> {
+                y.backward(dy);
+                return null;
+            });
+        } else {
+            y.backward(dy.to(device));
+        }
+        Tensor[] out = new Tensor[in.length + 1];
+        out[0] = y;
+        for (int i = 0; i < in.length; i++) {
+            out[i + 1] = in[i].grad();
+        }
+        return out;
+    }
+}

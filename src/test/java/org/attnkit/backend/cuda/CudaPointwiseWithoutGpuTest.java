@@ -1,0 +1,119 @@
+package org.attnkit.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.function.Supplier;
+import org.attnkit.ops.arith.Add;
+import org.attnkit.ops.arith.Mul;
+import org.attnkit.ops.dropout.Dropout;
+import org.attnkit.tensor.DType;
+import org.attnkit.tensor.Device;
+import org.attnkit.tensor.Storage;
+import org.attnkit.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dropout and elementwise add/mul on CUDA where there is no GPU: native checks before any CUDA call,
+ * validation before the backend, and an unsupported broadcast refused with both shapes named.
+ */
+class CudaPointwiseWithoutGpuTest {
+    private static final Device GPU = Device.cuda(0);
+
+    private record FakeDeviceStorage(int size) implements Storage {
+        @Override
+        public Device device() {
+            return GPU;
+        }
+
+        @Override
+        public DType dtype() {
+            return DType.F32;
+        }
+    }
+
+    private static Tensor fake(int... shape) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return Tensor.onStorage(new FakeDeviceStorage(n), shape);
+    }
+
+    private static boolean jniBuilt() {
+        return CudaPointwiseWithoutGpuTest.class.getClassLoader().getResource(Cuda.JNI_RESOURCE) != null;
+    }
+
+    @Test
+    void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_dropout: drop_p must be in [0, 1), got 1",
+                () -> AttnkitNative.attnkit_dropout(8, 8, 10, 1.0, 0, 0));
+        assertNative("attnkit_dropout: drop_p must be in [0, 1), got nan",
+                () -> AttnkitNative.attnkit_dropout(8, 8, 10, Double.NaN, 0, 0));
+        assertNative("attnkit_dropout: drop_p must be > 0 (p = 0 is the identity), got 0",
+                () -> AttnkitNative.attnkit_dropout(8, 8, 10, 0.0, 0, 0));
+        assertNative("attnkit_dropout: n must be in [1, 1099511627776], got 0",
+                () -> AttnkitNative.attnkit_dropout(8, 8, 0, 0.5, 0, 0));
+        assertNative("attnkit_dropout: in must not be null", () -> AttnkitNative.attnkit_dropout(8, 0, 10, 0.5, 0, 0));
+        assertNative("attnkit_binary: op must be in [0, 2], got 3",
+                () -> AttnkitNative.attnkit_binary(8, 8, 8, 2, 3, 2, 3));
+        assertNative("attnkit_binary: b_rows must be 1 or rows = 4, got 2",
+                () -> AttnkitNative.attnkit_binary(8, 8, 8, 4, 3, 2, 0));
+        assertNative("attnkit_binary: b must not be null", () -> AttnkitNative.attnkit_binary(8, 8, 0, 4, 3, 4, 1));
+        assertNative("attnkit_binary: cols must be >= 1, got 0", () -> AttnkitNative.attnkit_binary(8, 8, 8, 4, 0, 4, 1));
+        assertNative("attnkit_binary: a has too many elements",
+                () -> AttnkitNative.attnkit_binary(8, 8, 8, 1L << 30, 1L << 30, 1, 1));
+    }
+
+    @Test
+    void validArgumentsReachTheRuntime() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        // op 2 (copy) needs no b: the checks pass and the runtime reports the missing device.
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_binary(8, 8, 0, 4, 3, 4, 2), NativeCalls.lastError());
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_dropout(8, 8, 10, 0.5, 1, 2), NativeCalls.lastError());
+        assertTrue(NativeCalls.lastError().startsWith("attnkit_dropout: CUDA error "), NativeCalls.lastError());
+    }
+
+    @Test
+    void anUnsupportedBroadcastIsRefusedWithBothShapesBeforeAvailability() {
+        // [4, 1] onto [4, 3] broadcasts on the CPU but not on CUDA: an error naming the shapes, never zeros.
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> Add.apply(fake(4, 3), fake(4, 1)));
+        assertTrue(e.getMessage().startsWith("add on CUDA supports") && e.getMessage().contains("[4, 3]")
+                && e.getMessage().contains("[4, 1]"), e.getMessage());
+        e = assertThrows(UnsupportedOperationException.class, () -> Mul.apply(fake(2, 1, 3), fake(2, 5, 3)));
+        assertTrue(e.getMessage().startsWith("mul on CUDA supports"), e.getMessage());
+    }
+
+    @Test
+    void operatorsValidateBeforeTheCudaBackend() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Dropout.apply(fake(2, 3), 1.0, 0, 0));
+        assertTrue(e.getMessage().contains("p") && e.getMessage().contains("1.0"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Add.apply(fake(2, 3), fake(2, 4)));
+        assertThrows(IllegalArgumentException.class, () -> Mul.apply(fake(2, 3), Tensor.zeros(2, 3)));
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertUnavailable("dropout forward", () -> Dropout.apply(fake(2, 3), 0.5, 1, 2));
+        assertUnavailable("add forward", () -> Add.apply(fake(2, 3), fake(3)));
+        assertUnavailable("mul forward", () -> Mul.apply(fake(3), fake(5, 3)));
+        assertUnavailable("mul forward", () -> Mul.apply(fake(5, 3), fake(5, 3)));
+    }
+
+    private static void assertUnavailable(String prefix, Runnable call) {
+        CudaUnavailableException u = assertThrows(CudaUnavailableException.class, call::run);
+        assertTrue(u.getMessage().startsWith(prefix + ": CUDA is unavailable ("), u.getMessage());
+    }
+
+    private static void assertNative(String expected, Supplier<Integer> call) {
+        int rc = call.get();
+        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
+        assertEquals(expected, NativeCalls.lastError());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
+        assertEquals("op: " + expected, e.getMessage());
+    }
+}
