@@ -68,6 +68,11 @@ cudaError_t dropout(float* out, const float* in, long long n, double p, long lon
 cudaError_t binary(float* out, const float* a, const float* b, long long rows, long long cols, bool broadcastB,
         int op);
 
+// reduce_sum over [rows, cols]: axis 1 -> out[rows] (sum over cols), axis 0 -> out[cols] (sum over rows),
+// times scale. expand: its backward, out[rows, cols] = scale * dy[r] (axis 1) or scale * dy[c] (axis 0).
+cudaError_t reduce_sum(float* out, const float* in, long long rows, long long cols, int axis, float scale);
+cudaError_t expand(float* out, const float* dy, long long rows, long long cols, int axis, float scale);
+
 // Scratch memory taken for one call and returned at its end.
 struct Scratch {
     void* ptr = nullptr;

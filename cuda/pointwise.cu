@@ -45,3 +45,66 @@ cudaError_t binary(float* out, const float* a, const float* b, long long rows, l
 }
 
 }  // namespace attnkit
+
+// ---- Sum / Mean over the leading or trailing dims of a [rows, cols] view. Fixed summation orders. ----
+namespace attnkit {
+namespace {
+
+// out[r] = scale * sum_c in[r, c]: one warp per row, lanes strided, butterfly in fixed order.
+__global__ void row_sums(float* __restrict__ out, const float* __restrict__ in, int rows, long long cols,
+        float scale) {
+    const int r = blockIdx.x * 8 + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    if (r >= rows) return;
+    const float* row = in + (long long)r * cols;
+    float s = 0.f;
+    for (long long c = lane; c < cols; c += 32) s += row[c];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    if (lane == 0) out[r] = s * scale;
+}
+
+// out[c] = scale * sum_r in[r, c]: 32 columns x 8 row strides per block, partials added in order.
+__global__ void col_sums(float* __restrict__ out, const float* __restrict__ in, long long rows, int cols,
+        float scale) {
+    __shared__ float red[8][33];
+    const int col = blockIdx.x * 32 + threadIdx.x;
+    float acc = 0.f;
+    if (col < cols) {
+        for (long long r = threadIdx.y; r < rows; r += 8) acc += in[r * cols + col];
+    }
+    red[threadIdx.y][threadIdx.x] = acc;
+    __syncthreads();
+    if (threadIdx.y == 0 && col < cols) {
+        float s = 0.f;
+        for (int i = 0; i < 8; i++) s += red[i][threadIdx.x];
+        out[col] = s * scale;
+    }
+}
+
+// out[r, c] = scale * dy[r] (alongCols) or scale * dy[c].
+__global__ void expand_kernel(float* __restrict__ out, const float* __restrict__ dy, long long rows, long long cols,
+        bool alongCols, float scale) {
+    const long long n = rows * cols;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        out[i] = scale * dy[alongCols ? i / cols : i % cols];
+    }
+}
+
+}  // namespace
+
+cudaError_t reduce_sum(float* out, const float* in, long long rows, long long cols, int axis, float scale) {
+    if (axis == 1) {
+        row_sums<<<ceil_div(rows, 8), 256>>>(out, in, (int)rows, cols, scale);
+    } else {
+        col_sums<<<ceil_div(cols, 32), dim3(32, 8)>>>(out, in, rows, (int)cols, scale);
+    }
+    return cudaGetLastError();
+}
+
+cudaError_t expand(float* out, const float* dy, long long rows, long long cols, int axis, float scale) {
+    expand_kernel<<<blocks_for(rows * cols), 256>>>(out, dy, rows, cols, axis == 1, scale);
+    return cudaGetLastError();
+}
+
+}  // namespace attnkit

@@ -125,6 +125,14 @@ int attnkit_dropout(long long out, long long in, long long n, double p, long lon
  * b [rows, cols] (b_rows = rows) or one row [cols] broadcast onto every row (b_rows = 1). out may alias a or b. ---- */
 int attnkit_binary(long long out, long long a, long long b, long long rows, long long cols, long long b_rows, int op);
 
+/* ---- Sum/Mean of a [rows, cols] view: axis 1 sums each row (out [rows], rows in [1, 2^31), cols >= 0),
+ * axis 0 sums each column (out [cols], cols in [1, 2^31), rows >= 0); times scale (a mean's 1/count; an empty
+ * sum times an infinite scale is NaN, as in PyTorch). Deterministic. ---- */
+int attnkit_reduce_sum(long long out, long long in, long long rows, long long cols, int axis, double scale);
+
+/* The backward: out [rows, cols] = scale * dy[r] (axis 1, dy [rows]) or scale * dy[c] (axis 0, dy [cols]). */
+int attnkit_expand(long long out, long long dy, long long rows, long long cols, int axis, double scale);
+
 #ifdef __cplusplus
 }
 #endif

@@ -381,4 +381,29 @@ int attnkit_binary(long long out, long long a, long long b, long long rows, long
             b_rows == 1 && rows != 1, op));
 }
 
+int attnkit_reduce_sum(long long out, long long in, long long rows, long long cols, int axis, double scale) {
+    Checks ch("attnkit_reduce_sum");
+    ch.range("axis", axis, 0, 1);
+    ch.range(axis == 1 ? "rows" : "cols", axis == 1 ? rows : cols, 1, INT32_MAX);
+    ch.range(axis == 1 ? "cols" : "rows", axis == 1 ? cols : rows, 0, 1LL << 40);
+    ch.elements("in", rows > 0 ? rows : 1, cols > 0 ? cols : 1, 1);
+    if (ch.error.empty() && std::isnan(scale)) ch.error = "attnkit_reduce_sum: scale must not be NaN";
+    ch.pointer("out", out);
+    if ((long long)rows * cols > 0) ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::reduce_sum(f<float>(out), f<const float>(in), rows, cols, axis, (float)scale));
+}
+
+int attnkit_expand(long long out, long long dy, long long rows, long long cols, int axis, double scale) {
+    Checks ch("attnkit_expand");
+    ch.range("axis", axis, 0, 1);
+    ch.range("rows", rows, 1, 1LL << 40);
+    ch.range("cols", cols, 1, 1LL << 40);
+    ch.elements("out", rows, cols, 1);
+    if (ch.error.empty() && std::isnan(scale)) ch.error = "attnkit_expand: scale must not be NaN";
+    ch.pointer("out", out); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::expand(f<float>(out), f<const float>(dy), rows, cols, axis, (float)scale));
+}
+
 }  // extern "C"

@@ -99,4 +99,10 @@ public final class AttnkitNative {
 
     /** out = a + b (op 0), a * b (op 1) or a copy of a (op 2, b = 0); b is [rows, cols] (bRows = rows) or one [cols] row (bRows = 1). */
     public static native int attnkit_binary(long out, long a, long b, long rows, long cols, long bRows, int op);
+
+    /** scale * row sums (axis 1, out [rows]) or column sums (axis 0, out [cols]) of a [rows, cols] buffer. */
+    public static native int attnkit_reduce_sum(long out, long in, long rows, long cols, int axis, double scale);
+
+    /** out[rows, cols] = scale * dy[r] (axis 1) or scale * dy[c] (axis 0). */
+    public static native int attnkit_expand(long out, long dy, long rows, long cols, int axis, double scale);
 }

@@ -9,6 +9,8 @@ import org.attnkit.backend.Backend;
 import org.attnkit.ops.arith.Add;
 import org.attnkit.ops.arith.Mul;
 import org.attnkit.ops.dropout.Dropout;
+import org.attnkit.ops.reduce.Mean;
+import org.attnkit.ops.reduce.Sum;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.testing.Compare;
@@ -58,6 +60,18 @@ class CudaPointwiseEquivalenceTest {
         int[] shapeC = shapeA.length >= shapeB.length ? shapeA : shapeB;
         Function<Tensor[], Tensor> f = op.equals("add") ? t -> Add.apply(t[0], t[1]) : t -> Mul.apply(t[0], t[1]);
         compare(in, Tensor.randn(op.hashCode(), shapeC), f, "a", "b");
+    }
+
+    @ParameterizedTest(name = "{0} of 4x7x65 over {1} keepDim={2}")
+    @CsvSource({"sum,2,false", "mean,2,true", "sum,'1,2',false", "mean,'0,1,2',false", "sum,0,false",
+        "mean,'0,1',true", "sum,'0,1,2',true"})
+    void sumAndMeanMatchTheReference(String op, String dims, boolean keepDim) {
+        int[] d = java.util.Arrays.stream(dims.split(",")).mapToInt(Integer::parseInt).toArray();
+        Tensor x = Tensor.randn(dims.hashCode(), 4, 7, 65);
+        Function<Tensor[], Tensor> f = op.equals("sum") ? t -> Sum.apply(t[0], d, keepDim)
+                : t -> Mean.apply(t[0], d, keepDim);
+        Tensor y = Compare.on(Backend.REF, () -> f.apply(new Tensor[] {x}));
+        compare(new Tensor[] {x}, Tensor.randn(5, y.shape().toArray()), f, "x");
     }
 
     private static int[] parse(String s) {

@@ -10,6 +10,8 @@ import java.util.function.Supplier;
 import org.attnkit.ops.arith.Add;
 import org.attnkit.ops.arith.Mul;
 import org.attnkit.ops.dropout.Dropout;
+import org.attnkit.ops.reduce.Mean;
+import org.attnkit.ops.reduce.Sum;
 import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Storage;
@@ -67,6 +69,43 @@ class CudaPointwiseWithoutGpuTest {
         assertNative("attnkit_binary: cols must be >= 1, got 0", () -> AttnkitNative.attnkit_binary(8, 8, 8, 4, 0, 4, 1));
         assertNative("attnkit_binary: a has too many elements",
                 () -> AttnkitNative.attnkit_binary(8, 8, 8, 1L << 30, 1L << 30, 1, 1));
+    }
+
+    @Test
+    void theReductionLaunchersCheckArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_reduce_sum: axis must be in [0, 1], got 2",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 8, 2, 3, 2, 1.0));
+        assertNative("attnkit_reduce_sum: rows must be in [1, 2147483647], got 0",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 8, 0, 3, 1, 1.0));
+        assertNative("attnkit_reduce_sum: cols must be in [1, 2147483647], got 0",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 8, 3, 0, 0, 1.0));
+        assertNative("attnkit_reduce_sum: scale must not be NaN",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 8, 2, 3, 1, Double.NaN));
+        assertNative("attnkit_reduce_sum: in must not be null",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 0, 2, 3, 1, 1.0));
+        assertNative("attnkit_expand: cols must be in [1, 1099511627776], got 0",
+                () -> AttnkitNative.attnkit_expand(8, 8, 2, 0, 1, 1.0));
+        assertNative("attnkit_expand: dy must not be null", () -> AttnkitNative.attnkit_expand(8, 0, 2, 3, 0, 1.0));
+        // An empty sum over a row needs no input and reaches the runtime (which has no device here).
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_reduce_sum(8, 0, 3, 0, 1, 1.0),
+                NativeCalls.lastError());
+    }
+
+    @Test
+    void aReductionOverInnerDimsIsRefusedWithTheDims() {
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> Sum.apply(fake(2, 3, 4), 1, false));
+        assertTrue(e.getMessage().startsWith("sum on CUDA reduces a leading or a trailing run of dims")
+                && e.getMessage().contains("[1]") && e.getMessage().contains("[2, 3, 4]"), e.getMessage());
+        e = assertThrows(UnsupportedOperationException.class,
+                () -> Mean.apply(fake(2, 3, 4), new int[] {0, 2}, true));
+        assertTrue(e.getMessage().contains("[0, 2]"), e.getMessage());
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertUnavailable("sum forward", () -> Sum.apply(fake(2, 3, 4), -1, false));
+        assertUnavailable("mean forward", () -> Mean.apply(fake(2, 3, 4)));
+        assertUnavailable("sum forward", () -> Sum.apply(fake(2, 3, 4), new int[] {0, 1}, false));
     }
 
     @Test
