@@ -89,3 +89,12 @@ struct Scratch {
 };
 
 }  // namespace attnkit
+
+// Flash-style attention (cuda/attention.cu): q [B,Tq,D], k [B,Tk,D], v [B,Tk,Dv], y [B,Tq,Dv], mask [B,Tk]
+// (nonzero = padded) or null; D/H and Dv/H at most 128. Backward outputs each null when not needed.
+namespace attnkit {
+cudaError_t attention_forward(float* y, const float* q, const float* k, const float* v, const float* mask, int B,
+        int Tq, int Tk, int H, int D, int Dv, bool causal);
+cudaError_t attention_backward(float* dq, float* dk, float* dv, const float* q, const float* k, const float* v,
+        const float* mask, const float* dy, int B, int Tq, int Tk, int H, int D, int Dv, bool causal);
+}  // namespace attnkit

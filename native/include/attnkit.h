@@ -133,6 +133,16 @@ int attnkit_reduce_sum(long long out, long long in, long long rows, long long co
 /* The backward: out [rows, cols] = scale * dy[r] (axis 1, dy [rows]) or scale * dy[c] (axis 0, dy [cols]). */
 int attnkit_expand(long long out, long long dy, long long rows, long long cols, int axis, double scale);
 
+/* ---- Attention (org.attnkit.ops.attention.Attention), flash-style: q [B,Tq,D], k [B,Tk,D], v [B,Tk,Dv],
+ * y [B,Tq,Dv]; mask [B,Tk] (nonzero = padded key) or 0; causal: key j > i + Tk - Tq masked. H divides D and Dv,
+ * D/H and Dv/H in [1, 128], B*H <= 65535. A fully masked query outputs zeros and passes no gradient. ---- */
+int attnkit_attention_forward(long long y, long long q, long long k, long long v, long long mask, int B, int Tq,
+        int Tk, int H, int D, int Dv, int causal);
+
+/* dq, dk, dv (each 0 when not needed, at least one given) from dy [B,Tq,Dv], recomputing the probabilities. */
+int attnkit_attention_backward(long long dq, long long dk, long long dv, long long q, long long k, long long v,
+        long long mask, long long dy, int B, int Tq, int Tk, int H, int D, int Dv, int causal);
+
 #ifdef __cplusplus
 }
 #endif

@@ -406,4 +406,43 @@ int attnkit_expand(long long out, long long dy, long long rows, long long cols, 
     return cudaStatus(ch.fn, attnkit::expand(f<float>(out), f<const float>(dy), rows, cols, axis, (float)scale));
 }
 
+// attention.cu keeps a head's row in per-thread registers (templated 64/128) and puts B*H on gridDim.y.
+static const int ATTENTION_MAX_HEAD_DIM = 128;
+
+static void attentionChecks(Checks& ch, int B, int Tq, int Tk, int H, int D, int Dv) {
+    ch.positive("B", B); ch.positive("Tq", Tq); ch.positive("Tk", Tk); ch.positive("H", H);
+    ch.positive("D", D); ch.positive("Dv", Dv);
+    ch.divides("heads H must divide D", H, D);
+    ch.divides("heads H must divide Dv", H, Dv);
+    if (ch.error.empty()) ch.range("D/H", D / H, 1, ATTENTION_MAX_HEAD_DIM);
+    if (ch.error.empty()) ch.range("Dv/H", Dv / H, 1, ATTENTION_MAX_HEAD_DIM);
+    ch.range("B*H", (long long)B * H, 1, 65535);
+    ch.elements("q", (long long)B * Tq, D, 1);
+    ch.elements("k", (long long)B * Tk, D, 1);
+    ch.elements("v", (long long)B * Tk, Dv, 1);
+    ch.elements("y", (long long)B * Tq, Dv, 1);
+}
+
+int attnkit_attention_forward(long long y, long long q, long long k, long long v, long long mask, int B, int Tq,
+        int Tk, int H, int D, int Dv, int causal) {
+    Checks ch("attnkit_attention_forward");
+    attentionChecks(ch, B, Tq, Tk, H, D, Dv);
+    ch.pointer("y", y); ch.pointer("q", q); ch.pointer("k", k); ch.pointer("v", v);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::attention_forward(f<float>(y), f<const float>(q), f<const float>(k),
+            f<const float>(v), f<const float>(mask), B, Tq, Tk, H, D, Dv, causal != 0));
+}
+
+int attnkit_attention_backward(long long dq, long long dk, long long dv, long long q, long long k, long long v,
+        long long mask, long long dy, int B, int Tq, int Tk, int H, int D, int Dv, int causal) {
+    Checks ch("attnkit_attention_backward");
+    attentionChecks(ch, B, Tq, Tk, H, D, Dv);
+    if (ch.error.empty() && !dq && !dk && !dv) ch.error = "attnkit_attention_backward: no gradient asked for";
+    ch.pointer("q", q); ch.pointer("k", k); ch.pointer("v", v); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::attention_backward(f<float>(dq), f<float>(dk), f<float>(dv), f<const float>(q),
+            f<const float>(k), f<const float>(v), f<const float>(mask), f<const float>(dy), B, Tq, Tk, H, D, Dv,
+            causal != 0));
+}
+
 }  // extern "C"

@@ -105,4 +105,12 @@ public final class AttnkitNative {
 
     /** out[rows, cols] = scale * dy[r] (axis 1) or scale * dy[c] (axis 0). */
     public static native int attnkit_expand(long out, long dy, long rows, long cols, int axis, double scale);
+
+    /** Flash-style attention forward; mask [B,Tk] (nonzero = padded) or 0. */
+    public static native int attnkit_attention_forward(long y, long q, long k, long v, long mask, int B, int Tq,
+            int Tk, int H, int D, int Dv, int causal);
+
+    /** Attention backward, recomputing the probabilities; dq, dk, dv each 0 when not needed. */
+    public static native int attnkit_attention_backward(long dq, long dk, long dv, long q, long k, long v, long mask,
+            long dy, int B, int Tq, int Tk, int H, int D, int Dv, int causal);
 }
