@@ -73,6 +73,11 @@ cudaError_t binary(float* out, const float* a, const float* b, long long rows, l
 cudaError_t reduce_sum(float* out, const float* in, long long rows, long long cols, int axis, float scale);
 cudaError_t expand(float* out, const float* dy, long long rows, long long cols, int axis, float scale);
 
+// Cross-entropy rows (cuda/rowwise.cu): targets are floats, a negative one marks an ignored row.
+cudaError_t cross_entropy_forward(float* loss, float* lse, const float* logits, const float* targets, int rows, int C);
+cudaError_t cross_entropy_backward(float* dx, const float* logits, const float* lse, const float* targets,
+        const float* dloss, int rows, int C, bool perRow, float scale);
+
 // Scratch memory taken for one call and returned at its end.
 struct Scratch {
     void* ptr = nullptr;

@@ -173,6 +173,43 @@ __global__ void glu_backward_kernel(float* __restrict__ dx, const float* __restr
     }
 }
 
+// Cross-entropy rows: targets as floats (exact below 2^24 classes), negative = ignored row.
+// loss[n] = lse[n] - logits[n, t] (0 when ignored), lse[n] = max + log(sum exp(x - max)).
+__global__ void cross_entropy_forward_rows(float* __restrict__ loss, float* __restrict__ lse,
+        const float* __restrict__ logits, const float* __restrict__ targets, int rows, int C) {
+    const int r = blockIdx.x * WARPS + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    if (r >= rows) return;
+    const float* xr = logits + (long long)r * C;
+    float mx = -INFINITY;
+    for (int c = lane; c < C; c += 32) mx = fmaxf(mx, xr[c]);
+    mx = warp_max(mx);
+    float s = 0.f;
+    for (int c = lane; c < C; c += 32) s += expf(xr[c] - mx);
+    s = warp_sum(s);
+    if (lane == 0) {
+        float l = mx + logf(s);
+        int t = (int)targets[r];
+        lse[r] = l;
+        loss[r] = t < 0 ? 0.f : l - xr[t];
+    }
+}
+
+// dlogits[n, c] = w (exp(x - lse) - [c == t]), w = scale * (perRow ? dloss[n] : dloss[0]), 0 on ignored rows.
+__global__ void cross_entropy_backward_rows(float* __restrict__ dx, const float* __restrict__ logits,
+        const float* __restrict__ lse, const float* __restrict__ targets, const float* __restrict__ dloss, int rows,
+        int C, bool perRow, float scale) {
+    const int r = blockIdx.x * WARPS + threadIdx.x / 32;
+    const int lane = threadIdx.x % 32;
+    if (r >= rows) return;
+    const int t = (int)targets[r];
+    const float w = t < 0 ? 0.f : scale * (perRow ? dloss[r] : dloss[0]);
+    const float l = lse[r];
+    const float* xr = logits + (long long)r * C;
+    float* dr = dx + (long long)r * C;
+    for (int c = lane; c < C; c += 32) dr[c] = t < 0 ? 0.f : w * expf(xr[c] - l) - (c == t ? w : 0.f);
+}
+
 int grid_for(long long n) {
     long long blocks = (n + 255) / 256;
     return (int)(blocks < 1 ? 1 : blocks > 65535 * 8 ? 65535 * 8 : blocks);
@@ -208,6 +245,18 @@ cudaError_t glu_forward(float* y, const float* x, long long outer, long long m) 
 
 cudaError_t glu_backward(float* dx, const float* x, const float* dy, long long outer, long long m) {
     glu_backward_kernel<<<grid_for(outer * m), 256>>>(dx, x, dy, outer, m);
+    return cudaGetLastError();
+}
+
+cudaError_t cross_entropy_forward(float* loss, float* lse, const float* logits, const float* targets, int rows, int C) {
+    cross_entropy_forward_rows<<<ceil_div(rows, WARPS), WARPS * 32>>>(loss, lse, logits, targets, rows, C);
+    return cudaGetLastError();
+}
+
+cudaError_t cross_entropy_backward(float* dx, const float* logits, const float* lse, const float* targets,
+        const float* dloss, int rows, int C, bool perRow, float scale) {
+    cross_entropy_backward_rows<<<ceil_div(rows, WARPS), WARPS * 32>>>(dx, logits, lse, targets, dloss, rows, C,
+            perRow, scale);
     return cudaGetLastError();
 }
 

@@ -143,6 +143,15 @@ int attnkit_attention_forward(long long y, long long q, long long k, long long v
 int attnkit_attention_backward(long long dq, long long dk, long long dv, long long q, long long k, long long v,
         long long mask, long long dy, int B, int Tq, int Tk, int H, int D, int Dv, int causal);
 
+/* ---- Cross-entropy over rows of logits [rows, C] (C <= 2^24): targets [rows] as floats holding the class
+ * index, or a negative value for an ignored row. loss [rows] (0 on ignored rows), lse [rows]. ---- */
+int attnkit_cross_entropy_forward(long long loss, long long lse, long long logits, long long targets, int rows, int C);
+
+/* dlogits [rows, C] = w (softmax - onehot), w = scale * dloss[n] (per_row 1) or scale * dloss[0] (per_row 0),
+ * 0 on ignored rows; scale finite. */
+int attnkit_cross_entropy_backward(long long dlogits, long long logits, long long lse, long long targets,
+        long long dloss, int rows, int C, int per_row, double scale);
+
 #ifdef __cplusplus
 }
 #endif

@@ -445,4 +445,33 @@ int attnkit_attention_backward(long long dq, long long dk, long long dv, long lo
             causal != 0));
 }
 
+// Targets travel as floats: class indices must be exact in float32.
+static const int CROSS_ENTROPY_MAX_CLASSES = 1 << 24;
+
+int attnkit_cross_entropy_forward(long long loss, long long lse, long long logits, long long targets, int rows, int C) {
+    Checks ch("attnkit_cross_entropy_forward");
+    ch.positive("rows", rows);
+    ch.range("C", C, 1, CROSS_ENTROPY_MAX_CLASSES);
+    ch.elements("logits", rows, C, 1);
+    ch.pointer("loss", loss); ch.pointer("lse", lse); ch.pointer("logits", logits); ch.pointer("targets", targets);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::cross_entropy_forward(f<float>(loss), f<float>(lse), f<const float>(logits),
+            f<const float>(targets), rows, C));
+}
+
+int attnkit_cross_entropy_backward(long long dlogits, long long logits, long long lse, long long targets,
+        long long dloss, int rows, int C, int per_row, double scale) {
+    Checks ch("attnkit_cross_entropy_backward");
+    ch.positive("rows", rows);
+    ch.range("C", C, 1, CROSS_ENTROPY_MAX_CLASSES);
+    ch.range("per_row", per_row, 0, 1);
+    ch.elements("logits", rows, C, 1);
+    if (ch.error.empty() && !std::isfinite(scale)) ch.error = "attnkit_cross_entropy_backward: scale must be finite";
+    ch.pointer("dlogits", dlogits); ch.pointer("logits", logits); ch.pointer("lse", lse);
+    ch.pointer("targets", targets); ch.pointer("dloss", dloss);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::cross_entropy_backward(f<float>(dlogits), f<const float>(logits),
+            f<const float>(lse), f<const float>(targets), f<const float>(dloss), rows, C, per_row != 0, (float)scale));
+}
+
 }  // extern "C"

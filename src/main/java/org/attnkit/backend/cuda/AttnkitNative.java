@@ -113,4 +113,11 @@ public final class AttnkitNative {
     /** Attention backward, recomputing the probabilities; dq, dk, dv each 0 when not needed. */
     public static native int attnkit_attention_backward(long dq, long dk, long dv, long q, long k, long v, long mask,
             long dy, int B, int Tq, int Tk, int H, int D, int Dv, int causal);
+
+    /** Cross-entropy rows; targets are floats on the device (negative = ignored row). */
+    public static native int attnkit_cross_entropy_forward(long loss, long lse, long logits, long targets, int rows,
+            int C);
+
+    public static native int attnkit_cross_entropy_backward(long dlogits, long logits, long lse, long targets,
+            long dloss, int rows, int C, int perRow, double scale);
 }

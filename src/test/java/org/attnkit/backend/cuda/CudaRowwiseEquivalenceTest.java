@@ -7,6 +7,8 @@ import java.util.function.Function;
 import org.attnkit.backend.Backend;
 import org.attnkit.ops.glu.Glu;
 import org.attnkit.ops.layernorm.LayerNorm;
+import org.attnkit.ops.loss.CrossEntropy;
+import org.attnkit.ops.loss.Reduction;
 import org.attnkit.ops.softmax.LogSoftmax;
 import org.attnkit.ops.softmax.Softmax;
 import org.attnkit.tensor.Device;
@@ -63,6 +65,23 @@ class CudaRowwiseEquivalenceTest {
         int[] ys = {a, b, c};
         ys[dim < 0 ? dim + 3 : dim] /= 2;
         compare(new Tensor[] {x}, Tensor.randn(seed + 1, ys), t -> Glu.apply(t[0], dim), "x");
+    }
+
+    @ParameterizedTest(name = "cross_entropy rows={0} C={1} {2} ignoreAll={3}")
+    @CsvSource({"1,1,MEAN,false", "7,5,MEAN,false", "33,100,SUM,false", "64,1000,NONE,false", "5,3,MEAN,true",
+        "5,3,SUM,true", "300,33,MEAN,false"})
+    void crossEntropyMatchesTheReference(int rows, int classes, Reduction reduction, boolean ignoreAll) {
+        long seed = 13L * rows + classes;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int[] targets = new int[rows];
+        for (int n = 0; n < rows; n++) {
+            // About one row in five ignored (the default -100), all of them with ignoreAll.
+            targets[n] = ignoreAll || r.nextInt(5) == 0 ? CrossEntropy.DEFAULT_IGNORE_INDEX : r.nextInt(classes);
+        }
+        Tensor x = scaled(Tensor.randn(seed, 1, rows, classes), 3f);
+        Tensor dLoss = reduction == Reduction.NONE ? Tensor.randn(seed + 1, 1, rows) : Tensor.of(new float[] {1.7f});
+        compare(new Tensor[] {x}, dLoss, t -> CrossEntropy.apply(t[0], targets, CrossEntropy.DEFAULT_IGNORE_INDEX,
+                reduction), "logits");
     }
 
     @Test

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.function.Supplier;
 import org.attnkit.ops.glu.Glu;
 import org.attnkit.ops.layernorm.LayerNorm;
+import org.attnkit.ops.loss.CrossEntropy;
+import org.attnkit.ops.loss.Reduction;
 import org.attnkit.ops.softmax.LogSoftmax;
 import org.attnkit.ops.softmax.Softmax;
 import org.attnkit.tensor.DType;
@@ -76,6 +78,33 @@ class CudaRowwiseWithoutGpuTest {
         assertNative("attnkit_glu_forward: x has too many elements",
                 () -> AttnkitNative.attnkit_glu_forward(8, 8, 1L << 20, 1L << 20));
         assertNative("attnkit_glu_backward: dy must not be null", () -> AttnkitNative.attnkit_glu_backward(8, 8, 0, 3, 2));
+    }
+
+    @Test
+    void theCrossEntropyLaunchersCheckArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_cross_entropy_forward: C must be in [1, 16777216], got 16777217",
+                () -> AttnkitNative.attnkit_cross_entropy_forward(8, 8, 8, 8, 2, (1 << 24) + 1));
+        assertNative("attnkit_cross_entropy_forward: rows must be >= 1, got 0",
+                () -> AttnkitNative.attnkit_cross_entropy_forward(8, 8, 8, 8, 0, 5));
+        assertNative("attnkit_cross_entropy_forward: targets must not be null",
+                () -> AttnkitNative.attnkit_cross_entropy_forward(8, 8, 8, 0, 2, 5));
+        assertNative("attnkit_cross_entropy_backward: per_row must be in [0, 1], got 2",
+                () -> AttnkitNative.attnkit_cross_entropy_backward(8, 8, 8, 8, 8, 2, 5, 2, 1.0));
+        assertNative("attnkit_cross_entropy_backward: scale must be finite",
+                () -> AttnkitNative.attnkit_cross_entropy_backward(8, 8, 8, 8, 8, 2, 5, 0, Double.POSITIVE_INFINITY));
+        assertNative("attnkit_cross_entropy_backward: dloss must not be null",
+                () -> AttnkitNative.attnkit_cross_entropy_backward(8, 8, 8, 8, 0, 2, 5, 0, 1.0));
+    }
+
+    @Test
+    void crossEntropyValidatesBeforeTheCudaBackend() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CrossEntropy.apply(fake(2, 3, 5), new int[] {0, 1, 2, 5, 0, 1}));
+        assertTrue(e.getMessage().contains("targets[3] = 5"), e.getMessage());
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertUnavailable("cross_entropy forward",
+                () -> CrossEntropy.apply(fake(2, 5), new int[] {4, -100}, -100, Reduction.MEAN));
     }
 
     @Test
