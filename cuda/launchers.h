@@ -78,6 +78,11 @@ cudaError_t cross_entropy_forward(float* loss, float* lse, const float* logits, 
 cudaError_t cross_entropy_backward(float* dx, const float* logits, const float* lse, const float* targets,
         const float* dloss, int rows, int C, bool perRow, float scale);
 
+// Embedding (cuda/pointwise.cu); ids, order and start hold ints as float bit patterns.
+cudaError_t embedding_forward(float* out, const float* table, const float* ids, long long n, int D);
+cudaError_t embedding_backward(float* dtable, const float* dy, const float* order, const float* start, int V,
+        int D);
+
 // Scratch memory taken for one call and returned at its end.
 struct Scratch {
     void* ptr = nullptr;

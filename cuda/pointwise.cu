@@ -108,3 +108,50 @@ cudaError_t expand(float* out, const float* dy, long long rows, long long cols, 
 }
 
 }  // namespace attnkit
+
+// ---- Embedding. Integer arrays travel as the bit patterns of floats (non-negative ints below 0x7F800000
+// are finite float patterns, copied bit for bit); __float_as_int reads them back. ----
+namespace attnkit {
+namespace {
+
+// out[i, d] = table[ids[i], d].
+__global__ void embedding_gather(float* __restrict__ out, const float* __restrict__ table,
+        const float* __restrict__ ids, long long n, int D) {
+    const long long total = n * D;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total;
+            e += (long long)gridDim.x * blockDim.x) {
+        long long i = e / D;
+        int d = (int)(e % D);
+        out[e] = table[(long long)__float_as_int(ids[i]) * D + d];
+    }
+}
+
+// dtable[v, d] = sum of dy[order[p], d] for p in [start[v], start[v+1]): the positions of id v in index
+// order (a stable counting sort done on the host), so the sum runs in the order i = 0, 1, ...
+__global__ void embedding_segment_sum(float* __restrict__ dtable, const float* __restrict__ dy,
+        const float* __restrict__ order, const float* __restrict__ start, int V, int D) {
+    const long long total = (long long)V * D;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total;
+            e += (long long)gridDim.x * blockDim.x) {
+        int v = (int)(e / D), d = (int)(e % D);
+        int p0 = __float_as_int(start[v]), p1 = __float_as_int(start[v + 1]);
+        float s = 0.f;
+        for (int p = p0; p < p1; p++) s += dy[(long long)__float_as_int(order[p]) * D + d];
+        dtable[e] = s;
+    }
+}
+
+}  // namespace
+
+cudaError_t embedding_forward(float* out, const float* table, const float* ids, long long n, int D) {
+    embedding_gather<<<blocks_for(n * D), 256>>>(out, table, ids, n, D);
+    return cudaGetLastError();
+}
+
+cudaError_t embedding_backward(float* dtable, const float* dy, const float* order, const float* start, int V,
+        int D) {
+    embedding_segment_sum<<<blocks_for((long long)V * D), 256>>>(dtable, dy, order, start, V, D);
+    return cudaGetLastError();
+}
+
+}  // namespace attnkit

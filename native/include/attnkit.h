@@ -152,6 +152,15 @@ int attnkit_cross_entropy_forward(long long loss, long long lse, long long logit
 int attnkit_cross_entropy_backward(long long dlogits, long long logits, long long lse, long long targets,
         long long dloss, int rows, int C, int per_row, double scale);
 
+/* ---- Embedding: table [V, D]; ids [n] hold ints in [0, V) as float bit patterns (Float.intBitsToFloat),
+ * checked on the host by the caller; n and V in [1, 2^30]. out [n, D]. ---- */
+int attnkit_embedding_forward(long long out, long long table, long long ids, long long n, int V, int D);
+
+/* dtable [V, D] = per id v the sum of dy [n, D] rows at order[start[v] .. start[v+1]) (ints as float bits: the
+ * positions of id v in increasing order, start [V+1] with start[V] = n): deterministic, in index order. */
+int attnkit_embedding_backward(long long dtable, long long dy, long long order, long long start, long long n, int V,
+        int D);
+
 #ifdef __cplusplus
 }
 #endif

@@ -474,4 +474,34 @@ int attnkit_cross_entropy_backward(long long dlogits, long long logits, long lon
             f<const float>(lse), f<const float>(targets), f<const float>(dloss), rows, C, per_row != 0, (float)scale));
 }
 
+// Ids and positions travel as float bit patterns: below 2^30 they are finite floats, copied bit for bit.
+static const int EMBEDDING_MAX = 1 << 30;
+
+int attnkit_embedding_forward(long long out, long long table, long long ids, long long n, int V, int D) {
+    Checks ch("attnkit_embedding_forward");
+    ch.range("n", n, 1, EMBEDDING_MAX);
+    ch.range("V", V, 1, EMBEDDING_MAX);
+    ch.positive("D", D);
+    ch.elements("out", n, D, 1);
+    ch.elements("table", V, D, 1);
+    ch.pointer("out", out); ch.pointer("table", table); ch.pointer("ids", ids);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::embedding_forward(f<float>(out), f<const float>(table), f<const float>(ids), n, D));
+}
+
+int attnkit_embedding_backward(long long dtable, long long dy, long long order, long long start, long long n, int V,
+        int D) {
+    Checks ch("attnkit_embedding_backward");
+    ch.range("n", n, 0, EMBEDDING_MAX);
+    ch.range("V", V, 1, EMBEDDING_MAX);
+    ch.positive("D", D);
+    ch.elements("dy", n > 0 ? n : 1, D, 1);
+    ch.elements("dtable", V, D, 1);
+    ch.pointer("dtable", dtable); ch.pointer("start", start);
+    if (n > 0) { ch.pointer("dy", dy); ch.pointer("order", order); }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::embedding_backward(f<float>(dtable), f<const float>(dy), f<const float>(order),
+            f<const float>(start), V, D));
+}
+
 }  // extern "C"

@@ -120,4 +120,11 @@ public final class AttnkitNative {
 
     public static native int attnkit_cross_entropy_backward(long dlogits, long logits, long lse, long targets,
             long dloss, int rows, int C, int perRow, double scale);
+
+    /** Embedding gather; ids are ints as float bit patterns ({@code Float.intBitsToFloat}). */
+    public static native int attnkit_embedding_forward(long out, long table, long ids, long n, int V, int D);
+
+    /** Embedding backward by segments of a stable sort of the ids (ints as float bit patterns). */
+    public static native int attnkit_embedding_backward(long dtable, long dy, long order, long start, long n, int V,
+            int D);
 }

@@ -9,6 +9,7 @@ import org.attnkit.backend.Backend;
 import org.attnkit.ops.arith.Add;
 import org.attnkit.ops.arith.Mul;
 import org.attnkit.ops.dropout.Dropout;
+import org.attnkit.ops.embedding.Embedding;
 import org.attnkit.ops.reduce.Mean;
 import org.attnkit.ops.reduce.Sum;
 import org.attnkit.tensor.Device;
@@ -72,6 +73,27 @@ class CudaPointwiseEquivalenceTest {
                 : t -> Mean.apply(t[0], d, keepDim);
         Tensor y = Compare.on(Backend.REF, () -> f.apply(new Tensor[] {x}));
         compare(new Tensor[] {x}, Tensor.randn(5, y.shape().toArray()), f, "x");
+    }
+
+    @ParameterizedTest(name = "embedding n={0} V={1} D={2}")
+    @CsvSource({"1,1,1", "10,3,4", "500,50,33", "2000,7,96", "0,5,4"})
+    void embeddingMatchesTheReference(int n, int vocab, int d) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(n + vocab);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = r.nextInt(vocab); // many repeats: the backward sums them in index order
+        }
+        Tensor table = Tensor.randn(vocab + d, vocab, d);
+        compare(new Tensor[] {table}, Tensor.randn(n + 1, n, d), t -> Embedding.apply(ids, t[0]), "table");
+        // Deterministic: the same bits twice.
+        Tensor dy = Tensor.randn(n + 2, n, d).to(GPU);
+        float[][] grads = new float[2][];
+        for (int i = 0; i < 2; i++) {
+            Tensor w = table.to(GPU).requiresGrad(true);
+            Embedding.apply(ids, w).backward(dy);
+            grads[i] = w.grad().to(Device.CPU).toArray();
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(grads[0], grads[1]);
     }
 
     private static int[] parse(String s) {

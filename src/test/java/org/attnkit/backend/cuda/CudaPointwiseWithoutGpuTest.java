@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 import org.attnkit.ops.arith.Add;
 import org.attnkit.ops.arith.Mul;
 import org.attnkit.ops.dropout.Dropout;
+import org.attnkit.ops.embedding.Embedding;
 import org.attnkit.ops.reduce.Mean;
 import org.attnkit.ops.reduce.Sum;
 import org.attnkit.tensor.DType;
@@ -91,6 +92,36 @@ class CudaPointwiseWithoutGpuTest {
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_reduce_sum(8, 0, 3, 0, 1, 1.0),
                 NativeCalls.lastError());
+    }
+
+    @Test
+    void theEmbeddingLaunchersCheckArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_embedding_forward: n must be in [1, 1073741824], got 0",
+                () -> AttnkitNative.attnkit_embedding_forward(8, 8, 8, 0, 5, 4));
+        assertNative("attnkit_embedding_forward: V must be in [1, 1073741824], got 1073741825",
+                () -> AttnkitNative.attnkit_embedding_forward(8, 8, 8, 3, (1 << 30) + 1, 4));
+        assertNative("attnkit_embedding_forward: ids must not be null",
+                () -> AttnkitNative.attnkit_embedding_forward(8, 8, 0, 3, 5, 4));
+        assertNative("attnkit_embedding_backward: D must be >= 1, got 0",
+                () -> AttnkitNative.attnkit_embedding_backward(8, 8, 8, 8, 3, 5, 0));
+        assertNative("attnkit_embedding_backward: order must not be null",
+                () -> AttnkitNative.attnkit_embedding_backward(8, 8, 0, 8, 3, 5, 4));
+        assertNative("attnkit_embedding_backward: start must not be null",
+                () -> AttnkitNative.attnkit_embedding_backward(8, 8, 8, 0, 3, 5, 4));
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        // No ids: dy and order may be absent; the zero gradient still needs the device.
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_embedding_backward(8, 0, 0, 8, 0, 5, 4),
+                NativeCalls.lastError());
+    }
+
+    @Test
+    void embeddingValidatesBeforeTheCudaBackend() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Embedding.apply(new int[] {0, 7}, fake(5, 4)));
+        assertTrue(e.getMessage().contains("7"), e.getMessage());
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertUnavailable("embedding forward", () -> Embedding.apply(new int[] {0, 4, 4}, fake(5, 4)));
     }
 
     @Test
