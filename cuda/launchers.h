@@ -83,6 +83,9 @@ cudaError_t embedding_forward(float* out, const float* table, const float* ids, 
 cudaError_t embedding_backward(float* dtable, const float* dy, const float* order, const float* start, int V,
         int D);
 
+// Activations (cuda/pointwise.cu): op 0/1 tanh, 2/3 relu, 4/5 sigmoid, 6/7 gelu (even forward, odd backward).
+cudaError_t unary(float* out, const float* x, const float* dy, long long n, int op);
+
 // Scratch memory taken for one call and returned at its end.
 struct Scratch {
     void* ptr = nullptr;

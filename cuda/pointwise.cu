@@ -155,3 +155,44 @@ cudaError_t embedding_backward(float* dtable, const float* dy, const float* orde
 }
 
 }  // namespace attnkit
+
+// ---- Activations, forward and backward, one element per thread. ----
+namespace attnkit {
+namespace {
+
+__device__ __forceinline__ float sigmoid_stable(float x) {
+    float e = expf(-fabsf(x));
+    float r = 1.f / (1.f + e);
+    return x < 0.f ? e * r : r;
+}
+
+// op: 0 tanh(x), 1 dy (1 - y^2) [x = y], 2 relu(x), 3 dy [x > 0], 4 sigmoid(x), 5 dy y (1 - y) [x = y],
+// 6 gelu(x) = x Phi(x), 7 dy (Phi(x) + x phi(x)); Phi(x) = erfc(-x / sqrt 2) / 2 (exact in the far tail).
+__global__ void unary_kernel(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ dy,
+        long long n, int op) {
+    const float INV_SQRT2 = 0.70710678118654752f, INV_SQRT_2PI = 0.39894228040143268f;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        float v = x[i];
+        float r;
+        switch (op) {
+            case 0: r = tanhf(v); break;
+            case 1: r = dy[i] * (1.f - v * v); break;
+            case 2: r = v > 0.f ? v : 0.f; break;
+            case 3: r = v > 0.f ? dy[i] : 0.f; break;
+            case 4: r = sigmoid_stable(v); break;
+            case 5: r = dy[i] * v * (1.f - v); break;
+            case 6: r = v * 0.5f * erfcf(-v * INV_SQRT2); break;
+            default: r = dy[i] * (0.5f * erfcf(-v * INV_SQRT2) + v * INV_SQRT_2PI * expf(-0.5f * v * v)); break;
+        }
+        out[i] = r;
+    }
+}
+
+}  // namespace
+
+cudaError_t unary(float* out, const float* x, const float* dy, long long n, int op) {
+    unary_kernel<<<blocks_for(n), 256>>>(out, x, dy, n, op);
+    return cudaGetLastError();
+}
+
+}  // namespace attnkit

@@ -161,6 +161,11 @@ int attnkit_embedding_forward(long long out, long long table, long long ids, lon
 int attnkit_embedding_backward(long long dtable, long long dy, long long order, long long start, long long n, int V,
         int D);
 
+/* ---- Activations on n >= 1 elements. Even op = forward out = f(x) (dy must be 0): 0 tanh, 2 relu, 4 sigmoid,
+ * 6 gelu (exact erf form). Odd op = backward out = dx from dy: 1 tanh and 5 sigmoid from x = the saved output
+ * y, 3 relu and 7 gelu from x = the saved input. ---- */
+int attnkit_unary(long long out, long long x, long long dy, long long n, int op);
+
 #ifdef __cplusplus
 }
 #endif

@@ -504,4 +504,15 @@ int attnkit_embedding_backward(long long dtable, long long dy, long long order, 
             f<const float>(start), V, D));
 }
 
+int attnkit_unary(long long out, long long x, long long dy, long long n, int op) {
+    Checks ch("attnkit_unary");
+    ch.range("n", n, 1, 1LL << 40);
+    ch.range("op", op, 0, 7);
+    ch.pointer("out", out); ch.pointer("x", x);
+    if (op % 2 == 1) ch.pointer("dy", dy);
+    if (ch.error.empty() && op % 2 == 0 && dy) ch.error = "attnkit_unary: dy given for a forward op " + std::to_string(op);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::unary(f<float>(out), f<const float>(x), f<const float>(dy), n, op));
+}
+
 }  // extern "C"

@@ -127,4 +127,7 @@ public final class AttnkitNative {
     /** Embedding backward by segments of a stable sort of the ids (ints as float bit patterns). */
     public static native int attnkit_embedding_backward(long dtable, long dy, long order, long start, long n, int V,
             int D);
+
+    /** Activations: even op forward (0 tanh, 2 relu, 4 sigmoid, 6 gelu), odd op the backward from dy. */
+    public static native int attnkit_unary(long out, long x, long dy, long n, int op);
 }

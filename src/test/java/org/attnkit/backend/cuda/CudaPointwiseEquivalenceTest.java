@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.function.Function;
 import org.attnkit.backend.Backend;
+import org.attnkit.ops.activation.Gelu;
+import org.attnkit.ops.activation.Relu;
+import org.attnkit.ops.activation.Sigmoid;
+import org.attnkit.ops.activation.Tanh;
 import org.attnkit.ops.arith.Add;
 import org.attnkit.ops.arith.Mul;
 import org.attnkit.ops.dropout.Dropout;
@@ -94,6 +98,24 @@ class CudaPointwiseEquivalenceTest {
             grads[i] = w.grad().to(Device.CPU).toArray();
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(grads[0], grads[1]);
+    }
+
+    @ParameterizedTest(name = "{0} n={1}")
+    @CsvSource({"tanh,1", "tanh,5000", "relu,1000", "sigmoid,4097", "gelu,3000", "gelu,7"})
+    void activationsMatchTheReference(String op, int n) {
+        // Wide inputs (sd 6) reach the saturated tails where tanh, sigmoid and the GELU erfc must not cancel.
+        float[] v = Tensor.randn(n, n).toArray();
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= 6f;
+        }
+        Tensor x = Tensor.of(v, n);
+        Function<Tensor[], Tensor> f = switch (op) {
+            case "tanh" -> t -> Tanh.apply(t[0]);
+            case "relu" -> t -> Relu.apply(t[0]);
+            case "sigmoid" -> t -> Sigmoid.apply(t[0]);
+            default -> t -> Gelu.apply(t[0]);
+        };
+        compare(new Tensor[] {x}, Tensor.randn(n + 1, n), f, "x");
     }
 
     private static int[] parse(String s) {

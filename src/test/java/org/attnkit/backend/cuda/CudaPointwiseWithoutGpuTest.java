@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.function.Supplier;
+import org.attnkit.ops.activation.Gelu;
+import org.attnkit.ops.activation.Relu;
+import org.attnkit.ops.activation.Sigmoid;
+import org.attnkit.ops.activation.Tanh;
 import org.attnkit.ops.arith.Add;
 import org.attnkit.ops.arith.Mul;
 import org.attnkit.ops.dropout.Dropout;
@@ -122,6 +126,23 @@ class CudaPointwiseWithoutGpuTest {
         assertTrue(e.getMessage().contains("7"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         assertUnavailable("embedding forward", () -> Embedding.apply(new int[] {0, 4, 4}, fake(5, 4)));
+    }
+
+    @Test
+    void theActivationLauncherChecksArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_unary: op must be in [0, 7], got 8", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 8));
+        assertNative("attnkit_unary: n must be in [1, 1099511627776], got 0",
+                () -> AttnkitNative.attnkit_unary(8, 8, 0, 0, 0));
+        assertNative("attnkit_unary: dy must not be null", () -> AttnkitNative.attnkit_unary(8, 8, 0, 4, 7));
+        assertNative("attnkit_unary: dy given for a forward op 6", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 6));
+        assertNative("attnkit_unary: x must not be null", () -> AttnkitNative.attnkit_unary(8, 0, 0, 4, 2));
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_unary(8, 8, 0, 4, 4), NativeCalls.lastError());
+        assertUnavailable("tanh forward", () -> Tanh.apply(fake(2, 3)));
+        assertUnavailable("relu forward", () -> Relu.apply(fake(2, 3)));
+        assertUnavailable("sigmoid forward", () -> Sigmoid.apply(fake(2, 3)));
+        assertUnavailable("gelu forward", () -> Gelu.apply(fake(2, 3)));
     }
 
     @Test
