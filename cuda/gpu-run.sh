@@ -14,12 +14,16 @@ export PATH=$G/jre/bin:$PATH
 CP="$G/classes:$G/test-classes:$G/tools:$G/lib/*"
 FLAGS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
 { nvidia-smi; java -version; } 2>&1 | tee "$OUT/env.log"
-java $FLAGS -cp "$CP" GpuTests org.attnkit.backend.cuda.CudaWithoutGpuTest org.attnkit.backend.cuda.CudaEquivalenceTest \
-  2>&1 | tee "$OUT/tests.log"
+C=org.attnkit.backend.cuda
+java $FLAGS -cp "$CP" GpuTests $C.CudaWithoutGpuTest $C.CudaEquivalenceTest $C.CudaGemmWithoutGpuTest \
+  $C.CudaGemmEquivalenceTest $C.CudaRowwiseWithoutGpuTest $C.CudaRowwiseEquivalenceTest \
+  $C.CudaPointwiseWithoutGpuTest $C.CudaPointwiseEquivalenceTest $C.CudaAttentionWithoutGpuTest \
+  $C.CudaAttentionEquivalenceTest 2>&1 | tee "$OUT/tests.log"
 if command -v compute-sanitizer >/dev/null; then
   for tool in memcheck racecheck; do
     compute-sanitizer --tool $tool --target-processes all java $FLAGS -cp "$CP" GpuTests \
-      org.attnkit.backend.cuda.CudaEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
+      $C.CudaEquivalenceTest $C.CudaGemmEquivalenceTest $C.CudaRowwiseEquivalenceTest \
+      $C.CudaPointwiseEquivalenceTest $C.CudaAttentionEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
 fi
 java $FLAGS -cp "$CP" org.attnkit.backend.cuda.CudaBench 2>&1 | tee "$OUT/bench.log"

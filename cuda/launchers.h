@@ -45,6 +45,47 @@ void add(float* out, const float* a, const float* b, long long n);
 // out[j] = sum_i in[i*cols + j] over rows i (fixed order per column: deterministic).
 void column_sum(float* out, const float* in, int rows, int cols);
 
+// Batched fp32 GEMM (cuda/gemm.cu): C[b][M,N] = op(A[b]) op(B[b]) (+ bias[N]); A stored [M,K] or, with
+// transA, [K,M]; B stored [K,N] or, with transB, [N,K]; shareB: one B for every batch index.
+cudaError_t gemm_batched(float* C, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
+        int Kd, bool transA, bool transB, bool shareB);
+cudaError_t column_sum_checked(float* out, const float* in, int rows, int cols);
+
+// Per-line operators (cuda/rowwise.cu). softmax_lines: lines of n elements at stride inner inside
+// [outer, n, inner]; kind 0 softmax(v), 1 log_softmax(v), 2 softmax backward (v = y, g = dy), 3 log-softmax
+// backward (v = y, g = dy).
+cudaError_t softmax_lines(float* out, const float* v, const float* g, int outer, int n, int inner, int kind);
+cudaError_t layernorm_forward(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+        const float* beta, int rows, int D, double eps);
+cudaError_t layernorm_backward(float* dx, float* dgamma, float* dbeta, const float* x, const float* gamma,
+        const float* mean, const float* rstd, const float* dy, int rows, int D);
+cudaError_t glu_forward(float* y, const float* x, long long outer, long long m);
+cudaError_t glu_backward(float* dx, const float* x, const float* dy, long long outer, long long m);
+
+// cuda/pointwise.cu. dropout: out[i] = in[i] * (keep(i) ? 1/(1-p) : 0), keep as Philox.keep(seed, offset, i, p).
+cudaError_t dropout(float* out, const float* in, long long n, double p, long long seed, long long offset);
+// binary: op 0 add, 1 mul, 2 copy of a (b unused), of a [rows, cols] and b [rows, cols] or, with broadcastB, [cols].
+cudaError_t binary(float* out, const float* a, const float* b, long long rows, long long cols, bool broadcastB,
+        int op);
+
+// reduce_sum over [rows, cols]: axis 1 -> out[rows] (sum over cols), axis 0 -> out[cols] (sum over rows),
+// times scale. expand: its backward, out[rows, cols] = scale * dy[r] (axis 1) or scale * dy[c] (axis 0).
+cudaError_t reduce_sum(float* out, const float* in, long long rows, long long cols, int axis, float scale);
+cudaError_t expand(float* out, const float* dy, long long rows, long long cols, int axis, float scale);
+
+// Cross-entropy rows (cuda/rowwise.cu): targets are floats, a negative one marks an ignored row.
+cudaError_t cross_entropy_forward(float* loss, float* lse, const float* logits, const float* targets, int rows, int C);
+cudaError_t cross_entropy_backward(float* dx, const float* logits, const float* lse, const float* targets,
+        const float* dloss, int rows, int C, bool perRow, float scale);
+
+// Embedding (cuda/pointwise.cu); ids, order and start hold ints as float bit patterns.
+cudaError_t embedding_forward(float* out, const float* table, const float* ids, long long n, int D);
+cudaError_t embedding_backward(float* dtable, const float* dy, const float* order, const float* start, int V,
+        int D);
+
+// Activations (cuda/pointwise.cu): op 0/1 tanh, 2/3 relu, 4/5 sigmoid, 6/7 gelu (even forward, odd backward).
+cudaError_t unary(float* out, const float* x, const float* dy, long long n, int op);
+
 // Scratch memory taken for one call and returned at its end.
 struct Scratch {
     void* ptr = nullptr;
@@ -60,4 +101,13 @@ struct Scratch {
     Scratch& operator=(const Scratch&) = delete;
 };
 
+}  // namespace attnkit
+
+// Flash-style attention (cuda/attention.cu): q [B,Tq,D], k [B,Tk,D], v [B,Tk,Dv], y [B,Tq,Dv], mask [B,Tk]
+// (nonzero = padded) or null; D/H and Dv/H at most 128. Backward outputs each null when not needed.
+namespace attnkit {
+cudaError_t attention_forward(float* y, const float* q, const float* k, const float* v, const float* mask, int B,
+        int Tq, int Tk, int H, int D, int Dv, bool causal);
+cudaError_t attention_backward(float* dq, float* dk, float* dv, const float* q, const float* k, const float* v,
+        const float* mask, const float* dy, int B, int Tq, int Tk, int H, int D, int Dv, bool causal);
 }  // namespace attnkit

@@ -90,6 +90,82 @@ int attnkit_mae_gate_backward(long long dx, long long dw1, long long db1, long l
         long long x, long long w1, long long b1, long long w2, long long b2, long long g, long long dg,
         int B, int T, int D, int G, int E, int causal);
 
+/* ---- fp32 GEMM (Linear, MatMul): c[b] = op(a[b]) op(w[b]) (+ bias[N]) for b < batch, op = the stored
+ * row-major matrix or its transpose: a is [M,K] (trans_a 0) or [K,M] (trans_a 1); w is [K,N] (trans_w 0)
+ * or [N,K] (trans_w 1), one per batch index or, with share_w 1, one for all; c [batch,M,N]; bias [N] or 0.
+ * batch in [1, 65535], M in [0, 4194240], N and K >= 0 (K = 0: c = bias or 0); nothing runs when
+ * batch*M*N = 0. Deterministic. ---- */
+int attnkit_gemm(long long c, long long a, long long w, long long bias, int batch, int M, int N, int K,
+        int trans_a, int trans_w, int share_w);
+
+/* out[j] = sum over i < rows of in[i*cols + j] (fixed order: deterministic); rows >= 0, cols >= 1. */
+int attnkit_column_sum(long long out, long long in, int rows, int cols);
+
+/* ---- Softmax family over lines of n elements at stride inner in [outer, n, inner] (outer, n, inner >= 1):
+ * kind 0: out = softmax(x); 1: out = log_softmax(x); 2: out = dx of softmax from x = y and dy;
+ * 3: out = dx of log_softmax from x = y (the log-softmax output) and dy. dy must be 0 for kinds 0 and 1. ---- */
+int attnkit_softmax(long long out, long long x, long long dy, int outer, int n, int inner, int kind);
+
+/* ---- LayerNorm over the last dim: x, y [rows, D]; gamma, beta [D] or 0; mean, rstd [rows]; eps > 0, finite. ---- */
+int attnkit_layernorm_forward(long long y, long long mean, long long rstd, long long x, long long gamma,
+        long long beta, int rows, int D, double eps);
+
+/* dx [rows, D], dgamma [D], dbeta [D]: each 0 when not needed (at least one given). Deterministic. */
+int attnkit_layernorm_backward(long long dx, long long dgamma, long long dbeta, long long x, long long gamma,
+        long long mean, long long rstd, long long dy, int rows, int D);
+
+/* ---- GLU: x [outer, 2, m] (a, then the gate g), y = a * sigmoid(g) [outer, m]; dx [outer, 2, m] from dy. ---- */
+int attnkit_glu_forward(long long y, long long x, long long outer, long long m);
+int attnkit_glu_backward(long long dx, long long x, long long dy, long long outer, long long m);
+
+/* ---- Dropout: out[i] = in[i] / (1-p) where Philox.keep(seed, offset, i, p), else 0; n >= 1, p in (0, 1). ---- */
+int attnkit_dropout(long long out, long long in, long long n, double p, long long seed, long long offset);
+
+/* ---- Elementwise: out = a op b (op 0 add, 1 mul, 2 a copy of a: b must be 0), a and out [rows, cols];
+ * b [rows, cols] (b_rows = rows) or one row [cols] broadcast onto every row (b_rows = 1). out may alias a or b. ---- */
+int attnkit_binary(long long out, long long a, long long b, long long rows, long long cols, long long b_rows, int op);
+
+/* ---- Sum/Mean of a [rows, cols] view: axis 1 sums each row (out [rows], rows in [1, 2^31), cols >= 0),
+ * axis 0 sums each column (out [cols], cols in [1, 2^31), rows >= 0); times scale (a mean's 1/count; an empty
+ * sum times an infinite scale is NaN, as in PyTorch). Deterministic. ---- */
+int attnkit_reduce_sum(long long out, long long in, long long rows, long long cols, int axis, double scale);
+
+/* The backward: out [rows, cols] = scale * dy[r] (axis 1, dy [rows]) or scale * dy[c] (axis 0, dy [cols]). */
+int attnkit_expand(long long out, long long dy, long long rows, long long cols, int axis, double scale);
+
+/* ---- Attention (org.attnkit.ops.attention.Attention), flash-style: q [B,Tq,D], k [B,Tk,D], v [B,Tk,Dv],
+ * y [B,Tq,Dv]; mask [B,Tk] (nonzero = padded key) or 0; causal: key j > i + Tk - Tq masked. H divides D and Dv,
+ * D/H and Dv/H in [1, 128], B*H <= 65535. A fully masked query outputs zeros and passes no gradient. ---- */
+int attnkit_attention_forward(long long y, long long q, long long k, long long v, long long mask, int B, int Tq,
+        int Tk, int H, int D, int Dv, int causal);
+
+/* dq, dk, dv (each 0 when not needed, at least one given) from dy [B,Tq,Dv], recomputing the probabilities. */
+int attnkit_attention_backward(long long dq, long long dk, long long dv, long long q, long long k, long long v,
+        long long mask, long long dy, int B, int Tq, int Tk, int H, int D, int Dv, int causal);
+
+/* ---- Cross-entropy over rows of logits [rows, C] (C <= 2^24): targets [rows] as floats holding the class
+ * index, or a negative value for an ignored row. loss [rows] (0 on ignored rows), lse [rows]. ---- */
+int attnkit_cross_entropy_forward(long long loss, long long lse, long long logits, long long targets, int rows, int C);
+
+/* dlogits [rows, C] = w (softmax - onehot), w = scale * dloss[n] (per_row 1) or scale * dloss[0] (per_row 0),
+ * 0 on ignored rows; scale finite. */
+int attnkit_cross_entropy_backward(long long dlogits, long long logits, long long lse, long long targets,
+        long long dloss, int rows, int C, int per_row, double scale);
+
+/* ---- Embedding: table [V, D]; ids [n] hold ints in [0, V) as float bit patterns (Float.intBitsToFloat),
+ * checked on the host by the caller; n and V in [1, 2^30]. out [n, D]. ---- */
+int attnkit_embedding_forward(long long out, long long table, long long ids, long long n, int V, int D);
+
+/* dtable [V, D] = per id v the sum of dy [n, D] rows at order[start[v] .. start[v+1]) (ints as float bits: the
+ * positions of id v in increasing order, start [V+1] with start[V] = n): deterministic, in index order. */
+int attnkit_embedding_backward(long long dtable, long long dy, long long order, long long start, long long n, int V,
+        int D);
+
+/* ---- Activations on n >= 1 elements. Even op = forward out = f(x) (dy must be 0): 0 tanh, 2 relu, 4 sigmoid,
+ * 6 gelu (exact erf form). Odd op = backward out = dx from dy: 1 tanh and 5 sigmoid from x = the saved output
+ * y, 3 relu and 7 gelu from x = the saved input. ---- */
+int attnkit_unary(long long out, long long x, long long dy, long long n, int op);
+
 #ifdef __cplusplus
 }
 #endif

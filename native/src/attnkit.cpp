@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -66,8 +67,11 @@ struct Checks {
         }
     }
     void elements(const char* name, long long a, long long b, long long c) {
-        long long n = a * b;
-        if (error.empty() && (n / b != a || n * c / c != n || n * c > (1LL << 40))) {
+        // __builtin_mul_overflow: a signed overflow check by division after the fact is undefined
+        // behaviour that the compiler may (and did) fold away.
+        long long n = 0, nc = 0;
+        bool overflow = __builtin_mul_overflow(a, b, &n) || __builtin_mul_overflow(n, c, &nc);
+        if (error.empty() && (overflow || nc > (1LL << 40))) {
             error = std::string(fn) + ": " + name + " has too many elements";
         }
     }
@@ -254,6 +258,261 @@ int attnkit_mae_gate_backward(long long dx, long long dw1, long long db1, long l
     return cudaStatus(c.fn, attnkit::mae_gate_backward(f<float>(dx), f<float>(dw1), f<float>(db1), f<float>(dw2),
             f<float>(db2), f<const float>(x), f<const float>(w1), f<const float>(b1), f<const float>(w2),
             f<const float>(b2), f<const float>(g), f<const float>(dg), B, T, D, G, E, causal != 0));
+}
+
+// Grid limits of gemm_64x64: blockIdx.z = batch index, blockIdx.y = 64-row tile.
+static const int GEMM_MAX_BATCH = 65535;
+static const int GEMM_MAX_M = 65535 * 64;
+
+int attnkit_gemm(long long c, long long a, long long w, long long bias, int batch, int M, int N, int K,
+        int trans_a, int trans_w, int share_w) {
+    Checks ch("attnkit_gemm");
+    ch.range("batch", batch, 1, GEMM_MAX_BATCH);
+    ch.range("M", M, 0, GEMM_MAX_M);
+    ch.range("N", N, 0, INT32_MAX);
+    ch.range("K", K, 0, INT32_MAX);
+    ch.range("trans_a", trans_a, 0, 1);
+    ch.range("trans_w", trans_w, 0, 1);
+    ch.range("share_w", share_w, 0, 1);
+    ch.elements("c", (long long)batch * M, N > 0 ? N : 1, 1);
+    ch.elements("a", (long long)batch * M, K > 0 ? K : 1, 1);
+    ch.elements("w", (long long)batch * (K > 0 ? K : 1), N > 0 ? N : 1, 1);
+    ch.pointer("c", c);
+    if (K > 0) { ch.pointer("a", a); ch.pointer("w", w); }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if ((long long)M * N == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::gemm_batched(f<float>(c), f<const float>(a), f<const float>(w),
+            f<const float>(bias), batch, M, N, K, trans_a != 0, trans_w != 0, share_w != 0));
+}
+
+int attnkit_column_sum(long long out, long long in, int rows, int cols) {
+    Checks ch("attnkit_column_sum");
+    ch.range("rows", rows, 0, INT32_MAX);
+    ch.positive("cols", cols);
+    ch.elements("in", rows > 0 ? rows : 1, cols > 0 ? cols : 1, 1);
+    ch.pointer("out", out);
+    if (rows > 0) ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::column_sum_checked(f<float>(out), f<const float>(in), rows, cols));
+}
+
+int attnkit_softmax(long long out, long long x, long long dy, int outer, int n, int inner, int kind) {
+    Checks ch("attnkit_softmax");
+    ch.positive("outer", outer); ch.positive("n", n); ch.positive("inner", inner);
+    ch.range("kind", kind, 0, 3);
+    ch.elements("x", (long long)outer * n, inner, 1);
+    ch.pointer("out", out); ch.pointer("x", x);
+    if (kind >= 2) ch.pointer("dy", dy);
+    if (kind < 2 && dy && ch.error.empty()) ch.error = "attnkit_softmax: dy given for a forward kind " + std::to_string(kind);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::softmax_lines(f<float>(out), f<const float>(x), f<const float>(dy), outer, n,
+            inner, kind));
+}
+
+int attnkit_layernorm_forward(long long y, long long mean, long long rstd, long long x, long long gamma,
+        long long beta, int rows, int D, double eps) {
+    Checks ch("attnkit_layernorm_forward");
+    ch.positive("rows", rows); ch.positive("D", D);
+    if (ch.error.empty() && !(eps > 0 && std::isfinite(eps))) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.17g", eps);
+        ch.error = std::string(ch.fn) + ": eps must be > 0 and finite, got " + buf;
+    }
+    ch.elements("x", rows, D, 1);
+    ch.pointer("y", y); ch.pointer("mean", mean); ch.pointer("rstd", rstd); ch.pointer("x", x);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::layernorm_forward(f<float>(y), f<float>(mean), f<float>(rstd), f<const float>(x),
+            f<const float>(gamma), f<const float>(beta), rows, D, eps));
+}
+
+int attnkit_layernorm_backward(long long dx, long long dgamma, long long dbeta, long long x, long long gamma,
+        long long mean, long long rstd, long long dy, int rows, int D) {
+    Checks ch("attnkit_layernorm_backward");
+    ch.positive("rows", rows); ch.positive("D", D);
+    ch.elements("x", rows, D, 1);
+    if (ch.error.empty() && !dx && !dgamma && !dbeta) ch.error = "attnkit_layernorm_backward: no gradient asked for";
+    ch.pointer("x", x); ch.pointer("mean", mean); ch.pointer("rstd", rstd); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::layernorm_backward(f<float>(dx), f<float>(dgamma), f<float>(dbeta),
+            f<const float>(x), f<const float>(gamma), f<const float>(mean), f<const float>(rstd), f<const float>(dy),
+            rows, D));
+}
+
+int attnkit_glu_forward(long long y, long long x, long long outer, long long m) {
+    Checks ch("attnkit_glu_forward");
+    ch.positive("outer", outer); ch.positive("m", m);
+    ch.elements("x", outer, m, 2);
+    ch.pointer("y", y); ch.pointer("x", x);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::glu_forward(f<float>(y), f<const float>(x), outer, m));
+}
+
+int attnkit_glu_backward(long long dx, long long x, long long dy, long long outer, long long m) {
+    Checks ch("attnkit_glu_backward");
+    ch.positive("outer", outer); ch.positive("m", m);
+    ch.elements("x", outer, m, 2);
+    ch.pointer("dx", dx); ch.pointer("x", x); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::glu_backward(f<float>(dx), f<const float>(x), f<const float>(dy), outer, m));
+}
+
+int attnkit_dropout(long long out, long long in, long long n, double p, long long seed, long long offset) {
+    Checks ch("attnkit_dropout");
+    ch.range("n", n, 1, 1LL << 40);
+    ch.probability(p);
+    if (ch.error.empty() && p == 0) ch.error = "attnkit_dropout: drop_p must be > 0 (p = 0 is the identity), got 0";
+    ch.pointer("out", out); ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::dropout(f<float>(out), f<const float>(in), n, p, seed, offset));
+}
+
+int attnkit_binary(long long out, long long a, long long b, long long rows, long long cols, long long b_rows, int op) {
+    Checks ch("attnkit_binary");
+    ch.positive("rows", rows); ch.positive("cols", cols);
+    ch.range("op", op, 0, 2);
+    ch.elements("a", rows, cols, 1);
+    if (ch.error.empty() && b_rows != 1 && b_rows != rows) {
+        ch.error = "attnkit_binary: b_rows must be 1 or rows = " + std::to_string(rows) + ", got " + std::to_string(b_rows);
+    }
+    ch.pointer("out", out); ch.pointer("a", a);
+    if (op != 2) ch.pointer("b", b);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::binary(f<float>(out), f<const float>(a), f<const float>(b), rows, cols,
+            b_rows == 1 && rows != 1, op));
+}
+
+int attnkit_reduce_sum(long long out, long long in, long long rows, long long cols, int axis, double scale) {
+    Checks ch("attnkit_reduce_sum");
+    ch.range("axis", axis, 0, 1);
+    ch.range(axis == 1 ? "rows" : "cols", axis == 1 ? rows : cols, 1, INT32_MAX);
+    ch.range(axis == 1 ? "cols" : "rows", axis == 1 ? cols : rows, 0, 1LL << 40);
+    ch.elements("in", rows > 0 ? rows : 1, cols > 0 ? cols : 1, 1);
+    if (ch.error.empty() && std::isnan(scale)) ch.error = "attnkit_reduce_sum: scale must not be NaN";
+    ch.pointer("out", out);
+    if ((long long)rows * cols > 0) ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::reduce_sum(f<float>(out), f<const float>(in), rows, cols, axis, (float)scale));
+}
+
+int attnkit_expand(long long out, long long dy, long long rows, long long cols, int axis, double scale) {
+    Checks ch("attnkit_expand");
+    ch.range("axis", axis, 0, 1);
+    ch.range("rows", rows, 1, 1LL << 40);
+    ch.range("cols", cols, 1, 1LL << 40);
+    ch.elements("out", rows, cols, 1);
+    if (ch.error.empty() && std::isnan(scale)) ch.error = "attnkit_expand: scale must not be NaN";
+    ch.pointer("out", out); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::expand(f<float>(out), f<const float>(dy), rows, cols, axis, (float)scale));
+}
+
+// attention.cu keeps a head's row in per-thread registers (templated 64/128) and puts B*H on gridDim.y.
+static const int ATTENTION_MAX_HEAD_DIM = 128;
+
+static void attentionChecks(Checks& ch, int B, int Tq, int Tk, int H, int D, int Dv) {
+    ch.positive("B", B); ch.positive("Tq", Tq); ch.positive("Tk", Tk); ch.positive("H", H);
+    ch.positive("D", D); ch.positive("Dv", Dv);
+    ch.divides("heads H must divide D", H, D);
+    ch.divides("heads H must divide Dv", H, Dv);
+    if (ch.error.empty()) ch.range("D/H", D / H, 1, ATTENTION_MAX_HEAD_DIM);
+    if (ch.error.empty()) ch.range("Dv/H", Dv / H, 1, ATTENTION_MAX_HEAD_DIM);
+    ch.range("B*H", (long long)B * H, 1, 65535);
+    ch.elements("q", (long long)B * Tq, D, 1);
+    ch.elements("k", (long long)B * Tk, D, 1);
+    ch.elements("v", (long long)B * Tk, Dv, 1);
+    ch.elements("y", (long long)B * Tq, Dv, 1);
+}
+
+int attnkit_attention_forward(long long y, long long q, long long k, long long v, long long mask, int B, int Tq,
+        int Tk, int H, int D, int Dv, int causal) {
+    Checks ch("attnkit_attention_forward");
+    attentionChecks(ch, B, Tq, Tk, H, D, Dv);
+    ch.pointer("y", y); ch.pointer("q", q); ch.pointer("k", k); ch.pointer("v", v);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::attention_forward(f<float>(y), f<const float>(q), f<const float>(k),
+            f<const float>(v), f<const float>(mask), B, Tq, Tk, H, D, Dv, causal != 0));
+}
+
+int attnkit_attention_backward(long long dq, long long dk, long long dv, long long q, long long k, long long v,
+        long long mask, long long dy, int B, int Tq, int Tk, int H, int D, int Dv, int causal) {
+    Checks ch("attnkit_attention_backward");
+    attentionChecks(ch, B, Tq, Tk, H, D, Dv);
+    if (ch.error.empty() && !dq && !dk && !dv) ch.error = "attnkit_attention_backward: no gradient asked for";
+    ch.pointer("q", q); ch.pointer("k", k); ch.pointer("v", v); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::attention_backward(f<float>(dq), f<float>(dk), f<float>(dv), f<const float>(q),
+            f<const float>(k), f<const float>(v), f<const float>(mask), f<const float>(dy), B, Tq, Tk, H, D, Dv,
+            causal != 0));
+}
+
+// Targets travel as floats: class indices must be exact in float32.
+static const int CROSS_ENTROPY_MAX_CLASSES = 1 << 24;
+
+int attnkit_cross_entropy_forward(long long loss, long long lse, long long logits, long long targets, int rows, int C) {
+    Checks ch("attnkit_cross_entropy_forward");
+    ch.positive("rows", rows);
+    ch.range("C", C, 1, CROSS_ENTROPY_MAX_CLASSES);
+    ch.elements("logits", rows, C, 1);
+    ch.pointer("loss", loss); ch.pointer("lse", lse); ch.pointer("logits", logits); ch.pointer("targets", targets);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::cross_entropy_forward(f<float>(loss), f<float>(lse), f<const float>(logits),
+            f<const float>(targets), rows, C));
+}
+
+int attnkit_cross_entropy_backward(long long dlogits, long long logits, long long lse, long long targets,
+        long long dloss, int rows, int C, int per_row, double scale) {
+    Checks ch("attnkit_cross_entropy_backward");
+    ch.positive("rows", rows);
+    ch.range("C", C, 1, CROSS_ENTROPY_MAX_CLASSES);
+    ch.range("per_row", per_row, 0, 1);
+    ch.elements("logits", rows, C, 1);
+    if (ch.error.empty() && !std::isfinite(scale)) ch.error = "attnkit_cross_entropy_backward: scale must be finite";
+    ch.pointer("dlogits", dlogits); ch.pointer("logits", logits); ch.pointer("lse", lse);
+    ch.pointer("targets", targets); ch.pointer("dloss", dloss);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::cross_entropy_backward(f<float>(dlogits), f<const float>(logits),
+            f<const float>(lse), f<const float>(targets), f<const float>(dloss), rows, C, per_row != 0, (float)scale));
+}
+
+// Ids and positions travel as float bit patterns: below 2^30 they are finite floats, copied bit for bit.
+static const int EMBEDDING_MAX = 1 << 30;
+
+int attnkit_embedding_forward(long long out, long long table, long long ids, long long n, int V, int D) {
+    Checks ch("attnkit_embedding_forward");
+    ch.range("n", n, 1, EMBEDDING_MAX);
+    ch.range("V", V, 1, EMBEDDING_MAX);
+    ch.positive("D", D);
+    ch.elements("out", n, D, 1);
+    ch.elements("table", V, D, 1);
+    ch.pointer("out", out); ch.pointer("table", table); ch.pointer("ids", ids);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::embedding_forward(f<float>(out), f<const float>(table), f<const float>(ids), n, D));
+}
+
+int attnkit_embedding_backward(long long dtable, long long dy, long long order, long long start, long long n, int V,
+        int D) {
+    Checks ch("attnkit_embedding_backward");
+    ch.range("n", n, 0, EMBEDDING_MAX);
+    ch.range("V", V, 1, EMBEDDING_MAX);
+    ch.positive("D", D);
+    ch.elements("dy", n > 0 ? n : 1, D, 1);
+    ch.elements("dtable", V, D, 1);
+    ch.pointer("dtable", dtable); ch.pointer("start", start);
+    if (n > 0) { ch.pointer("dy", dy); ch.pointer("order", order); }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::embedding_backward(f<float>(dtable), f<const float>(dy), f<const float>(order),
+            f<const float>(start), V, D));
+}
+
+int attnkit_unary(long long out, long long x, long long dy, long long n, int op) {
+    Checks ch("attnkit_unary");
+    ch.range("n", n, 1, 1LL << 40);
+    ch.range("op", op, 0, 7);
+    ch.pointer("out", out); ch.pointer("x", x);
+    if (op % 2 == 1) ch.pointer("dy", dy);
+    if (ch.error.empty() && op % 2 == 0 && dy) ch.error = "attnkit_unary: dy given for a forward op " + std::to_string(op);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::unary(f<float>(out), f<const float>(x), f<const float>(dy), n, op));
 }
 
 }  // extern "C"

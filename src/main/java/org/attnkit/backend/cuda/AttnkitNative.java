@@ -73,4 +73,61 @@ public final class AttnkitNative {
 
     public static native int attnkit_mae_gate_backward(long dx, long dw1, long db1, long dw2, long db2, long x,
             long w1, long b1, long w2, long b2, long g, long dg, int B, int T, int D, int G, int E, int causal);
+
+    /** Batched fp32 GEMM: c[b] = op(a[b]) op(w[b]) (+ bias); see attnkit.h for the layouts. */
+    public static native int attnkit_gemm(long c, long a, long w, long bias, int batch, int M, int N, int K,
+            int transA, int transW, int shareW);
+
+    /** out[j] = sum over rows of in[i, j], in a fixed order. */
+    public static native int attnkit_column_sum(long out, long in, int rows, int cols);
+
+    /** Softmax family over [outer, n, inner]: kind 0 softmax, 1 log-softmax, 2 and 3 their backwards from y, dy. */
+    public static native int attnkit_softmax(long out, long x, long dy, int outer, int n, int inner, int kind);
+
+    public static native int attnkit_layernorm_forward(long y, long mean, long rstd, long x, long gamma, long beta,
+            int rows, int D, double eps);
+
+    public static native int attnkit_layernorm_backward(long dx, long dgamma, long dbeta, long x, long gamma,
+            long mean, long rstd, long dy, int rows, int D);
+
+    public static native int attnkit_glu_forward(long y, long x, long outer, long m);
+
+    public static native int attnkit_glu_backward(long dx, long x, long dy, long outer, long m);
+
+    /** Dropout with the mask of org.attnkit.random.Philox.keep(seed, offset, i, p). */
+    public static native int attnkit_dropout(long out, long in, long n, double p, long seed, long offset);
+
+    /** out = a + b (op 0), a * b (op 1) or a copy of a (op 2, b = 0); b is [rows, cols] (bRows = rows) or one [cols] row (bRows = 1). */
+    public static native int attnkit_binary(long out, long a, long b, long rows, long cols, long bRows, int op);
+
+    /** scale * row sums (axis 1, out [rows]) or column sums (axis 0, out [cols]) of a [rows, cols] buffer. */
+    public static native int attnkit_reduce_sum(long out, long in, long rows, long cols, int axis, double scale);
+
+    /** out[rows, cols] = scale * dy[r] (axis 1) or scale * dy[c] (axis 0). */
+    public static native int attnkit_expand(long out, long dy, long rows, long cols, int axis, double scale);
+
+    /** Flash-style attention forward; mask [B,Tk] (nonzero = padded) or 0. */
+    public static native int attnkit_attention_forward(long y, long q, long k, long v, long mask, int B, int Tq,
+            int Tk, int H, int D, int Dv, int causal);
+
+    /** Attention backward, recomputing the probabilities; dq, dk, dv each 0 when not needed. */
+    public static native int attnkit_attention_backward(long dq, long dk, long dv, long q, long k, long v, long mask,
+            long dy, int B, int Tq, int Tk, int H, int D, int Dv, int causal);
+
+    /** Cross-entropy rows; targets are floats on the device (negative = ignored row). */
+    public static native int attnkit_cross_entropy_forward(long loss, long lse, long logits, long targets, int rows,
+            int C);
+
+    public static native int attnkit_cross_entropy_backward(long dlogits, long logits, long lse, long targets,
+            long dloss, int rows, int C, int perRow, double scale);
+
+    /** Embedding gather; ids are ints as float bit patterns ({@code Float.intBitsToFloat}). */
+    public static native int attnkit_embedding_forward(long out, long table, long ids, long n, int V, int D);
+
+    /** Embedding backward by segments of a stable sort of the ids (ints as float bit patterns). */
+    public static native int attnkit_embedding_backward(long dtable, long dy, long order, long start, long n, int V,
+            int D);
+
+    /** Activations: even op forward (0 tanh, 2 relu, 4 sigmoid, 6 gelu), odd op the backward from dy. */
+    public static native int attnkit_unary(long out, long x, long dy, long n, int op);
 }

@@ -14,7 +14,7 @@ import org.attnkit.util.Check;
  */
 public final class Gelu {
     static final Kernels<GeluKernels> KERNELS = Kernels.of("gelu", (GeluKernels) new GeluRef())
-            .with(Backend.SIMD, new GeluSimdKernels());
+            .with(Backend.SIMD, new GeluSimdKernels()).with(Backend.CUDA, ActivationCuda.gelu());
 
     private Gelu() {
     }

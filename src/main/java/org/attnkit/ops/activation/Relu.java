@@ -13,7 +13,7 @@ import org.attnkit.util.Check;
  */
 public final class Relu {
     static final Kernels<ReluKernels> KERNELS = Kernels.of("relu", (ReluKernels) new ReluRef())
-            .with(Backend.SIMD, new ReluSimdKernels());
+            .with(Backend.SIMD, new ReluSimdKernels()).with(Backend.CUDA, ActivationCuda.relu());
 
     private Relu() {
     }

@@ -12,7 +12,7 @@ import org.attnkit.util.Check;
  */
 public final class Sigmoid {
     static final Kernels<SigmoidKernels> KERNELS = Kernels.of("sigmoid", (SigmoidKernels) new SigmoidRef())
-            .with(Backend.SIMD, new SigmoidSimdKernels());
+            .with(Backend.SIMD, new SigmoidSimdKernels()).with(Backend.CUDA, ActivationCuda.sigmoid());
 
     private Sigmoid() {
     }

@@ -12,7 +12,7 @@ import org.attnkit.util.Check;
  */
 public final class Tanh {
     static final Kernels<TanhKernels> KERNELS = Kernels.of("tanh", (TanhKernels) new TanhRef())
-            .with(Backend.SIMD, new TanhSimdKernels());
+            .with(Backend.SIMD, new TanhSimdKernels()).with(Backend.CUDA, ActivationCuda.tanh());
 
     private Tanh() {
     }

@@ -16,7 +16,7 @@ import org.attnkit.tensor.Tensor;
  */
 public final class Add {
     static final Kernels<BinaryKernels> KERNELS = Kernels.of("add", (BinaryKernels) new AddRef())
-            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.ADD));
+            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.ADD)).with(Backend.CUDA, BinaryCuda.add());
 
     private Add() {
     }

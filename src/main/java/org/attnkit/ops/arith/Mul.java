@@ -16,7 +16,7 @@ import org.attnkit.tensor.Tensor;
  */
 public final class Mul {
     static final Kernels<BinaryKernels> KERNELS = Kernels.of("mul", (BinaryKernels) new MulRef())
-            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.MUL));
+            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.MUL)).with(Backend.CUDA, BinaryCuda.mul());
 
     private Mul() {
     }

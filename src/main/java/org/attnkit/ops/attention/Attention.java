@@ -36,7 +36,8 @@ import org.attnkit.util.Check;
 public final class Attention {
     static final String OP = "attention";
     static final Kernels<AttentionKernels> KERNELS =
-            Kernels.of(OP, (AttentionKernels) new AttentionRef()).with(Backend.SIMD, new AttentionSimdKernels());
+            Kernels.of(OP, (AttentionKernels) new AttentionRef()).with(Backend.SIMD, new AttentionSimdKernels())
+                    .with(Backend.CUDA, new AttentionCuda());
 
     private Attention() {
     }

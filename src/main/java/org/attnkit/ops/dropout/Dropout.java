@@ -21,7 +21,7 @@ import org.attnkit.util.Check;
  */
 public final class Dropout {
     static final Kernels<DropoutKernels> KERNELS = Kernels.of("dropout", (DropoutKernels) new DropoutRef())
-            .with(Backend.SIMD, new DropoutSimdKernels());
+            .with(Backend.SIMD, new DropoutSimdKernels()).with(Backend.CUDA, new DropoutCuda());
 
     private static final String OP = "dropout";
 

@@ -19,7 +19,7 @@ import org.attnkit.util.Check;
  */
 public final class Embedding {
     static final Kernels<EmbeddingKernels> KERNELS = Kernels.of("embedding", (EmbeddingKernels) new EmbeddingRef())
-            .with(Backend.SIMD, new EmbeddingSimdKernels());
+            .with(Backend.SIMD, new EmbeddingSimdKernels()).with(Backend.CUDA, new EmbeddingCuda());
 
     private static final String OP = "embedding";
 

@@ -14,7 +14,7 @@ import org.attnkit.util.Check;
  */
 public final class Glu {
     static final Kernels<GluKernels> KERNELS = Kernels.of("glu", (GluKernels) new GluRef())
-            .with(Backend.SIMD, new GluSimdKernels());
+            .with(Backend.SIMD, new GluSimdKernels()).with(Backend.CUDA, new GluCuda());
 
     private Glu() {
     }

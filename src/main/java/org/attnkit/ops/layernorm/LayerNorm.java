@@ -23,7 +23,7 @@ public final class LayerNorm {
     public static final double DEFAULT_EPS = 1e-5;
 
     static final Kernels<LayerNormKernels> KERNELS = Kernels.of("layer_norm", (LayerNormKernels) new LayerNormRef())
-            .with(Backend.SIMD, new LayerNormSimdKernels());
+            .with(Backend.SIMD, new LayerNormSimdKernels()).with(Backend.CUDA, new LayerNormCuda());
 
     private static final String OP = "layer_norm";
 

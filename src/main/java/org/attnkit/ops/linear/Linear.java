@@ -17,7 +17,8 @@ import org.attnkit.util.Check;
  */
 public final class Linear {
     static final Kernels<LinearKernels> KERNELS =
-            Kernels.of("linear", (LinearKernels) new LinearRef()).with(Backend.SIMD, new LinearSimdKernels());
+            Kernels.of("linear", (LinearKernels) new LinearRef()).with(Backend.SIMD, new LinearSimdKernels())
+                    .with(Backend.CUDA, new LinearCuda());
 
     private Linear() {
     }

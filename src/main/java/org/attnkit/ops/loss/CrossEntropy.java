@@ -32,7 +32,7 @@ public final class CrossEntropy {
 
     static final Kernels<CrossEntropyKernels> KERNELS =
             Kernels.of("cross_entropy", (CrossEntropyKernels) new CrossEntropyRef())
-                    .with(Backend.SIMD, new CrossEntropySimdKernels());
+                    .with(Backend.SIMD, new CrossEntropySimdKernels()).with(Backend.CUDA, new CrossEntropyCuda());
 
     private static final String OP = "cross_entropy";
 

@@ -18,7 +18,8 @@ import org.attnkit.util.Check;
  */
 public final class MatMul {
     static final Kernels<MatMulKernels> KERNELS =
-            Kernels.of("matmul", (MatMulKernels) new MatMulRef()).with(Backend.SIMD, new MatMulSimdKernels());
+            Kernels.of("matmul", (MatMulKernels) new MatMulRef()).with(Backend.SIMD, new MatMulSimdKernels())
+                    .with(Backend.CUDA, new MatMulCuda());
 
     private MatMul() {
     }

@@ -15,7 +15,7 @@ import org.attnkit.tensor.Tensor;
  */
 public final class Mean {
     static final Kernels<ReduceKernels> KERNELS = Kernels.of("mean", (ReduceKernels) new ReduceRef())
-            .with(Backend.SIMD, new ReduceSimdKernels());
+            .with(Backend.SIMD, new ReduceSimdKernels()).with(Backend.CUDA, new ReduceCuda("mean"));
 
     private Mean() {
     }

@@ -14,7 +14,7 @@ import org.attnkit.tensor.Tensor;
  */
 public final class Sum {
     static final Kernels<ReduceKernels> KERNELS = Kernels.of("sum", (ReduceKernels) new ReduceRef())
-            .with(Backend.SIMD, new ReduceSimdKernels());
+            .with(Backend.SIMD, new ReduceSimdKernels()).with(Backend.CUDA, new ReduceCuda("sum"));
 
     private Sum() {
     }

@@ -17,7 +17,7 @@ import org.attnkit.util.Check;
 public final class Softmax {
     /** Shared with {@link LogSoftmax}: one kernel interface serves the family. */
     static final Kernels<SoftmaxKernels> KERNELS = Kernels.of("softmax", (SoftmaxKernels) new SoftmaxRef())
-            .with(Backend.SIMD, new SoftmaxSimdKernels());
+            .with(Backend.SIMD, new SoftmaxSimdKernels()).with(Backend.CUDA, new SoftmaxCuda());
 
     private Softmax() {
     }

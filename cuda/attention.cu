@@ -1,0 +1,269 @@
+// attention.cu: flash-style multi-head attention (SPEC of org.attnkit.ops.attention.Attention), layout BTC,
+// head h owning columns [h*dh, (h+1)*dh) of q and k and [h*dv, (h+1)*dv) of v and y.
+//   forward: one thread per query, key/value tiles of BK keys in shared memory, online softmax (running
+//   max and sum, the accumulator rescaled when the max grows); no T x T matrix in global memory. It also
+//   writes each row's log-sum-exp (+inf for a fully masked row, so its probabilities are exp(-inf) = 0).
+//   backward (recomputing from q, k and the lse): delta_i = dy_i . y_i; dq per query thread over key
+//   tiles; dk and dv per key thread over query tiles. No atomics: deterministic.
+// Masks: key j is allowed for query i unless mask[b,j] != 0 or (causal and j > i + Tk - Tq).
+// dh and dv are at most 128 (per-thread register arrays, templated 64/128). Compiled, NOT yet run on a GPU.
+#include "common.cuh"
+#include "launchers.h"
+
+namespace attnkit {
+namespace {
+
+constexpr int BQ = 64;  // queries (or keys) per block, one per thread
+constexpr int BK = 32;  // keys (or queries) per shared-memory tile
+
+struct AttnDims {
+    int B, Tq, Tk, H, D, Dv, dh, dv, causal;
+    float scale;
+};
+
+__device__ __forceinline__ bool allowed(const AttnDims& a, const float* mask, int b, int i, int j) {
+    if (mask && mask[(long long)b * a.Tk + j] != 0.f) return false;
+    return !a.causal || j <= i + (a.Tk - a.Tq);
+}
+
+template <int DM>
+__global__ void __launch_bounds__(BQ) attn_forward(float* __restrict__ y, float* __restrict__ lse,
+        const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+        const float* __restrict__ mask, AttnDims a) {
+    __shared__ float ks[BK][DM + 1];
+    __shared__ float vs[BK][DM + 1];
+    const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    const int i = blockIdx.x * BQ + threadIdx.x;
+    const bool active = i < a.Tq;
+    float qr[DM], acc[DM];
+#pragma unroll
+    for (int d = 0; d < DM; d++) {
+        qr[d] = (active && d < a.dh) ? q[((long long)b * a.Tq + i) * a.D + h * a.dh + d] * a.scale : 0.f;
+        acc[d] = 0.f;
+    }
+    float m = -INFINITY, l = 0.f;
+    for (int j0 = 0; j0 < a.Tk; j0 += BK) {
+        for (int e = threadIdx.x; e < BK * DM; e += BQ) {
+            int jj = e / DM, d = e % DM, j = j0 + jj;
+            bool in = j < a.Tk;
+            ks[jj][d] = (in && d < a.dh) ? k[((long long)b * a.Tk + j) * a.D + h * a.dh + d] : 0.f;
+            vs[jj][d] = (in && d < a.dv) ? v[((long long)b * a.Tk + j) * a.Dv + h * a.dv + d] : 0.f;
+        }
+        __syncthreads();
+        if (active) {
+            for (int jj = 0; jj < BK && j0 + jj < a.Tk; jj++) {
+                if (!allowed(a, mask, b, i, j0 + jj)) continue;
+                float s = 0.f;
+#pragma unroll
+                for (int d = 0; d < DM; d++) s = fmaf(qr[d], ks[jj][d], s);
+                if (s > m) {
+                    float corr = expf(m - s);  // 0 on the first allowed key (m = -inf)
+                    l *= corr;
+#pragma unroll
+                    for (int d = 0; d < DM; d++) acc[d] *= corr;
+                    m = s;
+                }
+                float p = expf(s - m);
+                l += p;
+#pragma unroll
+                for (int d = 0; d < DM; d++) acc[d] = fmaf(p, vs[jj][d], acc[d]);
+            }
+        }
+        __syncthreads();
+    }
+    if (!active) return;
+    const float inv = l > 0.f ? 1.f / l : 0.f;  // a fully masked row outputs zeros
+#pragma unroll
+    for (int d = 0; d < DM; d++) {
+        if (d < a.dv) y[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] = acc[d] * inv;
+    }
+    lse[(long long)bh * a.Tq + i] = l > 0.f ? m + logf(l) : INFINITY;
+}
+
+// delta[bh, i] = dy_i . y_i over the head's dv columns.
+__global__ void attn_delta(float* __restrict__ delta, const float* __restrict__ y, const float* __restrict__ dy,
+        AttnDims a) {
+    const long long n = (long long)a.B * a.H * a.Tq;
+    for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
+        int i = (int)(t % a.Tq);
+        int bh = (int)(t / a.Tq), b = bh / a.H, h = bh % a.H;
+        const long long base = ((long long)b * a.Tq + i) * a.Dv + h * a.dv;
+        float s = 0.f;
+        for (int d = 0; d < a.dv; d++) s = fmaf(dy[base + d], y[base + d], s);
+        delta[t] = s;
+    }
+}
+
+// dq_i = scale * sum_j p_ij (dy_i . v_j - delta_i) k_j, one thread per query.
+template <int DM>
+__global__ void __launch_bounds__(BQ) attn_dq(float* __restrict__ dq, const float* __restrict__ q,
+        const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ mask,
+        const float* __restrict__ lse, const float* __restrict__ delta, const float* __restrict__ dy, AttnDims a) {
+    __shared__ float ks[BK][DM + 1];
+    __shared__ float vs[BK][DM + 1];
+    const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    const int i = blockIdx.x * BQ + threadIdx.x;
+    const bool active = i < a.Tq;
+    float qr[DM], g[DM], acc[DM];
+#pragma unroll
+    for (int d = 0; d < DM; d++) {
+        qr[d] = (active && d < a.dh) ? q[((long long)b * a.Tq + i) * a.D + h * a.dh + d] * a.scale : 0.f;
+        g[d] = (active && d < a.dv) ? dy[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] : 0.f;
+        acc[d] = 0.f;
+    }
+    const float L = active ? lse[(long long)bh * a.Tq + i] : INFINITY;
+    const float D = active ? delta[(long long)bh * a.Tq + i] : 0.f;
+    for (int j0 = 0; j0 < a.Tk; j0 += BK) {
+        for (int e = threadIdx.x; e < BK * DM; e += BQ) {
+            int jj = e / DM, d = e % DM, j = j0 + jj;
+            bool in = j < a.Tk;
+            ks[jj][d] = (in && d < a.dh) ? k[((long long)b * a.Tk + j) * a.D + h * a.dh + d] : 0.f;
+            vs[jj][d] = (in && d < a.dv) ? v[((long long)b * a.Tk + j) * a.Dv + h * a.dv + d] : 0.f;
+        }
+        __syncthreads();
+        if (active && L != INFINITY) {
+            for (int jj = 0; jj < BK && j0 + jj < a.Tk; jj++) {
+                if (!allowed(a, mask, b, i, j0 + jj)) continue;
+                float s = 0.f, dp = 0.f;
+#pragma unroll
+                for (int d = 0; d < DM; d++) {
+                    s = fmaf(qr[d], ks[jj][d], s);
+                    dp = fmaf(g[d], vs[jj][d], dp);
+                }
+                float ds = expf(s - L) * (dp - D) * a.scale;
+#pragma unroll
+                for (int d = 0; d < DM; d++) acc[d] = fmaf(ds, ks[jj][d], acc[d]);
+            }
+        }
+        __syncthreads();
+    }
+    if (!active) return;
+#pragma unroll
+    for (int d = 0; d < DM; d++) {
+        if (d < a.dh) dq[((long long)b * a.Tq + i) * a.D + h * a.dh + d] = acc[d];
+    }
+}
+
+// dv_j = sum_i p_ij dy_i, dk_j = scale * sum_i p_ij (dy_i . v_j - delta_i) q_i, one thread per key.
+template <int DM>
+__global__ void __launch_bounds__(BQ) attn_dkdv(float* __restrict__ dk, float* __restrict__ dv,
+        const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+        const float* __restrict__ mask, const float* __restrict__ lse, const float* __restrict__ delta,
+        const float* __restrict__ dy, AttnDims a) {
+    __shared__ float qs[BK][DM + 1];
+    __shared__ float gs[BK][DM + 1];
+    __shared__ float ls[BK], ds_[BK];
+    const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    const int j = blockIdx.x * BQ + threadIdx.x;
+    const bool active = j < a.Tk;
+    float kr[DM], vr[DM], accK[DM], accV[DM];
+#pragma unroll
+    for (int d = 0; d < DM; d++) {
+        kr[d] = (active && d < a.dh) ? k[((long long)b * a.Tk + j) * a.D + h * a.dh + d] : 0.f;
+        vr[d] = (active && d < a.dv) ? v[((long long)b * a.Tk + j) * a.Dv + h * a.dv + d] : 0.f;
+        accK[d] = 0.f;
+        accV[d] = 0.f;
+    }
+    for (int i0 = 0; i0 < a.Tq; i0 += BK) {
+        for (int e = threadIdx.x; e < BK * DM; e += BQ) {
+            int ii = e / DM, d = e % DM, i = i0 + ii;
+            bool in = i < a.Tq;
+            qs[ii][d] = (in && d < a.dh) ? q[((long long)b * a.Tq + i) * a.D + h * a.dh + d] * a.scale : 0.f;
+            gs[ii][d] = (in && d < a.dv) ? dy[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] : 0.f;
+        }
+        for (int ii = threadIdx.x; ii < BK; ii += BQ) {
+            int i = i0 + ii;
+            ls[ii] = i < a.Tq ? lse[(long long)bh * a.Tq + i] : INFINITY;
+            ds_[ii] = i < a.Tq ? delta[(long long)bh * a.Tq + i] : 0.f;
+        }
+        __syncthreads();
+        if (active) {
+            for (int ii = 0; ii < BK && i0 + ii < a.Tq; ii++) {
+                if (ls[ii] == INFINITY || !allowed(a, mask, b, i0 + ii, j)) continue;
+                float s = 0.f, dp = 0.f;
+#pragma unroll
+                for (int d = 0; d < DM; d++) {
+                    s = fmaf(qs[ii][d], kr[d], s);
+                    dp = fmaf(gs[ii][d], vr[d], dp);
+                }
+                float p = expf(s - ls[ii]);
+                float dsv = p * (dp - ds_[ii]);  // qs already carries the scale
+#pragma unroll
+                for (int d = 0; d < DM; d++) {
+                    accV[d] = fmaf(p, gs[ii][d], accV[d]);
+                    accK[d] = fmaf(dsv, qs[ii][d], accK[d]);
+                }
+            }
+        }
+        __syncthreads();
+    }
+    if (!active) return;
+#pragma unroll
+    for (int d = 0; d < DM; d++) {
+        if (dk && d < a.dh) dk[((long long)b * a.Tk + j) * a.D + h * a.dh + d] = accK[d];
+        if (dv && d < a.dv) dv[((long long)b * a.Tk + j) * a.Dv + h * a.dv + d] = accV[d];
+    }
+}
+
+AttnDims dims(int B, int Tq, int Tk, int H, int D, int Dv, bool causal) {
+    AttnDims a;
+    a.B = B; a.Tq = Tq; a.Tk = Tk; a.H = H; a.D = D; a.Dv = Dv;
+    a.dh = D / H; a.dv = Dv / H; a.causal = causal ? 1 : 0;
+    a.scale = (float)(1.0 / sqrt((double)a.dh));
+    return a;
+}
+
+template <int DM>
+cudaError_t forward_t(float* y, float* lse, const float* q, const float* k, const float* v, const float* mask,
+        const AttnDims& a) {
+    dim3 grid(ceil_div(a.Tq, BQ), a.B * a.H);
+    attn_forward<DM><<<grid, BQ>>>(y, lse, q, k, v, mask, a);
+    return cudaGetLastError();
+}
+
+template <int DM>
+cudaError_t backward_t(float* dq, float* dk, float* dv, const float* q, const float* k, const float* v,
+        const float* mask, const float* dy, const AttnDims& a) {
+    const long long rows = (long long)a.B * a.H * a.Tq;
+    const long long yElems = (long long)a.B * a.Tq * a.Dv;
+    Scratch scratch((size_t)(2 * rows + yElems) * sizeof(float));  // lse, delta, y
+    if (scratch.status != cudaSuccess) return scratch.status;
+    float* lse = scratch.f();
+    float* delta = lse + rows;
+    float* y = delta + rows;
+    dim3 gq(ceil_div(a.Tq, BQ), a.B * a.H);
+    attn_forward<DM><<<gq, BQ>>>(y, lse, q, k, v, mask, a);
+    long long blocks = (rows + 255) / 256;
+    attn_delta<<<(int)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256>>>(delta, y, dy, a);
+    if (dq) attn_dq<DM><<<gq, BQ>>>(dq, q, k, v, mask, lse, delta, dy, a);
+    if (dk || dv) {
+        dim3 gk(ceil_div(a.Tk, BQ), a.B * a.H);
+        attn_dkdv<DM><<<gk, BQ>>>(dk, dv, q, k, v, mask, lse, delta, dy, a);
+    }
+    cudaError_t err = cudaGetLastError();
+    // The scratch is freed on return: wait for the kernels that read it.
+    cudaError_t sync = cudaDeviceSynchronize();
+    return err != cudaSuccess ? err : sync;
+}
+
+}  // namespace
+
+cudaError_t attention_forward(float* y, const float* q, const float* k, const float* v, const float* mask, int B,
+        int Tq, int Tk, int H, int D, int Dv, bool causal) {
+    AttnDims a = dims(B, Tq, Tk, H, D, Dv, causal);
+    Scratch lse((size_t)B * H * Tq * sizeof(float));
+    if (lse.status != cudaSuccess) return lse.status;
+    cudaError_t err = (a.dh <= 64 && a.dv <= 64) ? forward_t<64>(y, lse.f(), q, k, v, mask, a)
+                                                 : forward_t<128>(y, lse.f(), q, k, v, mask, a);
+    cudaError_t sync = cudaDeviceSynchronize();
+    return err != cudaSuccess ? err : sync;
+}
+
+cudaError_t attention_backward(float* dq, float* dk, float* dv, const float* q, const float* k, const float* v,
+        const float* mask, const float* dy, int B, int Tq, int Tk, int H, int D, int Dv, bool causal) {
+    AttnDims a = dims(B, Tq, Tk, H, D, Dv, causal);
+    return (a.dh <= 64 && a.dv <= 64) ? backward_t<64>(dq, dk, dv, q, k, v, mask, dy, a)
+                                      : backward_t<128>(dq, dk, dv, q, k, v, mask, dy, a);
+}
+
+}  // namespace attnkit

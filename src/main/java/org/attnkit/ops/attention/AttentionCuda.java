@@ -1,0 +1,90 @@
+package org.attnkit.ops.attention;
+
+import static org.attnkit.backend.cuda.CudaTensors.address;
+
+import org.attnkit.backend.cuda.AttnkitNative;
+import org.attnkit.backend.cuda.Cuda;
+import org.attnkit.backend.cuda.CudaTensors;
+import org.attnkit.backend.cuda.NativeCalls;
+import org.attnkit.tensor.Device;
+import org.attnkit.tensor.Tensor;
+
+/**
+ * {@link Attention} on CUDA ({@code cuda/attention.cu}), flash-style: key/value tiles in shared memory and
+ * an online softmax, no T x T matrix in global memory; backward recomputes the probabilities from the
+ * row log-sum-exp (deterministic, no atomics). Head sizes D/H and Dv/H up to {@value #MAX_HEAD_DIM} and at
+ * most 65535 (batch, head) pairs; larger shapes throw {@link UnsupportedOperationException} naming the
+ * limit, before availability is asked. fp32 SIMT, correctness first (the per-thread rows spill at
+ * head size 128). The native library is touched only after {@link Cuda#requireAvailable} passed.
+ * Compiled; NOT yet run on a GPU.
+ */
+final class AttentionCuda implements AttentionKernels {
+    static final int MAX_HEAD_DIM = 128;
+
+    @Override
+    public Tensor forward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask) {
+        supported(q, v, heads);
+        Cuda.requireAvailable(Attention.OP + " forward");
+        int b = q.dim(0);
+        int tq = q.dim(1);
+        int tk = k.dim(1);
+        int dv = v.dim(2);
+        Device device = q.device();
+        if ((long) b * tq * dv == 0) {
+            return CudaTensors.empty(device, b, tq, dv);
+        }
+        if (tk == 0) {
+            return CudaTensors.zeros(device, b, tq, dv); // every query fully masked
+        }
+        Tensor y = CudaTensors.empty(device, b, tq, dv);
+        CudaTensors.enter(device);
+        NativeCalls.check(Attention.OP + " forward", AttnkitNative.attnkit_attention_forward(address(y, "y"),
+                address(q, "q"), address(k, "k"), address(v, "v"), address(keyPaddingMask, "keyPaddingMask"), b, tq,
+                tk, heads, q.dim(2), dv, causal ? 1 : 0));
+        return y;
+    }
+
+    @Override
+    public Tensor[] backward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask,
+            Tensor dy, boolean[] needs) {
+        supported(q, v, heads);
+        Cuda.requireAvailable(Attention.OP + " backward");
+        int b = q.dim(0);
+        int tq = q.dim(1);
+        int tk = k.dim(1);
+        int dv = v.dim(2);
+        Device device = q.device();
+        boolean empty = (long) b * tq * tk * dv == 0;
+        Tensor[] grads = new Tensor[3];
+        Tensor[] like = {q, k, v};
+        for (int i = 0; i < 3; i++) {
+            if (needs[i]) {
+                int[] shape = like[i].shape().toArray();
+                // No query, key or value column: every gradient is a sum over nothing.
+                grads[i] = empty ? CudaTensors.zeros(device, shape) : CudaTensors.empty(device, shape);
+            }
+        }
+        if (empty || (grads[0] == null && grads[1] == null && grads[2] == null)) {
+            return grads;
+        }
+        CudaTensors.enter(device);
+        NativeCalls.check(Attention.OP + " backward", AttnkitNative.attnkit_attention_backward(address(grads[0], "dq"),
+                address(grads[1], "dk"), address(grads[2], "dv"), address(q, "q"), address(k, "k"), address(v, "v"),
+                address(keyPaddingMask, "keyPaddingMask"), address(dy, "dy"), b, tq, tk, heads, q.dim(2), dv,
+                causal ? 1 : 0));
+        return grads;
+    }
+
+    private static void supported(Tensor q, Tensor v, int heads) {
+        int dh = q.dim(2) / heads;
+        int dvh = v.dim(2) / heads;
+        if (dh > MAX_HEAD_DIM || dvh > MAX_HEAD_DIM) {
+            throw new UnsupportedOperationException(Attention.OP + " on CUDA supports head sizes up to "
+                    + MAX_HEAD_DIM + ", got D/H = " + dh + " and Dv/H = " + dvh + " (use more heads, or the cpu)");
+        }
+        if ((long) q.dim(0) * heads > 65535) {
+            throw new UnsupportedOperationException(Attention.OP + " on CUDA runs at most 65535 (batch, head) pairs"
+                    + " per call, got B * H = " + (long) q.dim(0) * heads);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package org.attnkit.ops.linear;
+
+import static org.attnkit.backend.cuda.CudaTensors.address;
+
+import org.attnkit.backend.cuda.AttnkitNative;
+import org.attnkit.backend.cuda.Cuda;
+import org.attnkit.backend.cuda.CudaTensors;
+import org.attnkit.backend.cuda.NativeCalls;
+import org.attnkit.tensor.Tensor;
+
+/**
+ * {@link Linear} on the project's fp32 GEMM ({@code cuda/gemm.cu}) with the bias added in the GEMM's
+ * epilogue: every leading position is one row P of a [P, in] matrix. {@code y = x W^T + b},
+ * {@code dx = dy W}, {@code dW = dy^T x} (W^T and dy^T read in place), {@code db} = the deterministic
+ * column sum of dy. The native library is touched only after {@link Cuda#requireAvailable} passed.
+ * Compiled; NOT yet run on a GPU.
+ */
+final class LinearCuda implements LinearKernels {
+    private static final String OP = "linear";
+
+    @Override
+    public Tensor forward(Tensor x, Tensor weight, Tensor bias) {
+        Cuda.requireAvailable(OP + " forward");
+        int in = weight.dim(1);
+        int out = weight.dim(0);
+        int rows = positions(x);
+        int[] shape = x.shape().toArray();
+        shape[shape.length - 1] = out;
+        Tensor y = CudaTensors.empty(x.device(), shape);
+        if (y.numel() > 0) {
+            CudaTensors.enter(x.device());
+            // y[P,out] = x[P,in] W[out,in]^T + b
+            NativeCalls.check(OP + " forward", AttnkitNative.attnkit_gemm(address(y, "y"),
+                    in == 0 ? 0 : address(x, "x"), in == 0 ? 0 : address(weight, "weight"), address(bias, "bias"),
+                    1, rows, out, in, 0, 1, 0));
+        }
+        return y;
+    }
+
+    @Override
+    public Tensor[] backward(Tensor x, Tensor weight, Tensor dy, boolean[] needsGrad) {
+        Cuda.requireAvailable(OP + " backward");
+        int in = weight.dim(1);
+        int out = weight.dim(0);
+        int rows = positions(x);
+        Tensor[] grads = new Tensor[3];
+        CudaTensors.enter(x.device());
+        if (needsGrad[0]) {
+            grads[0] = CudaTensors.empty(x.device(), x.shape().toArray());
+            if (grads[0].numel() > 0) {
+                // dx[P,in] = dy[P,out] W[out,in]
+                NativeCalls.check(OP + " backward", AttnkitNative.attnkit_gemm(address(grads[0], "dx"),
+                        out == 0 ? 0 : address(dy, "dy"), out == 0 ? 0 : address(weight, "weight"), 0, 1, rows, in,
+                        out, 0, 0, 0));
+            }
+        }
+        if (needsGrad[1]) {
+            grads[1] = CudaTensors.empty(x.device(), out, in);
+            if (grads[1].numel() > 0) {
+                // dW[out,in] = dy[P,out]^T x[P,in]
+                NativeCalls.check(OP + " backward", AttnkitNative.attnkit_gemm(address(grads[1], "dweight"),
+                        rows == 0 ? 0 : address(dy, "dy"), rows == 0 ? 0 : address(x, "x"), 0, 1, out, in, rows,
+                        1, 0, 0));
+            }
+        }
+        if (needsGrad.length > 2 && needsGrad[2]) {
+            grads[2] = CudaTensors.empty(x.device(), out);
+            if (out > 0) {
+                NativeCalls.check(OP + " backward", AttnkitNative.attnkit_column_sum(address(grads[2], "dbias"),
+                        rows == 0 ? 0 : address(dy, "dy"), rows, out));
+            }
+        }
+        return grads;
+    }
+
+    private static int positions(Tensor x) {
+        int rows = 1;
+        for (int i = 0; i < x.rank() - 1; i++) {
+            rows = Math.multiplyExact(rows, x.dim(i));
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,210 @@
+package org.attnkit.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.function.Supplier;
+import org.attnkit.ops.activation.Gelu;
+import org.attnkit.ops.activation.Relu;
+import org.attnkit.ops.activation.Sigmoid;
+import org.attnkit.ops.activation.Tanh;
+import org.attnkit.ops.arith.Add;
+import org.attnkit.ops.arith.Mul;
+import org.attnkit.ops.dropout.Dropout;
+import org.attnkit.ops.embedding.Embedding;
+import org.attnkit.ops.reduce.Mean;
+import org.attnkit.ops.reduce.Sum;
+import org.attnkit.tensor.DType;
+import org.attnkit.tensor.Device;
+import org.attnkit.tensor.Storage;
+import org.attnkit.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dropout and elementwise add/mul on CUDA where there is no GPU: native checks before any CUDA call,
+ * validation before the backend, and an unsupported broadcast refused with both shapes named.
+ */
+class CudaPointwiseWithoutGpuTest {
+    private static final Device GPU = Device.cuda(0);
+
+    private record FakeDeviceStorage(int size) implements Storage {
+        @Override
+        public Device device() {
+            return GPU;
+        }
+
+        @Override
+        public DType dtype() {
+            return DType.F32;
+        }
+    }
+
+    private static Tensor fake(int... shape) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return Tensor.onStorage(new FakeDeviceStorage(n), shape);
+    }
+
+    private static boolean jniBuilt() {
+        return CudaPointwiseWithoutGpuTest.class.getClassLoader().getResource(Cuda.JNI_RESOURCE) != null;
+    }
+
+    @Test
+    void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_dropout: drop_p must be in [0, 1), got 1",
+                () -> AttnkitNative.attnkit_dropout(8, 8, 10, 1.0, 0, 0));
+        assertNative("attnkit_dropout: drop_p must be in [0, 1), got nan",
+                () -> AttnkitNative.attnkit_dropout(8, 8, 10, Double.NaN, 0, 0));
+        assertNative("attnkit_dropout: drop_p must be > 0 (p = 0 is the identity), got 0",
+                () -> AttnkitNative.attnkit_dropout(8, 8, 10, 0.0, 0, 0));
+        assertNative("attnkit_dropout: n must be in [1, 1099511627776], got 0",
+                () -> AttnkitNative.attnkit_dropout(8, 8, 0, 0.5, 0, 0));
+        assertNative("attnkit_dropout: in must not be null", () -> AttnkitNative.attnkit_dropout(8, 0, 10, 0.5, 0, 0));
+        assertNative("attnkit_binary: op must be in [0, 2], got 3",
+                () -> AttnkitNative.attnkit_binary(8, 8, 8, 2, 3, 2, 3));
+        assertNative("attnkit_binary: b_rows must be 1 or rows = 4, got 2",
+                () -> AttnkitNative.attnkit_binary(8, 8, 8, 4, 3, 2, 0));
+        assertNative("attnkit_binary: b must not be null", () -> AttnkitNative.attnkit_binary(8, 8, 0, 4, 3, 4, 1));
+        assertNative("attnkit_binary: cols must be >= 1, got 0", () -> AttnkitNative.attnkit_binary(8, 8, 8, 4, 0, 4, 1));
+        assertNative("attnkit_binary: a has too many elements",
+                () -> AttnkitNative.attnkit_binary(8, 8, 8, 1L << 30, 1L << 30, 1, 1));
+    }
+
+    @Test
+    void theReductionLaunchersCheckArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_reduce_sum: axis must be in [0, 1], got 2",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 8, 2, 3, 2, 1.0));
+        assertNative("attnkit_reduce_sum: rows must be in [1, 2147483647], got 0",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 8, 0, 3, 1, 1.0));
+        assertNative("attnkit_reduce_sum: cols must be in [1, 2147483647], got 0",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 8, 3, 0, 0, 1.0));
+        assertNative("attnkit_reduce_sum: scale must not be NaN",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 8, 2, 3, 1, Double.NaN));
+        assertNative("attnkit_reduce_sum: in must not be null",
+                () -> AttnkitNative.attnkit_reduce_sum(8, 0, 2, 3, 1, 1.0));
+        assertNative("attnkit_expand: cols must be in [1, 1099511627776], got 0",
+                () -> AttnkitNative.attnkit_expand(8, 8, 2, 0, 1, 1.0));
+        assertNative("attnkit_expand: dy must not be null", () -> AttnkitNative.attnkit_expand(8, 0, 2, 3, 0, 1.0));
+        // An empty sum over a row needs no input and reaches the runtime (which has no device here).
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_reduce_sum(8, 0, 3, 0, 1, 1.0),
+                NativeCalls.lastError());
+    }
+
+    @Test
+    void theEmbeddingLaunchersCheckArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_embedding_forward: n must be in [1, 1073741824], got 0",
+                () -> AttnkitNative.attnkit_embedding_forward(8, 8, 8, 0, 5, 4));
+        assertNative("attnkit_embedding_forward: V must be in [1, 1073741824], got 1073741825",
+                () -> AttnkitNative.attnkit_embedding_forward(8, 8, 8, 3, (1 << 30) + 1, 4));
+        assertNative("attnkit_embedding_forward: ids must not be null",
+                () -> AttnkitNative.attnkit_embedding_forward(8, 8, 0, 3, 5, 4));
+        assertNative("attnkit_embedding_backward: D must be >= 1, got 0",
+                () -> AttnkitNative.attnkit_embedding_backward(8, 8, 8, 8, 3, 5, 0));
+        assertNative("attnkit_embedding_backward: order must not be null",
+                () -> AttnkitNative.attnkit_embedding_backward(8, 8, 0, 8, 3, 5, 4));
+        assertNative("attnkit_embedding_backward: start must not be null",
+                () -> AttnkitNative.attnkit_embedding_backward(8, 8, 8, 0, 3, 5, 4));
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        // No ids: dy and order may be absent; the zero gradient still needs the device.
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_embedding_backward(8, 0, 0, 8, 0, 5, 4),
+                NativeCalls.lastError());
+    }
+
+    @Test
+    void embeddingValidatesBeforeTheCudaBackend() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Embedding.apply(new int[] {0, 7}, fake(5, 4)));
+        assertTrue(e.getMessage().contains("7"), e.getMessage());
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertUnavailable("embedding forward", () -> Embedding.apply(new int[] {0, 4, 4}, fake(5, 4)));
+    }
+
+    @Test
+    void theActivationLauncherChecksArgumentsBeforeAnyCudaCall() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assertNative("attnkit_unary: op must be in [0, 7], got 8", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 8));
+        assertNative("attnkit_unary: n must be in [1, 1099511627776], got 0",
+                () -> AttnkitNative.attnkit_unary(8, 8, 0, 0, 0));
+        assertNative("attnkit_unary: dy must not be null", () -> AttnkitNative.attnkit_unary(8, 8, 0, 4, 7));
+        assertNative("attnkit_unary: dy given for a forward op 6", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 6));
+        assertNative("attnkit_unary: x must not be null", () -> AttnkitNative.attnkit_unary(8, 0, 0, 4, 2));
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_unary(8, 8, 0, 4, 4), NativeCalls.lastError());
+        assertUnavailable("tanh forward", () -> Tanh.apply(fake(2, 3)));
+        assertUnavailable("relu forward", () -> Relu.apply(fake(2, 3)));
+        assertUnavailable("sigmoid forward", () -> Sigmoid.apply(fake(2, 3)));
+        assertUnavailable("gelu forward", () -> Gelu.apply(fake(2, 3)));
+    }
+
+    @Test
+    void aReductionOverInnerDimsIsRefusedWithTheDims() {
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> Sum.apply(fake(2, 3, 4), 1, false));
+        assertTrue(e.getMessage().startsWith("sum on CUDA reduces a leading or a trailing run of dims")
+                && e.getMessage().contains("[1]") && e.getMessage().contains("[2, 3, 4]"), e.getMessage());
+        e = assertThrows(UnsupportedOperationException.class,
+                () -> Mean.apply(fake(2, 3, 4), new int[] {0, 2}, true));
+        assertTrue(e.getMessage().contains("[0, 2]"), e.getMessage());
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertUnavailable("sum forward", () -> Sum.apply(fake(2, 3, 4), -1, false));
+        assertUnavailable("mean forward", () -> Mean.apply(fake(2, 3, 4)));
+        assertUnavailable("sum forward", () -> Sum.apply(fake(2, 3, 4), new int[] {0, 1}, false));
+    }
+
+    @Test
+    void validArgumentsReachTheRuntime() {
+        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        // op 2 (copy) needs no b: the checks pass and the runtime reports the missing device.
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_binary(8, 8, 0, 4, 3, 4, 2), NativeCalls.lastError());
+        assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_dropout(8, 8, 10, 0.5, 1, 2), NativeCalls.lastError());
+        assertTrue(NativeCalls.lastError().startsWith("attnkit_dropout: CUDA error "), NativeCalls.lastError());
+    }
+
+    @Test
+    void anUnsupportedBroadcastIsRefusedWithBothShapesBeforeAvailability() {
+        // [4, 1] onto [4, 3] broadcasts on the CPU but not on CUDA: an error naming the shapes, never zeros.
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                () -> Add.apply(fake(4, 3), fake(4, 1)));
+        assertTrue(e.getMessage().startsWith("add on CUDA supports") && e.getMessage().contains("[4, 3]")
+                && e.getMessage().contains("[4, 1]"), e.getMessage());
+        e = assertThrows(UnsupportedOperationException.class, () -> Mul.apply(fake(2, 1, 3), fake(2, 5, 3)));
+        assertTrue(e.getMessage().startsWith("mul on CUDA supports"), e.getMessage());
+    }
+
+    @Test
+    void operatorsValidateBeforeTheCudaBackend() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Dropout.apply(fake(2, 3), 1.0, 0, 0));
+        assertTrue(e.getMessage().contains("p") && e.getMessage().contains("1.0"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Add.apply(fake(2, 3), fake(2, 4)));
+        assertThrows(IllegalArgumentException.class, () -> Mul.apply(fake(2, 3), Tensor.zeros(2, 3)));
+        assumeFalse(Cuda.isAvailable(), "a GPU is present");
+        assertUnavailable("dropout forward", () -> Dropout.apply(fake(2, 3), 0.5, 1, 2));
+        assertUnavailable("add forward", () -> Add.apply(fake(2, 3), fake(3)));
+        assertUnavailable("mul forward", () -> Mul.apply(fake(3), fake(5, 3)));
+        assertUnavailable("mul forward", () -> Mul.apply(fake(5, 3), fake(5, 3)));
+    }
+
+    private static void assertUnavailable(String prefix, Runnable call) {
+        CudaUnavailableException u = assertThrows(CudaUnavailableException.class, call::run);
+        assertTrue(u.getMessage().startsWith(prefix + ": CUDA is unavailable ("), u.getMessage());
+    }
+
+    private static void assertNative(String expected, Supplier<Integer> call) {
+        int rc = call.get();
+        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
+        assertEquals(expected, NativeCalls.lastError());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
+        assertEquals("op: " + expected, e.getMessage());
+    }
+}
