@@ -8,11 +8,9 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.attnkit.backend.Backend;
 import org.attnkit.ops.attention.Attention;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
-import org.attnkit.testing.Compare;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -105,33 +103,7 @@ class CudaAttentionEquivalenceTest {
     }
 
     private static void compare(Tensor[] inputs, Tensor dy, Function<Tensor[], Tensor> op, String... names) {
-        Tensor[] ref = run(inputs, dy, op, Device.CPU);
-        Tensor[] gpu = run(inputs, dy, op, GPU);
-        Compare.close("forward", ref[0], gpu[0].to(Device.CPU), FWD_ATOL, FWD_RTOL);
-        for (int i = 0; i < inputs.length; i++) {
-            Compare.close("d" + names[i], ref[i + 1], gpu[i + 1].to(Device.CPU), BWD_ATOL, BWD_RTOL);
-        }
+        CudaTesting.compareWithReference(inputs, dy, op, FWD_ATOL, FWD_RTOL, BWD_ATOL, BWD_RTOL, names);
     }
 
-    private static Tensor[] run(Tensor[] inputs, Tensor dy, Function<Tensor[], Tensor> op, Device device) {
-        Tensor[] in = new Tensor[inputs.length];
-        for (int i = 0; i < in.length; i++) {
-            in[i] = inputs[i].copy().to(device).requiresGrad(true);
-        }
-        Tensor y = device.isCpu() ? Compare.on(Backend.REF, () -> op.apply(in)) : op.apply(in);
-        if (device.isCpu()) {
-            Compare.on(Backend.REF, () -> {
-                y.backward(dy);
-                return null;
-            });
-        } else {
-            y.backward(dy.to(device));
-        }
-        Tensor[] out = new Tensor[in.length + 1];
-        out[0] = y;
-        for (int i = 0; i < in.length; i++) {
-            out[i + 1] = in[i].grad();
-        }
-        return out;
-    }
 }

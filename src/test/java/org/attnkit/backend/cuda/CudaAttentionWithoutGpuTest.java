@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.function.Supplier;
 import org.attnkit.ops.attention.Attention;
-import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
-import org.attnkit.tensor.Storage;
 import org.attnkit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -22,33 +20,9 @@ import org.junit.jupiter.api.Test;
 class CudaAttentionWithoutGpuTest {
     private static final Device GPU = Device.cuda(0);
 
-    private record FakeDeviceStorage(int size) implements Storage {
-        @Override
-        public Device device() {
-            return GPU;
-        }
-
-        @Override
-        public DType dtype() {
-            return DType.F32;
-        }
-    }
-
-    private static Tensor fake(int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return Tensor.onStorage(new FakeDeviceStorage(n), shape);
-    }
-
-    private static boolean jniBuilt() {
-        return CudaAttentionWithoutGpuTest.class.getClassLoader().getResource(Cuda.JNI_RESOURCE) != null;
-    }
-
     @Test
     void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assertNative("attnkit_attention_forward: Tk must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_attention_forward(8, 8, 8, 8, 0, 2, 3, 0, 2, 8, 8, 0));
         assertNative("attnkit_attention_forward: heads H must divide D (3 must divide 8)",
@@ -77,24 +51,24 @@ class CudaAttentionWithoutGpuTest {
     @Test
     void shapesBeyondTheKernelsLimitsAreRefusedBeforeAvailability() {
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> Attention.apply(fake(1, 2, 256), fake(1, 3, 256), fake(1, 3, 8), 1, false, null));
+                () -> Attention.apply(CudaTesting.fakeDeviceTensor(1, 2, 256), CudaTesting.fakeDeviceTensor(1, 3, 256), CudaTesting.fakeDeviceTensor(1, 3, 8), 1, false, null));
         assertTrue(e.getMessage().contains("D/H = 256") && e.getMessage().contains("128"), e.getMessage());
         e = assertThrows(UnsupportedOperationException.class,
-                () -> Attention.apply(fake(4097, 1, 16), fake(4097, 1, 16), fake(4097, 1, 16), 16, false, null));
+                () -> Attention.apply(CudaTesting.fakeDeviceTensor(4097, 1, 16), CudaTesting.fakeDeviceTensor(4097, 1, 16), CudaTesting.fakeDeviceTensor(4097, 1, 16), 16, false, null));
         assertTrue(e.getMessage().contains("B * H = 65552"), e.getMessage());
     }
 
     @Test
     void attentionValidatesBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Attention.apply(fake(2, 3, 8), fake(2, 4, 8), fake(2, 5, 8), 2, false, null));
+                () -> Attention.apply(CudaTesting.fakeDeviceTensor(2, 3, 8), CudaTesting.fakeDeviceTensor(2, 4, 8), CudaTesting.fakeDeviceTensor(2, 5, 8), 2, false, null));
         assertTrue(e.getMessage().contains("Tk"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> Attention.apply(fake(2, 3, 8), fake(2, 4, 8), fake(2, 4, 8), 2, true, Tensor.zeros(2, 4)));
+                () -> Attention.apply(CudaTesting.fakeDeviceTensor(2, 3, 8), CudaTesting.fakeDeviceTensor(2, 4, 8), CudaTesting.fakeDeviceTensor(2, 4, 8), 2, true, Tensor.zeros(2, 4)));
         assertTrue(e.getMessage().contains("cuda:0") && e.getMessage().contains("cpu"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class,
-                () -> Attention.apply(fake(2, 3, 8), fake(2, 4, 8), fake(2, 4, 6), 2, true, fake(2, 4)));
+                () -> Attention.apply(CudaTesting.fakeDeviceTensor(2, 3, 8), CudaTesting.fakeDeviceTensor(2, 4, 8), CudaTesting.fakeDeviceTensor(2, 4, 6), 2, true, CudaTesting.fakeDeviceTensor(2, 4)));
         assertTrue(u.getMessage().startsWith("attention forward: CUDA is unavailable ("), u.getMessage());
     }
 

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.attnkit.backend.Backend;
 import org.attnkit.ops.dynamicconv.DynamicConv;
 import org.attnkit.ops.lightconv.LightConv;
 import org.attnkit.ops.mae.HeadMixture;
@@ -19,7 +18,6 @@ import org.attnkit.ops.mae.MaeGate;
 import org.attnkit.random.DropConnect;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
-import org.attnkit.testing.Compare;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -201,36 +199,7 @@ class CudaEquivalenceTest {
 
     /** Runs {@code op} on the reference (CPU) and on CUDA, with backward, and compares outputs and gradients. */
     private static void compare(Tensor[] inputs, Tensor dy, Function<Tensor[], Tensor> op, String... names) {
-        Tensor[] ref = run(inputs, dy, op, Device.CPU);
-        Tensor[] gpu = run(inputs, dy, op, GPU);
-        Compare.close("forward", ref[0], gpu[0].to(Device.CPU), FWD_ATOL, FWD_RTOL);
-        for (int i = 0; i < inputs.length; i++) {
-            if (inputs[i] != null) {
-                Compare.close("d" + names[i], ref[i + 1], gpu[i + 1].to(Device.CPU), BWD_ATOL, BWD_RTOL);
-            }
-        }
-    }
-
-    private static Tensor[] run(Tensor[] inputs, Tensor dy, Function<Tensor[], Tensor> op, Device device) {
-        Tensor[] in = new Tensor[inputs.length];
-        for (int i = 0; i < in.length; i++) {
-            in[i] = inputs[i] == null ? null : inputs[i].copy().to(device).requiresGrad(true);
-        }
-        Tensor y = device.isCpu() ? Compare.on(Backend.REF, () -> op.apply(in)) : op.apply(in);
-        if (device.isCpu()) {
-            Compare.on(Backend.REF, () -> {
-                y.backward(dy);
-                return null;
-            });
-        } else {
-            y.backward(dy.to(device));
-        }
-        Tensor[] out = new Tensor[in.length + 1];
-        out[0] = y;
-        for (int i = 0; i < in.length; i++) {
-            out[i + 1] = in[i] == null ? null : in[i].grad();
-        }
-        return out;
+        CudaTesting.compareWithReference(inputs, dy, op, FWD_ATOL, FWD_RTOL, BWD_ATOL, BWD_RTOL, names);
     }
 
     private static Tensor scaled(Tensor t, float s) {

@@ -9,9 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.function.Supplier;
 import org.attnkit.ops.linear.Linear;
 import org.attnkit.ops.matmul.MatMul;
-import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
-import org.attnkit.tensor.Storage;
 import org.attnkit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -23,33 +21,9 @@ import org.junit.jupiter.api.Test;
 class CudaGemmWithoutGpuTest {
     private static final Device GPU = Device.cuda(0);
 
-    private record FakeDeviceStorage(int size) implements Storage {
-        @Override
-        public Device device() {
-            return GPU;
-        }
-
-        @Override
-        public DType dtype() {
-            return DType.F32;
-        }
-    }
-
-    private static Tensor fake(int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return Tensor.onStorage(new FakeDeviceStorage(n), shape);
-    }
-
-    private static boolean jniBuilt() {
-        return CudaGemmWithoutGpuTest.class.getClassLoader().getResource(Cuda.JNI_RESOURCE) != null;
-    }
-
     @Test
     void gemmChecksItsArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assertNative("attnkit_gemm: batch must be in [1, 65535], got 0",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 0, 2, 2, 2, 0, 0, 0));
         assertNative("attnkit_gemm: batch must be in [1, 65535], got 65536",
@@ -88,7 +62,7 @@ class CudaGemmWithoutGpuTest {
 
     @Test
     void anEmptyProductMakesNoCudaCallAndValidArgumentsReachTheRuntime() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         // M = 0 or N = 0: OK without touching CUDA (which would say NO_DEVICE here); K = 0 needs no a or w.
         assertEquals(AttnkitNative.OK, AttnkitNative.attnkit_gemm(8, 8, 8, 0, 3, 0, 5, 4, 0, 0, 0));
@@ -104,26 +78,26 @@ class CudaGemmWithoutGpuTest {
     @Test
     void matMulValidatesBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> MatMul.apply(fake(2, 3), fake(4, 5)));
+                () -> MatMul.apply(CudaTesting.fakeDeviceTensor(2, 3), CudaTesting.fakeDeviceTensor(4, 5)));
         assertTrue(e.getMessage().contains("K = 3") && e.getMessage().contains("K = 4"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> MatMul.apply(fake(2, 3), Tensor.zeros(3, 5)));
+        e = assertThrows(IllegalArgumentException.class, () -> MatMul.apply(CudaTesting.fakeDeviceTensor(2, 3), Tensor.zeros(3, 5)));
         assertTrue(e.getMessage().contains("cuda:0") && e.getMessage().contains("cpu"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class,
-                () -> MatMul.apply(fake(4, 2, 3), fake(4, 3, 5)));
+                () -> MatMul.apply(CudaTesting.fakeDeviceTensor(4, 2, 3), CudaTesting.fakeDeviceTensor(4, 3, 5)));
         assertTrue(u.getMessage().startsWith("matmul forward: CUDA is unavailable ("), u.getMessage());
     }
 
     @Test
     void linearValidatesBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Linear.apply(fake(2, 5, 6), fake(4, 7), null));
+                () -> Linear.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), CudaTesting.fakeDeviceTensor(4, 7), null));
         assertTrue(e.getMessage().contains("in = 6") && e.getMessage().contains("in = 7"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Linear.apply(fake(2, 5, 6), fake(4, 6), fake(5)));
+        e = assertThrows(IllegalArgumentException.class, () -> Linear.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), CudaTesting.fakeDeviceTensor(4, 6), CudaTesting.fakeDeviceTensor(5)));
         assertTrue(e.getMessage().contains("bias"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class,
-                () -> Linear.apply(fake(2, 5, 6), fake(4, 6), fake(4)));
+                () -> Linear.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), CudaTesting.fakeDeviceTensor(4, 6), CudaTesting.fakeDeviceTensor(4)));
         assertTrue(u.getMessage().startsWith("linear forward: CUDA is unavailable ("), u.getMessage());
     }
 

@@ -128,33 +128,7 @@ class CudaPointwiseEquivalenceTest {
     }
 
     private static void compare(Tensor[] inputs, Tensor dy, Function<Tensor[], Tensor> op, String... names) {
-        Tensor[] ref = run(inputs, dy, op, Device.CPU);
-        Tensor[] gpu = run(inputs, dy, op, GPU);
-        Compare.close("forward", ref[0], gpu[0].to(Device.CPU), 1e-6, 1e-6);
-        for (int i = 0; i < inputs.length; i++) {
-            Compare.close("d" + names[i], ref[i + 1], gpu[i + 1].to(Device.CPU), 1e-5, 1e-4);
-        }
+        CudaTesting.compareWithReference(inputs, dy, op, 1e-6, 1e-6, 1e-5, 1e-4, names);
     }
 
-    private static Tensor[] run(Tensor[] inputs, Tensor dy, Function<Tensor[], Tensor> op, Device device) {
-        Tensor[] in = new Tensor[inputs.length];
-        for (int i = 0; i < in.length; i++) {
-            in[i] = inputs[i].copy().to(device).requiresGrad(true);
-        }
-        Tensor y = device.isCpu() ? Compare.on(Backend.REF, () -> op.apply(in)) : op.apply(in);
-        if (device.isCpu()) {
-            Compare.on(Backend.REF, () -> {
-                y.backward(dy);
-                return null;
-            });
-        } else {
-            y.backward(dy.to(device));
-        }
-        Tensor[] out = new Tensor[in.length + 1];
-        out[0] = y;
-        for (int i = 0; i < in.length; i++) {
-            out[i + 1] = in[i].grad();
-        }
-        return out;
-    }
 }

@@ -17,9 +17,7 @@ import org.attnkit.ops.dropout.Dropout;
 import org.attnkit.ops.embedding.Embedding;
 import org.attnkit.ops.reduce.Mean;
 import org.attnkit.ops.reduce.Sum;
-import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
-import org.attnkit.tensor.Storage;
 import org.attnkit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -30,33 +28,9 @@ import org.junit.jupiter.api.Test;
 class CudaPointwiseWithoutGpuTest {
     private static final Device GPU = Device.cuda(0);
 
-    private record FakeDeviceStorage(int size) implements Storage {
-        @Override
-        public Device device() {
-            return GPU;
-        }
-
-        @Override
-        public DType dtype() {
-            return DType.F32;
-        }
-    }
-
-    private static Tensor fake(int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return Tensor.onStorage(new FakeDeviceStorage(n), shape);
-    }
-
-    private static boolean jniBuilt() {
-        return CudaPointwiseWithoutGpuTest.class.getClassLoader().getResource(Cuda.JNI_RESOURCE) != null;
-    }
-
     @Test
     void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assertNative("attnkit_dropout: drop_p must be in [0, 1), got 1",
                 () -> AttnkitNative.attnkit_dropout(8, 8, 10, 1.0, 0, 0));
         assertNative("attnkit_dropout: drop_p must be in [0, 1), got nan",
@@ -78,7 +52,7 @@ class CudaPointwiseWithoutGpuTest {
 
     @Test
     void theReductionLaunchersCheckArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assertNative("attnkit_reduce_sum: axis must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_reduce_sum(8, 8, 2, 3, 2, 1.0));
         assertNative("attnkit_reduce_sum: rows must be in [1, 2147483647], got 0",
@@ -100,7 +74,7 @@ class CudaPointwiseWithoutGpuTest {
 
     @Test
     void theEmbeddingLaunchersCheckArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assertNative("attnkit_embedding_forward: n must be in [1, 1073741824], got 0",
                 () -> AttnkitNative.attnkit_embedding_forward(8, 8, 8, 0, 5, 4));
         assertNative("attnkit_embedding_forward: V must be in [1, 1073741824], got 1073741825",
@@ -122,15 +96,15 @@ class CudaPointwiseWithoutGpuTest {
     @Test
     void embeddingValidatesBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Embedding.apply(new int[] {0, 7}, fake(5, 4)));
+                () -> Embedding.apply(new int[] {0, 7}, CudaTesting.fakeDeviceTensor(5, 4)));
         assertTrue(e.getMessage().contains("7"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
-        assertUnavailable("embedding forward", () -> Embedding.apply(new int[] {0, 4, 4}, fake(5, 4)));
+        assertUnavailable("embedding forward", () -> Embedding.apply(new int[] {0, 4, 4}, CudaTesting.fakeDeviceTensor(5, 4)));
     }
 
     @Test
     void theActivationLauncherChecksArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assertNative("attnkit_unary: op must be in [0, 7], got 8", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 8));
         assertNative("attnkit_unary: n must be in [1, 1099511627776], got 0",
                 () -> AttnkitNative.attnkit_unary(8, 8, 0, 0, 0));
@@ -139,30 +113,30 @@ class CudaPointwiseWithoutGpuTest {
         assertNative("attnkit_unary: x must not be null", () -> AttnkitNative.attnkit_unary(8, 0, 0, 4, 2));
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_unary(8, 8, 0, 4, 4), NativeCalls.lastError());
-        assertUnavailable("tanh forward", () -> Tanh.apply(fake(2, 3)));
-        assertUnavailable("relu forward", () -> Relu.apply(fake(2, 3)));
-        assertUnavailable("sigmoid forward", () -> Sigmoid.apply(fake(2, 3)));
-        assertUnavailable("gelu forward", () -> Gelu.apply(fake(2, 3)));
+        assertUnavailable("tanh forward", () -> Tanh.apply(CudaTesting.fakeDeviceTensor(2, 3)));
+        assertUnavailable("relu forward", () -> Relu.apply(CudaTesting.fakeDeviceTensor(2, 3)));
+        assertUnavailable("sigmoid forward", () -> Sigmoid.apply(CudaTesting.fakeDeviceTensor(2, 3)));
+        assertUnavailable("gelu forward", () -> Gelu.apply(CudaTesting.fakeDeviceTensor(2, 3)));
     }
 
     @Test
     void aReductionOverInnerDimsIsRefusedWithTheDims() {
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> Sum.apply(fake(2, 3, 4), 1, false));
+                () -> Sum.apply(CudaTesting.fakeDeviceTensor(2, 3, 4), 1, false));
         assertTrue(e.getMessage().startsWith("sum on CUDA reduces a leading or a trailing run of dims")
                 && e.getMessage().contains("[1]") && e.getMessage().contains("[2, 3, 4]"), e.getMessage());
         e = assertThrows(UnsupportedOperationException.class,
-                () -> Mean.apply(fake(2, 3, 4), new int[] {0, 2}, true));
+                () -> Mean.apply(CudaTesting.fakeDeviceTensor(2, 3, 4), new int[] {0, 2}, true));
         assertTrue(e.getMessage().contains("[0, 2]"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
-        assertUnavailable("sum forward", () -> Sum.apply(fake(2, 3, 4), -1, false));
-        assertUnavailable("mean forward", () -> Mean.apply(fake(2, 3, 4)));
-        assertUnavailable("sum forward", () -> Sum.apply(fake(2, 3, 4), new int[] {0, 1}, false));
+        assertUnavailable("sum forward", () -> Sum.apply(CudaTesting.fakeDeviceTensor(2, 3, 4), -1, false));
+        assertUnavailable("mean forward", () -> Mean.apply(CudaTesting.fakeDeviceTensor(2, 3, 4)));
+        assertUnavailable("sum forward", () -> Sum.apply(CudaTesting.fakeDeviceTensor(2, 3, 4), new int[] {0, 1}, false));
     }
 
     @Test
     void validArgumentsReachTheRuntime() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         // op 2 (copy) needs no b: the checks pass and the runtime reports the missing device.
         assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_binary(8, 8, 0, 4, 3, 4, 2), NativeCalls.lastError());
@@ -174,25 +148,25 @@ class CudaPointwiseWithoutGpuTest {
     void anUnsupportedBroadcastIsRefusedWithBothShapesBeforeAvailability() {
         // [4, 1] onto [4, 3] broadcasts on the CPU but not on CUDA: an error naming the shapes, never zeros.
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> Add.apply(fake(4, 3), fake(4, 1)));
+                () -> Add.apply(CudaTesting.fakeDeviceTensor(4, 3), CudaTesting.fakeDeviceTensor(4, 1)));
         assertTrue(e.getMessage().startsWith("add on CUDA supports") && e.getMessage().contains("[4, 3]")
                 && e.getMessage().contains("[4, 1]"), e.getMessage());
-        e = assertThrows(UnsupportedOperationException.class, () -> Mul.apply(fake(2, 1, 3), fake(2, 5, 3)));
+        e = assertThrows(UnsupportedOperationException.class, () -> Mul.apply(CudaTesting.fakeDeviceTensor(2, 1, 3), CudaTesting.fakeDeviceTensor(2, 5, 3)));
         assertTrue(e.getMessage().startsWith("mul on CUDA supports"), e.getMessage());
     }
 
     @Test
     void operatorsValidateBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Dropout.apply(fake(2, 3), 1.0, 0, 0));
+                () -> Dropout.apply(CudaTesting.fakeDeviceTensor(2, 3), 1.0, 0, 0));
         assertTrue(e.getMessage().contains("p") && e.getMessage().contains("1.0"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Add.apply(fake(2, 3), fake(2, 4)));
-        assertThrows(IllegalArgumentException.class, () -> Mul.apply(fake(2, 3), Tensor.zeros(2, 3)));
+        assertThrows(IllegalArgumentException.class, () -> Add.apply(CudaTesting.fakeDeviceTensor(2, 3), CudaTesting.fakeDeviceTensor(2, 4)));
+        assertThrows(IllegalArgumentException.class, () -> Mul.apply(CudaTesting.fakeDeviceTensor(2, 3), Tensor.zeros(2, 3)));
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
-        assertUnavailable("dropout forward", () -> Dropout.apply(fake(2, 3), 0.5, 1, 2));
-        assertUnavailable("add forward", () -> Add.apply(fake(2, 3), fake(3)));
-        assertUnavailable("mul forward", () -> Mul.apply(fake(3), fake(5, 3)));
-        assertUnavailable("mul forward", () -> Mul.apply(fake(5, 3), fake(5, 3)));
+        assertUnavailable("dropout forward", () -> Dropout.apply(CudaTesting.fakeDeviceTensor(2, 3), 0.5, 1, 2));
+        assertUnavailable("add forward", () -> Add.apply(CudaTesting.fakeDeviceTensor(2, 3), CudaTesting.fakeDeviceTensor(3)));
+        assertUnavailable("mul forward", () -> Mul.apply(CudaTesting.fakeDeviceTensor(3), CudaTesting.fakeDeviceTensor(5, 3)));
+        assertUnavailable("mul forward", () -> Mul.apply(CudaTesting.fakeDeviceTensor(5, 3), CudaTesting.fakeDeviceTensor(5, 3)));
     }
 
     private static void assertUnavailable(String prefix, Runnable call) {

@@ -13,9 +13,7 @@ import org.attnkit.ops.loss.CrossEntropy;
 import org.attnkit.ops.loss.Reduction;
 import org.attnkit.ops.softmax.LogSoftmax;
 import org.attnkit.ops.softmax.Softmax;
-import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
-import org.attnkit.tensor.Storage;
 import org.attnkit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -27,33 +25,9 @@ import org.junit.jupiter.api.Test;
 class CudaRowwiseWithoutGpuTest {
     private static final Device GPU = Device.cuda(0);
 
-    private record FakeDeviceStorage(int size) implements Storage {
-        @Override
-        public Device device() {
-            return GPU;
-        }
-
-        @Override
-        public DType dtype() {
-            return DType.F32;
-        }
-    }
-
-    private static Tensor fake(int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return Tensor.onStorage(new FakeDeviceStorage(n), shape);
-    }
-
-    private static boolean jniBuilt() {
-        return CudaRowwiseWithoutGpuTest.class.getClassLoader().getResource(Cuda.JNI_RESOURCE) != null;
-    }
-
     @Test
     void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assertNative("attnkit_softmax: n must be >= 1, got 0", () -> AttnkitNative.attnkit_softmax(8, 8, 0, 2, 0, 1, 0));
         assertNative("attnkit_softmax: kind must be in [0, 3], got 4",
                 () -> AttnkitNative.attnkit_softmax(8, 8, 8, 2, 3, 1, 4));
@@ -82,7 +56,7 @@ class CudaRowwiseWithoutGpuTest {
 
     @Test
     void theCrossEntropyLaunchersCheckArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assertNative("attnkit_cross_entropy_forward: C must be in [1, 16777216], got 16777217",
                 () -> AttnkitNative.attnkit_cross_entropy_forward(8, 8, 8, 8, 2, (1 << 24) + 1));
         assertNative("attnkit_cross_entropy_forward: rows must be >= 1, got 0",
@@ -100,16 +74,16 @@ class CudaRowwiseWithoutGpuTest {
     @Test
     void crossEntropyValidatesBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> CrossEntropy.apply(fake(2, 3, 5), new int[] {0, 1, 2, 5, 0, 1}));
+                () -> CrossEntropy.apply(CudaTesting.fakeDeviceTensor(2, 3, 5), new int[] {0, 1, 2, 5, 0, 1}));
         assertTrue(e.getMessage().contains("targets[3] = 5"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         assertUnavailable("cross_entropy forward",
-                () -> CrossEntropy.apply(fake(2, 5), new int[] {4, -100}, -100, Reduction.MEAN));
+                () -> CrossEntropy.apply(CudaTesting.fakeDeviceTensor(2, 5), new int[] {4, -100}, -100, Reduction.MEAN));
     }
 
     @Test
     void validArgumentsReachTheRuntime() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_softmax(8, 8, 0, 2, 3, 1, 0), NativeCalls.lastError());
         assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_glu_forward(8, 8, 3, 2), NativeCalls.lastError());
@@ -118,19 +92,19 @@ class CudaRowwiseWithoutGpuTest {
 
     @Test
     void operatorsValidateBeforeTheCudaBackend() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Softmax.apply(fake(2, 3), 2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Softmax.apply(CudaTesting.fakeDeviceTensor(2, 3), 2));
         assertTrue(e.getMessage().contains("dim"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> Glu.apply(fake(2, 3), -1));
+        e = assertThrows(IllegalArgumentException.class, () -> Glu.apply(CudaTesting.fakeDeviceTensor(2, 3), -1));
         assertTrue(e.getMessage().contains("even"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> LayerNorm.apply(fake(2, 4), fake(5), null));
+        e = assertThrows(IllegalArgumentException.class, () -> LayerNorm.apply(CudaTesting.fakeDeviceTensor(2, 4), CudaTesting.fakeDeviceTensor(5), null));
         assertTrue(e.getMessage().contains("gamma"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> LayerNorm.apply(fake(2, 4), fake(4), Tensor.zeros(4)));
+        e = assertThrows(IllegalArgumentException.class, () -> LayerNorm.apply(CudaTesting.fakeDeviceTensor(2, 4), CudaTesting.fakeDeviceTensor(4), Tensor.zeros(4)));
         assertTrue(e.getMessage().contains("cuda:0") && e.getMessage().contains("cpu"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
-        assertUnavailable("softmax forward", () -> Softmax.apply(fake(2, 3), -1));
-        assertUnavailable("log_softmax forward", () -> LogSoftmax.apply(fake(2, 3), 0));
-        assertUnavailable("glu forward", () -> Glu.apply(fake(2, 4), -1));
-        assertUnavailable("layer_norm forward", () -> LayerNorm.apply(fake(2, 4), fake(4), fake(4)));
+        assertUnavailable("softmax forward", () -> Softmax.apply(CudaTesting.fakeDeviceTensor(2, 3), -1));
+        assertUnavailable("log_softmax forward", () -> LogSoftmax.apply(CudaTesting.fakeDeviceTensor(2, 3), 0));
+        assertUnavailable("glu forward", () -> Glu.apply(CudaTesting.fakeDeviceTensor(2, 4), -1));
+        assertUnavailable("layer_norm forward", () -> LayerNorm.apply(CudaTesting.fakeDeviceTensor(2, 4), CudaTesting.fakeDeviceTensor(4), CudaTesting.fakeDeviceTensor(4)));
     }
 
     private static void assertUnavailable(String prefix, Runnable call) {

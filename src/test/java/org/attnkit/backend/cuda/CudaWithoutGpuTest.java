@@ -17,7 +17,6 @@ import org.attnkit.random.DropConnect;
 import org.attnkit.random.Philox;
 import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
-import org.attnkit.tensor.Storage;
 import org.attnkit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -29,31 +28,6 @@ import org.junit.jupiter.api.Test;
  */
 class CudaWithoutGpuTest {
     private static final Device GPU = Device.cuda(0);
-
-    /** A storage that claims to live on cuda:0 but has no buffer: for checks that must fire before any native call. */
-    private record FakeDeviceStorage(int size) implements Storage {
-        @Override
-        public Device device() {
-            return GPU;
-        }
-
-        @Override
-        public DType dtype() {
-            return DType.F32;
-        }
-    }
-
-    private static Tensor fake(int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return Tensor.onStorage(new FakeDeviceStorage(n), shape);
-    }
-
-    private static boolean jniBuilt() {
-        return CudaWithoutGpuTest.class.getClassLoader().getResource(Cuda.JNI_RESOURCE) != null;
-    }
 
     @Test
     void theProbeNeverThrowsAndGivesAReasonWhenUnavailable() {
@@ -81,7 +55,7 @@ class CudaWithoutGpuTest {
 
     @Test
     void theJniLibraryLoadsWithoutAGpuAndReportsTheRuntimesReason() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         Cuda.Status s = Cuda.status();
         assertTrue(s.nativeLibrary().startsWith("loaded (CUDA runtime "), s.nativeLibrary());
@@ -99,7 +73,7 @@ class CudaWithoutGpuTest {
 
     @Test
     void withoutTheJniLibraryTheReasonSaysItWasNotBuilt() {
-        assumeFalse(jniBuilt(), "the JNI library was built");
+        assumeFalse(CudaTesting.jniBuilt(), "the JNI library was built");
         Cuda.Status s = Cuda.status();
         assertFalse(s.available());
         assertTrue(s.nativeLibrary().startsWith("not built: "), s.nativeLibrary());
@@ -108,7 +82,7 @@ class CudaWithoutGpuTest {
 
     @Test
     void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         // Without a GPU any CUDA call would fail with NO_DEVICE: INVALID_ARGUMENT proves the check ran first.
         assertNative("attnkit_lightconv_forward: K must be >= 1, got 0", () -> AttnkitNative.attnkit_lightconv_forward(
                 8, 8, 8, 0, 1, 4, 4, 2, 0, 0, 1, 0, 0, 0, 0));
@@ -137,7 +111,7 @@ class CudaWithoutGpuTest {
 
     @Test
     void theKernelsPhiloxStreamMatchesJavaBitForBit() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         // The host build of cuda/common.cuh's philox_word: the device build differs only in __umulhi.
         long[] seeds = {0, 1, -1, 0x123456789ABCDEFL, 42};
         long[] offsets = {0, 5, 1L << 32, Long.MAX_VALUE};
@@ -162,7 +136,7 @@ class CudaWithoutGpuTest {
 
     @Test
     void theKernelsDropConnectDecisionMatchesJava() {
-        assumeTrue(jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         // p values whose float rounding or 2^-24 grid could flip a decision if the kernel compared in float.
         double[] ps = {0.1, 0.3, 0.5, 1e-9, 0.2 + 1e-17, 1.0 - 1e-7, 3.0 / 16777216, 2.5 / 16777216};
         for (double p : ps) {
@@ -205,18 +179,18 @@ class CudaWithoutGpuTest {
     @Test
     void lightConvValidatesBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> LightConv.apply(fake(2, 5, 6), fake(4, 3), null, LightConv.Options.centered(3)));
+                () -> LightConv.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), CudaTesting.fakeDeviceTensor(4, 3), null, LightConv.Options.centered(3)));
         assertTrue(e.getMessage().contains("C = 6") && e.getMessage().contains("H = 4"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> LightConv.apply(fake(2, 5, 6), fake(2, 3), null, LightConv.Options.padded(3)));
+                () -> LightConv.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), CudaTesting.fakeDeviceTensor(2, 3), null, LightConv.Options.padded(3)));
         assertTrue(e.getMessage().contains("P = 3"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> LightConv.apply(fake(2, 5, 6), Tensor.zeros(2, 3), null, LightConv.Options.centered(3)));
+                () -> LightConv.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), Tensor.zeros(2, 3), null, LightConv.Options.centered(3)));
         assertTrue(e.getMessage().contains("cuda:0") && e.getMessage().contains("cpu"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         // Valid arguments reach the CUDA backend, which refuses with the reason before any native call.
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class,
-                () -> LightConv.apply(fake(2, 5, 6), fake(2, 3), fake(6), LightConv.Options.centered(3)
+                () -> LightConv.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), CudaTesting.fakeDeviceTensor(2, 3), CudaTesting.fakeDeviceTensor(6), LightConv.Options.centered(3)
                         .withDropConnect(new DropConnect(0.1, 7, 0, DropConnect.Scope.POSITION))));
         assertTrue(u.getMessage().startsWith("lightconv forward: CUDA is unavailable ("), u.getMessage());
     }
@@ -224,15 +198,15 @@ class CudaWithoutGpuTest {
     @Test
     void dynamicConvValidatesBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> DynamicConv.apply(fake(2, 5, 6), null, fake(7, 6), null, 2, DynamicConv.Options.centered(3)));
+                () -> DynamicConv.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), null, CudaTesting.fakeDeviceTensor(7, 6), null, 2, DynamicConv.Options.centered(3)));
         assertTrue(e.getMessage().contains("7") && e.getMessage().contains("heads H = 2"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> DynamicConv.apply(fake(2, 5, 6), fake(2, 4, 3), fake(6, 3), null, 2,
+                () -> DynamicConv.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), CudaTesting.fakeDeviceTensor(2, 4, 3), CudaTesting.fakeDeviceTensor(6, 3), null, 2,
                         DynamicConv.Options.centered(3)));
         assertTrue(e.getMessage().contains("query"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class,
-                () -> DynamicConv.apply(fake(2, 5, 6), null, fake(6, 6), fake(6), 2, DynamicConv.Options.centered(3)));
+                () -> DynamicConv.apply(CudaTesting.fakeDeviceTensor(2, 5, 6), null, CudaTesting.fakeDeviceTensor(6, 6), CudaTesting.fakeDeviceTensor(6), 2, DynamicConv.Options.centered(3)));
         assertTrue(u.getMessage().startsWith("dynamicconv forward: CUDA is unavailable ("), u.getMessage());
     }
 
@@ -240,7 +214,7 @@ class CudaWithoutGpuTest {
     void dynamicConvOnCudaRejectsAKernelSizeItCannotRunWithAMessage() {
         // K = 5000 > 4096: an error naming K, before availability or any native call; never zeros.
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> DynamicConv.apply(fake(1, 2, 2), null, fake(5000, 2), null, 1,
+                () -> DynamicConv.apply(CudaTesting.fakeDeviceTensor(1, 2, 2), null, CudaTesting.fakeDeviceTensor(5000, 2), null, 1,
                         DynamicConv.Options.padded(0)));
         assertTrue(e.getMessage().contains("K = 5000") && e.getMessage().contains("4096"), e.getMessage());
     }
@@ -248,14 +222,14 @@ class CudaWithoutGpuTest {
     @Test
     void headMixtureAndGateValidateBeforeTheCudaBackend() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> HeadMixture.apply(fake(2, 3, 8), fake(2, 5), fake(4, 4)));
+                () -> HeadMixture.apply(CudaTesting.fakeDeviceTensor(2, 3, 8), CudaTesting.fakeDeviceTensor(2, 5), CudaTesting.fakeDeviceTensor(4, 4)));
         assertTrue(e.getMessage().contains("gate"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> MaeGate.apply(fake(2, 3, 8), fake(4, 7), null, fake(3, 4), null, false));
+                () -> MaeGate.apply(CudaTesting.fakeDeviceTensor(2, 3, 8), CudaTesting.fakeDeviceTensor(4, 7), null, CudaTesting.fakeDeviceTensor(3, 4), null, false));
         assertTrue(e.getMessage().contains("w1"), e.getMessage());
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class,
-                () -> MaeGate.apply(fake(2, 3, 8), fake(4, 8), null, fake(3, 4), null, true));
+                () -> MaeGate.apply(CudaTesting.fakeDeviceTensor(2, 3, 8), CudaTesting.fakeDeviceTensor(4, 8), null, CudaTesting.fakeDeviceTensor(3, 4), null, true));
         assertTrue(u.getMessage().startsWith("mae gate forward: CUDA is unavailable ("), u.getMessage());
     }
 
