@@ -15,10 +15,9 @@ import org.attnkit.ops.mae.HeadMixture;
 import org.attnkit.ops.mae.MaeGate;
 import org.attnkit.ops.mae.Membership;
 import org.attnkit.ops.matmul.MatMul;
-import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
-import org.attnkit.tensor.Storage;
 import org.attnkit.tensor.Tensor;
+import org.attnkit.testing.DeviceStandIn;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,30 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and none of its memory is ever read: the check must come first).
  */
 class DeviceMismatchTest {
-    /** A storage on cuda:0 that holds nothing: reading it would throw, so only the check can pass it. */
     private static Tensor onCuda(int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        int size = n;
-        Storage fake = new Storage() {
-            @Override
-            public Device device() {
-                return Device.cuda(0);
-            }
-
-            @Override
-            public DType dtype() {
-                return DType.F32;
-            }
-
-            @Override
-            public int size() {
-                return size;
-            }
-        };
-        return Tensor.onStorage(fake, shape);
+        return DeviceStandIn.on(Device.cuda(0), shape);
     }
 
     static Stream<Arguments> ops() {

@@ -188,11 +188,13 @@ final class LightConvSimd {
                 int rows = t1 - t0;
                 int tiles = (rows + TILE_G - 1) / TILE_G;
                 if (needWeight || needBias) {
-                    // x rows t0-P .. against dy rows t0 .. t1-1, both as panels; dy rows past the block
-                    // are zero so that whole tiles add nothing for them.
-                    pack(x, p.xp, b, t0 - P, tiles * TILE_G + paddedTaps(K) - 1, T, C, v);
+                    // dy rows t0 .. t1-1 as a panel; rows past the block are zero so that whole tiles
+                    // add nothing for them.
                     pack(dy, p.gp, b, t0, rows, T, C, v);
                     java.util.Arrays.fill(p.gp, rows * L, tiles * TILE_G * L, 0f);
+                }
+                if (needWeight) { // the input rows t0-P .. that the taps of those dy rows read
+                    pack(x, p.xp, b, t0 - P, tiles * TILE_G + paddedTaps(K) - 1, T, C, v);
                 }
                 if (needWeight) {
                     java.util.Arrays.fill(dwp, 0f);

@@ -3,9 +3,8 @@ package org.attnkit.backend.cuda;
 import java.util.function.Function;
 import org.attnkit.backend.Backend;
 import org.attnkit.testing.Compare;
-import org.attnkit.tensor.DType;
+import org.attnkit.testing.DeviceStandIn;
 import org.attnkit.tensor.Device;
-import org.attnkit.tensor.Storage;
 import org.attnkit.tensor.Tensor;
 
 /** What the CUDA tests share: device-vs-reference comparison and stand-ins for device tensors. */
@@ -16,26 +15,9 @@ final class CudaTesting {
     private CudaTesting() {
     }
 
-    /** A storage that only claims to live on cuda:0: reading it throws, so only checks can pass it. */
-    private record FakeDeviceStorage(int size) implements Storage {
-        @Override
-        public Device device() {
-            return GPU;
-        }
-
-        @Override
-        public DType dtype() {
-            return DType.F32;
-        }
-    }
-
     /** A tensor "on cuda:0" backed by nothing, for testing checks that must run before any native call. */
     static Tensor fakeDeviceTensor(int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return Tensor.onStorage(new FakeDeviceStorage(n), shape);
+        return DeviceStandIn.on(GPU, shape);
     }
 
     /** Whether the JNI library was built into the classes (nvcc present and profile cuda active). */
