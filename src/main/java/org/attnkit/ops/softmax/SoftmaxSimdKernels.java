@@ -1,7 +1,6 @@
 package org.attnkit.ops.softmax;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.tensor.Tensor;
@@ -10,7 +9,7 @@ import org.attnkit.backend.VectorMath;
 /**
  * The SIMD backend of {@link Softmax} and {@link LogSoftmax} (float32). A tensor is viewed as
  * {@code [outer, n, inner]} around the axis. The last axis (inner = 1) runs along contiguous rows:
- * a vector max pass, then lanewise EXP of the max-subtracted values with a float32 vector sum. Any
+ * a vector max pass, then VectorMath.exp of the max-subtracted values with a float32 vector sum. Any
  * other axis vectorizes across the contiguous inner positions instead, each lane carrying the running
  * max and sum of its own line, so both layouts stream memory in order. Work is split by rows (last
  * axis) or by (outer, block of {@value #COLS} inner positions), a partition of the shape alone; each
@@ -218,7 +217,13 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
                         FloatVector.fromArray(S, out, p).mul(inv).intoArray(out, p);
                     }
                 } else {
-                    FloatVector logSum = sum.lanewise(VectorOperators.LOG);
+                    // Math.log lane by lane, as the scalar lines do: lanewise(LOG) may run as a vendor
+                    // intrinsic once compiled and as Math.log before, so its bits could differ cold and warm.
+                    float[] lanes = sum.toArray();
+                    for (int l = 0; l < L; l++) {
+                        lanes[l] = (float) Math.log(lanes[l]);
+                    }
+                    FloatVector logSum = FloatVector.fromArray(S, lanes, 0);
                     for (int j = 0, p = at; j < n; j++, p += inner) {
                         FloatVector.fromArray(S, v, p).sub(max).sub(logSum).intoArray(out, p);
                     }
