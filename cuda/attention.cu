@@ -19,7 +19,17 @@ constexpr int BK = 32;  // keys (or queries) per shared-memory tile
 struct AttnDims {
     int B, Tq, Tk, H, D, Dv, dh, dv, causal;
     float scale;
+    // MAE per-head weight (GatedAttention): alpha[row * H + h] with row = b (alphaPerToken 0) or b * Tq + i
+    // (alphaPerToken 1); null = plain attention (alpha 1).
+    const float* alpha;
+    int alphaPerToken;
 };
+
+__device__ __forceinline__ float alpha_of(const AttnDims& a, int b, int i, int h) {
+    if (!a.alpha) return 1.f;
+    long long row = a.alphaPerToken ? (long long)b * a.Tq + i : b;
+    return a.alpha[row * a.H + h];
+}
 
 __device__ __forceinline__ bool allowed(const AttnDims& a, const float* mask, int b, int i, int j) {
     if (mask && mask[(long long)b * a.Tk + j] != 0.f) return false;
@@ -72,7 +82,8 @@ __global__ void __launch_bounds__(BQ) attn_forward(float* __restrict__ y, float*
         __syncthreads();
     }
     if (!active) return;
-    const float inv = l > 0.f ? 1.f / l : 0.f;  // a fully masked row outputs zeros
+    // A fully masked row outputs zeros; the MAE weight alpha is applied here, in the epilogue, for free.
+    const float inv = l > 0.f ? alpha_of(a, b, i, h) / l : 0.f;
 #pragma unroll
     for (int d = 0; d < DM; d++) {
         if (d < a.dv) y[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] = acc[d] * inv;
@@ -80,9 +91,10 @@ __global__ void __launch_bounds__(BQ) attn_forward(float* __restrict__ y, float*
     lse[(long long)bh * a.Tq + i] = l > 0.f ? m + logf(l) : INFINITY;
 }
 
-// delta[bh, i] = dy_i . y_i over the head's dv columns.
-__global__ void attn_delta(float* __restrict__ delta, const float* __restrict__ y, const float* __restrict__ dy,
-        AttnDims a) {
+// delta[bh, i] = alpha * (dy_i . y_i) over the head's dv columns (y unscaled: the backward sees alpha * dy);
+// dot[bh, i] = dy_i . y_i itself when dot is given (the per-row terms of dalpha).
+__global__ void attn_delta(float* __restrict__ delta, float* __restrict__ dot, const float* __restrict__ y,
+        const float* __restrict__ dy, AttnDims a) {
     const long long n = (long long)a.B * a.H * a.Tq;
     for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < n; t += (long long)gridDim.x * blockDim.x) {
         int i = (int)(t % a.Tq);
@@ -90,7 +102,8 @@ __global__ void attn_delta(float* __restrict__ delta, const float* __restrict__ 
         const long long base = ((long long)b * a.Tq + i) * a.Dv + h * a.dv;
         float s = 0.f;
         for (int d = 0; d < a.dv; d++) s = fmaf(dy[base + d], y[base + d], s);
-        delta[t] = s;
+        delta[t] = alpha_of(a, b, i, h) * s;
+        if (dot) dot[t] = s;
     }
 }
 
@@ -105,10 +118,11 @@ __global__ void __launch_bounds__(BQ) attn_dq(float* __restrict__ dq, const floa
     const int i = blockIdx.x * BQ + threadIdx.x;
     const bool active = i < a.Tq;
     float qr[DM], g[DM], acc[DM];
+    const float alpha_i = active ? alpha_of(a, b, i, h) : 0.f;  // the gradient of o is alpha * dy
 #pragma unroll
     for (int d = 0; d < DM; d++) {
         qr[d] = (active && d < a.dh) ? q[((long long)b * a.Tq + i) * a.D + h * a.dh + d] * a.scale : 0.f;
-        g[d] = (active && d < a.dv) ? dy[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] : 0.f;
+        g[d] = (active && d < a.dv) ? dy[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] * alpha_i : 0.f;
         acc[d] = 0.f;
     }
     const float L = active ? lse[(long long)bh * a.Tq + i] : INFINITY;
@@ -169,7 +183,8 @@ __global__ void __launch_bounds__(BQ) attn_dkdv(float* __restrict__ dk, float* _
             int ii = e / DM, d = e % DM, i = i0 + ii;
             bool in = i < a.Tq;
             qs[ii][d] = (in && d < a.dh) ? q[((long long)b * a.Tq + i) * a.D + h * a.dh + d] * a.scale : 0.f;
-            gs[ii][d] = (in && d < a.dv) ? dy[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] : 0.f;
+            gs[ii][d] = (in && d < a.dv) ? dy[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] * alpha_of(a, b, i, h)
+                                         : 0.f;
         }
         for (int ii = threadIdx.x; ii < BK; ii += BQ) {
             int i = i0 + ii;
@@ -210,7 +225,36 @@ AttnDims dims(int B, int Tq, int Tk, int H, int D, int Dv, bool causal) {
     a.B = B; a.Tq = Tq; a.Tk = Tk; a.H = H; a.D = D; a.Dv = Dv;
     a.dh = D / H; a.dv = Dv / H; a.causal = causal ? 1 : 0;
     a.scale = (float)(1.0 / sqrt((double)a.dh));
+    a.alpha = nullptr;
+    a.alphaPerToken = 0;
     return a;
+}
+
+// dalpha[row, h] from dot[bh, i] = dy_i . o_i: per query (per_token, row = b * Tq + i) a copy; per sequence
+// (row = b) the sum over the queries, one block per (b, h) in a fixed order (strided, then a tree).
+__global__ void gated_dalpha(float* __restrict__ dalpha, const float* __restrict__ dot, int B, int H, int Tq,
+        int perToken) {
+    if (perToken) {
+        const long long n = (long long)B * H * Tq;
+        for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < n;
+                t += (long long)gridDim.x * blockDim.x) {
+            int i = (int)(t % Tq);
+            int bh = (int)(t / Tq), b = bh / H, h = bh % H;
+            dalpha[((long long)b * Tq + i) * H + h] = dot[t];
+        }
+        return;
+    }
+    __shared__ float red[256];
+    const int bh = blockIdx.x;
+    float acc = 0.f;
+    for (int i = threadIdx.x; i < Tq; i += blockDim.x) acc += dot[(long long)bh * Tq + i];
+    red[threadIdx.x] = acc;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) red[threadIdx.x] += red[threadIdx.x + s];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) dalpha[bh] = red[0];  // bh = b * H + h: the [B, H] layout of dalpha
 }
 
 template <int DM>
@@ -221,8 +265,10 @@ cudaError_t forward_t(float* y, float* lse, const float* q, const float* k, cons
     return cudaGetLastError();
 }
 
+// The attention backward of alpha * dy (a.alpha null: alpha 1); dot, when given, gets dy_i . o_i per (bh, i).
+// Synchronizes before returning (its scratch is freed).
 template <int DM>
-cudaError_t backward_t(float* dq, float* dk, float* dv, const float* q, const float* k, const float* v,
+cudaError_t backward_t(float* dq, float* dk, float* dv, float* dot, const float* q, const float* k, const float* v,
         const float* mask, const float* dy, const AttnDims& a) {
     const long long rows = (long long)a.B * a.H * a.Tq;
     const long long yElems = (long long)a.B * a.Tq * a.Dv;
@@ -231,10 +277,12 @@ cudaError_t backward_t(float* dq, float* dk, float* dv, const float* q, const fl
     float* lse = scratch.f();
     float* delta = lse + rows;
     float* y = delta + rows;
+    AttnDims plain = a;  // recompute the unscaled o: dalpha needs it, and delta scales it by alpha itself
+    plain.alpha = nullptr;
     dim3 gq(ceil_div(a.Tq, BQ), a.B * a.H);
-    attn_forward<DM><<<gq, BQ>>>(y, lse, q, k, v, mask, a);
+    attn_forward<DM><<<gq, BQ>>>(y, lse, q, k, v, mask, plain);
     long long blocks = (rows + 255) / 256;
-    attn_delta<<<(int)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256>>>(delta, y, dy, a);
+    attn_delta<<<(int)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256>>>(delta, dot, y, dy, a);
     if (dq) attn_dq<DM><<<gq, BQ>>>(dq, q, k, v, mask, lse, delta, dy, a);
     if (dk || dv) {
         dim3 gk(ceil_div(a.Tk, BQ), a.B * a.H);
@@ -246,15 +294,33 @@ cudaError_t backward_t(float* dq, float* dk, float* dv, const float* q, const fl
     return err != cudaSuccess ? err : sync;
 }
 
+cudaError_t forward_any(float* y, float* lse, const float* q, const float* k, const float* v, const float* mask,
+        const AttnDims& a) {
+    return (a.dh <= 64 && a.dv <= 64) ? forward_t<64>(y, lse, q, k, v, mask, a)
+                                      : forward_t<128>(y, lse, q, k, v, mask, a);
+}
+
+cudaError_t backward_any(float* dq, float* dk, float* dv, float* dot, const float* q, const float* k,
+        const float* v, const float* mask, const float* dy, const AttnDims& a) {
+    return (a.dh <= 64 && a.dv <= 64) ? backward_t<64>(dq, dk, dv, dot, q, k, v, mask, dy, a)
+                                      : backward_t<128>(dq, dk, dv, dot, q, k, v, mask, dy, a);
+}
+
 }  // namespace
+
+// cuda/mae.cu: alpha[row, h] = scale * sum_e gate[row, e] M[e, h], and dgate[row, e] = scale * sum_h M[e, h]
+// dalpha[row, h], the head mixture's own kernels (one definition of alpha for both ops).
+cudaError_t mixture_alpha(float* alpha, const float* gate, const float* membership, int rows, int E, int H,
+        float scale);
+cudaError_t mixture_dgate(float* dgate, const float* dalpha, const float* membership, int rows, int E, int H,
+        float scale);
 
 cudaError_t attention_forward(float* y, const float* q, const float* k, const float* v, const float* mask, int B,
         int Tq, int Tk, int H, int D, int Dv, bool causal) {
     AttnDims a = dims(B, Tq, Tk, H, D, Dv, causal);
     Scratch lse((size_t)B * H * Tq * sizeof(float));
     if (lse.status != cudaSuccess) return lse.status;
-    cudaError_t err = (a.dh <= 64 && a.dv <= 64) ? forward_t<64>(y, lse.f(), q, k, v, mask, a)
-                                                 : forward_t<128>(y, lse.f(), q, k, v, mask, a);
+    cudaError_t err = forward_any(y, lse.f(), q, k, v, mask, a);
     cudaError_t sync = cudaDeviceSynchronize();
     return err != cudaSuccess ? err : sync;
 }
@@ -262,8 +328,54 @@ cudaError_t attention_forward(float* y, const float* q, const float* k, const fl
 cudaError_t attention_backward(float* dq, float* dk, float* dv, const float* q, const float* k, const float* v,
         const float* mask, const float* dy, int B, int Tq, int Tk, int H, int D, int Dv, bool causal) {
     AttnDims a = dims(B, Tq, Tk, H, D, Dv, causal);
-    return (a.dh <= 64 && a.dv <= 64) ? backward_t<64>(dq, dk, dv, q, k, v, mask, dy, a)
-                                      : backward_t<128>(dq, dk, dv, q, k, v, mask, dy, a);
+    return backward_any(dq, dk, dv, nullptr, q, k, v, mask, dy, a);
+}
+
+cudaError_t gated_attention_forward(float* y, const float* q, const float* k, const float* v, const float* mask,
+        const float* gate, const float* membership, int B, int Tq, int Tk, int H, int D, int Dv, int E, int m,
+        bool perToken, bool causal) {
+    AttnDims a = dims(B, Tq, Tk, H, D, Dv, causal);
+    const long long rows = perToken ? (long long)B * Tq : B;
+    Scratch scratch((size_t)(rows * H + (long long)B * H * Tq) * sizeof(float));  // alpha, lse
+    if (scratch.status != cudaSuccess) return scratch.status;
+    float* alpha = scratch.f();
+    float* lse = alpha + rows * H;
+    cudaError_t err = mixture_alpha(alpha, gate, membership, (int)rows, E, H, (float)H / m);
+    a.alpha = alpha;
+    a.alphaPerToken = perToken ? 1 : 0;
+    if (err == cudaSuccess) err = forward_any(y, lse, q, k, v, mask, a);
+    cudaError_t sync = cudaDeviceSynchronize();
+    return err != cudaSuccess ? err : sync;
+}
+
+cudaError_t gated_attention_backward(float* dq, float* dk, float* dv, float* dgate, const float* q, const float* k,
+        const float* v, const float* mask, const float* gate, const float* membership, const float* dy, int B,
+        int Tq, int Tk, int H, int D, int Dv, int E, int m, bool perToken, bool causal) {
+    AttnDims a = dims(B, Tq, Tk, H, D, Dv, causal);
+    const long long rows = perToken ? (long long)B * Tq : B;
+    const long long dots = (long long)B * H * Tq;
+    Scratch scratch((size_t)(2 * rows * H + dots) * sizeof(float));  // alpha, dalpha, dot
+    if (scratch.status != cudaSuccess) return scratch.status;
+    float* alpha = scratch.f();
+    float* dalpha = alpha + rows * H;
+    float* dot = dalpha + rows * H;
+    const float scale = (float)H / m;
+    cudaError_t err = mixture_alpha(alpha, gate, membership, (int)rows, E, H, scale);
+    a.alpha = alpha;
+    a.alphaPerToken = perToken ? 1 : 0;
+    if (err == cudaSuccess) err = backward_any(dq, dk, dv, dgate ? dot : nullptr, q, k, v, mask, dy, a);
+    if (err == cudaSuccess && dgate) {
+        if (perToken) {
+            long long blocks = (dots + 255) / 256;
+            gated_dalpha<<<(int)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256>>>(dalpha, dot, B, H, Tq, 1);
+        } else {
+            gated_dalpha<<<B * H, 256>>>(dalpha, dot, B, H, Tq, 0);
+        }
+        err = cudaGetLastError();
+        if (err == cudaSuccess) err = mixture_dgate(dgate, dalpha, membership, (int)rows, E, H, scale);
+    }
+    cudaError_t sync = cudaDeviceSynchronize();
+    return err != cudaSuccess ? err : sync;
 }
 
 }  // namespace attnkit
