@@ -91,6 +91,166 @@ __global__ void __launch_bounds__(BQ) attn_forward(float* __restrict__ y, float*
     lse[(long long)bh * a.Tq + i] = l > 0.f ? m + logf(l) : INFINITY;
 }
 
+// The tiled forward for head sizes dh, dv <= 64: a CTA of 4 warps owns TM = 64 queries of one (b, h); Q is
+// staged once in shared memory (pre-scaled), then K/V tiles of TN = 32 keys stream through shared memory.
+// Each thread owns a 4 x 4 block of the 64 x 32 score tile (rows ty + 16r, keys tx + 8c: the 8 threads of a
+// row group are 8 consecutive lanes, so row max and sum are 3 xor-shuffles) and a 4 x 8 block of the 64 x 64
+// output (rows ty + 16r, columns 4tx..4tx+3 and 32+4tx..32+4tx+3). Online softmax per key tile in registers:
+// the running max m and sum l per row, the accumulator rescaled by exp(m_old - m_new). Shared-memory strides
+// are chosen for conflict-free float4 reads: QS = 68 puts the 8 key rows of a quarter warp 4 banks apart,
+// PS = 40 makes the score stores 8ty + tx distinct. Causal: key tiles after the block's last visible key are
+// skipped. Same masks, fully-masked-row zeros and row log-sum-exp as attn_forward.
+namespace tiled {
+constexpr int TM = 64;
+constexpr int TN = 32;
+constexpr int TD = 64;
+constexpr int THREADS = 128;
+constexpr int QS = TD + 4;
+constexpr int PS = TN + 8;
+}  // namespace tiled
+
+__global__ void __launch_bounds__(tiled::THREADS) attn_forward_tiled(float* __restrict__ y, float* __restrict__ lse,
+        const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+        const float* __restrict__ mask, AttnDims a) {
+    using namespace tiled;
+    __shared__ __align__(16) float qs[TM][QS];
+    __shared__ __align__(16) float ks[TN][QS];
+    __shared__ __align__(16) float vs[TN][TD];
+    __shared__ __align__(16) float ps[TM][PS];
+    __shared__ float keyOk[TN];  // 1 when the key exists and is not padded
+    const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    const int q0 = blockIdx.x * TM;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int tx = lane & 7, ty = warp * 4 + (lane >> 3);
+    for (int e = threadIdx.x; e < TM * TD; e += THREADS) {
+        int r = e / TD, d = e % TD, i = q0 + r;
+        qs[r][d] = (i < a.Tq && d < a.dh) ? q[((long long)b * a.Tq + i) * a.D + h * a.dh + d] * a.scale : 0.f;
+    }
+    float acc[4][8], m[4], l[4];
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        m[r] = -INFINITY;
+        l[r] = 0.f;
+#pragma unroll
+        for (int c = 0; c < 8; c++) acc[r][c] = 0.f;
+    }
+    int kEnd = a.Tk;
+    if (a.causal) {  // the block's last query sees keys j <= i + Tk - Tq
+        int last = min(a.Tq - 1, q0 + TM - 1) + a.Tk - a.Tq + 1;
+        kEnd = max(0, min(kEnd, last));
+    }
+    for (int j0 = 0; j0 < kEnd; j0 += TN) {
+        __syncthreads();  // the previous tile's readers are done (and qs is complete on the first pass)
+        for (int e = threadIdx.x; e < TN * TD; e += THREADS) {
+            int jj = e / TD, d = e % TD, j = j0 + jj;
+            bool in = j < a.Tk;
+            ks[jj][d] = (in && d < a.dh) ? k[((long long)b * a.Tk + j) * a.D + h * a.dh + d] : 0.f;
+            vs[jj][d] = (in && d < a.dv) ? v[((long long)b * a.Tk + j) * a.Dv + h * a.dv + d] : 0.f;
+        }
+        if (threadIdx.x < TN) {
+            int j = j0 + threadIdx.x;
+            keyOk[threadIdx.x] = (j < a.Tk && !(mask && mask[(long long)b * a.Tk + j] != 0.f)) ? 1.f : 0.f;
+        }
+        __syncthreads();
+        float s[4][4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) s[r][c] = 0.f;
+        }
+#pragma unroll 4
+        for (int d = 0; d < TD; d += 4) {
+            float4 qv[4], kv[4];
+#pragma unroll
+            for (int r = 0; r < 4; r++) qv[r] = *reinterpret_cast<const float4*>(&qs[ty + 16 * r][d]);
+#pragma unroll
+            for (int c = 0; c < 4; c++) kv[c] = *reinterpret_cast<const float4*>(&ks[tx + 8 * c][d]);
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+#pragma unroll
+                for (int c = 0; c < 4; c++) {
+                    s[r][c] = fmaf(qv[r].x, kv[c].x, s[r][c]);
+                    s[r][c] = fmaf(qv[r].y, kv[c].y, s[r][c]);
+                    s[r][c] = fmaf(qv[r].z, kv[c].z, s[r][c]);
+                    s[r][c] = fmaf(qv[r].w, kv[c].w, s[r][c]);
+                }
+            }
+        }
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const int i = q0 + ty + 16 * r;
+            float mx = -INFINITY;
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int jj = tx + 8 * c;
+                bool ok = keyOk[jj] != 0.f && (!a.causal || j0 + jj <= i + (a.Tk - a.Tq));
+                if (!ok) s[r][c] = -INFINITY;
+                mx = fmaxf(mx, s[r][c]);
+            }
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 4));
+            const float mNew = fmaxf(m[r], mx);
+            // m[r] = -inf: nothing accumulated yet (and exp(-inf - -inf) would be NaN).
+            const float corr = m[r] == -INFINITY ? 0.f : expf(m[r] - mNew);
+            float sum = 0.f;
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                float p = s[r][c] == -INFINITY ? 0.f : expf(s[r][c] - mNew);
+                s[r][c] = p;
+                sum += p;
+            }
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 4);
+            l[r] = l[r] * corr + sum;
+            m[r] = mNew;
+#pragma unroll
+            for (int c = 0; c < 8; c++) acc[r][c] *= corr;
+#pragma unroll
+            for (int c = 0; c < 4; c++) ps[ty + 16 * r][tx + 8 * c] = s[r][c];
+        }
+        __syncthreads();
+#pragma unroll 2
+        for (int j = 0; j < TN; j += 4) {
+            float4 pv[4];
+#pragma unroll
+            for (int r = 0; r < 4; r++) pv[r] = *reinterpret_cast<const float4*>(&ps[ty + 16 * r][j]);
+#pragma unroll
+            for (int jj = 0; jj < 4; jj++) {
+                const float4 v0 = *reinterpret_cast<const float4*>(&vs[j + jj][4 * tx]);
+                const float4 v1 = *reinterpret_cast<const float4*>(&vs[j + jj][32 + 4 * tx]);
+#pragma unroll
+                for (int r = 0; r < 4; r++) {
+                    const float p = jj == 0 ? pv[r].x : jj == 1 ? pv[r].y : jj == 2 ? pv[r].z : pv[r].w;
+                    acc[r][0] = fmaf(p, v0.x, acc[r][0]);
+                    acc[r][1] = fmaf(p, v0.y, acc[r][1]);
+                    acc[r][2] = fmaf(p, v0.z, acc[r][2]);
+                    acc[r][3] = fmaf(p, v0.w, acc[r][3]);
+                    acc[r][4] = fmaf(p, v1.x, acc[r][4]);
+                    acc[r][5] = fmaf(p, v1.y, acc[r][5]);
+                    acc[r][6] = fmaf(p, v1.z, acc[r][6]);
+                    acc[r][7] = fmaf(p, v1.w, acc[r][7]);
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const int i = q0 + ty + 16 * r;
+        if (i >= a.Tq) continue;
+        // A fully masked row (l = 0) outputs zeros; alpha (MAE) is applied here, in the epilogue.
+        const float inv = l[r] > 0.f ? alpha_of(a, b, i, h) / l[r] : 0.f;
+        float* yRow = y + ((long long)b * a.Tq + i) * a.Dv + h * a.dv;
+#pragma unroll
+        for (int c = 0; c < 8; c++) {
+            const int col = c < 4 ? 4 * tx + c : 32 + 4 * tx + (c - 4);
+            if (col < a.dv) yRow[col] = acc[r][c] * inv;
+        }
+        if (tx == 0) lse[(long long)bh * a.Tq + i] = l[r] > 0.f ? m[r] + logf(l[r]) : INFINITY;
+    }
+}
+
 // delta[bh, i] = alpha * (dy_i . y_i) over the head's dv columns (y unscaled: the backward sees alpha * dy);
 // dot[bh, i] = dy_i . y_i itself when dot is given (the per-row terms of dalpha).
 __global__ void attn_delta(float* __restrict__ delta, float* __restrict__ dot, const float* __restrict__ y,
@@ -265,6 +425,17 @@ cudaError_t forward_t(float* y, float* lse, const float* q, const float* k, cons
     return cudaGetLastError();
 }
 
+// Head sizes <= 64 take the tiled kernel; larger ones (<= 128) the one-thread-per-query kernel.
+cudaError_t forward_any(float* y, float* lse, const float* q, const float* k, const float* v, const float* mask,
+        const AttnDims& a) {
+    if (a.dh <= tiled::TD && a.dv <= tiled::TD) {
+        dim3 grid(ceil_div(a.Tq, tiled::TM), a.B * a.H);
+        attn_forward_tiled<<<grid, tiled::THREADS>>>(y, lse, q, k, v, mask, a);
+        return cudaGetLastError();
+    }
+    return forward_t<128>(y, lse, q, k, v, mask, a);
+}
+
 // The attention backward of alpha * dy (a.alpha null: alpha 1); dot, when given, gets dy_i . o_i per (bh, i).
 // Synchronizes before returning (its scratch is freed).
 template <int DM>
@@ -280,7 +451,8 @@ cudaError_t backward_t(float* dq, float* dk, float* dv, float* dot, const float*
     AttnDims plain = a;  // recompute the unscaled o: dalpha needs it, and delta scales it by alpha itself
     plain.alpha = nullptr;
     dim3 gq(ceil_div(a.Tq, BQ), a.B * a.H);
-    attn_forward<DM><<<gq, BQ>>>(y, lse, q, k, v, mask, plain);
+    cudaError_t fwd = forward_any(y, lse, q, k, v, mask, plain);
+    if (fwd != cudaSuccess) return fwd;
     long long blocks = (rows + 255) / 256;
     attn_delta<<<(int)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256>>>(delta, dot, y, dy, a);
     if (dq) attn_dq<DM><<<gq, BQ>>>(dq, q, k, v, mask, lse, delta, dy, a);
@@ -294,11 +466,6 @@ cudaError_t backward_t(float* dq, float* dk, float* dv, float* dot, const float*
     return err != cudaSuccess ? err : sync;
 }
 
-cudaError_t forward_any(float* y, float* lse, const float* q, const float* k, const float* v, const float* mask,
-        const AttnDims& a) {
-    return (a.dh <= 64 && a.dv <= 64) ? forward_t<64>(y, lse, q, k, v, mask, a)
-                                      : forward_t<128>(y, lse, q, k, v, mask, a);
-}
 
 cudaError_t backward_any(float* dq, float* dk, float* dv, float* dot, const float* q, const float* k,
         const float* v, const float* mask, const float* dy, const AttnDims& a) {
