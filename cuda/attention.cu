@@ -1,12 +1,17 @@
 // attention.cu: flash-style multi-head attention (SPEC of org.attnkit.ops.attention.Attention), layout BTC,
 // head h owning columns [h*dh, (h+1)*dh) of q and k and [h*dv, (h+1)*dv) of v and y.
-//   forward: one thread per query, key/value tiles of BK keys in shared memory, online softmax (running
-//   max and sum, the accumulator rescaled when the max grows); no T x T matrix in global memory. It also
-//   writes each row's log-sum-exp (+inf for a fully masked row, so its probabilities are exp(-inf) = 0).
-//   backward (recomputing from q, k and the lse): delta_i = dy_i . y_i; dq per query thread over key
-//   tiles; dk and dv per key thread over query tiles. No atomics: deterministic.
+//   forward, head sizes <= 64: attn_forward_tiled, a CTA of 4 warps per 64 queries, K/V tiles of 32 keys in
+//   shared memory, 4x4 score and 4x8 output blocks per thread in registers, online softmax (running max and
+//   sum, the accumulator rescaled when the max grows), causal tiles skipped.
+//   forward, head sizes 65..128: attn_forward, one thread per query (templated; the 128 variant spills).
+//   Neither writes a T x T matrix to global memory; both write each row's log-sum-exp (+inf for a fully
+//   masked row, so its probabilities are exp(-inf) = 0).
+//   backward (recomputing o and the lse with the forward above): delta_i = dy_i . y_i; dq per query thread
+//   over key tiles; dk and dv per key thread over query tiles. No atomics: deterministic.
+//   MAE (GatedAttention): the per-head weight alpha multiplies the forward's epilogue; the backward reads
+//   alpha * dy, and dalpha = sum_i dy_i . o_i comes from the same row dot products as delta.
 // Masks: key j is allowed for query i unless mask[b,j] != 0 or (causal and j > i + Tk - Tq).
-// dh and dv are at most 128 (per-thread register arrays, templated 64/128). Compiled, NOT yet run on a GPU.
+// dh and dv are at most 128. Compiled, NOT yet run on a GPU.
 #include "common.cuh"
 #include "launchers.h"
 

@@ -18,12 +18,13 @@ C=org.attnkit.backend.cuda
 java $FLAGS -cp "$CP" GpuTests $C.CudaWithoutGpuTest $C.CudaEquivalenceTest $C.CudaGemmWithoutGpuTest \
   $C.CudaGemmEquivalenceTest $C.CudaRowwiseWithoutGpuTest $C.CudaRowwiseEquivalenceTest \
   $C.CudaPointwiseWithoutGpuTest $C.CudaPointwiseEquivalenceTest $C.CudaAttentionWithoutGpuTest \
-  $C.CudaAttentionEquivalenceTest 2>&1 | tee "$OUT/tests.log"
+  $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionWithoutGpuTest $C.CudaGatedAttentionEquivalenceTest \
+  2>&1 | tee "$OUT/tests.log"
 if command -v compute-sanitizer >/dev/null; then
   for tool in memcheck racecheck; do
     compute-sanitizer --tool $tool --target-processes all java $FLAGS -cp "$CP" GpuTests \
       $C.CudaEquivalenceTest $C.CudaGemmEquivalenceTest $C.CudaRowwiseEquivalenceTest \
-      $C.CudaPointwiseEquivalenceTest $C.CudaAttentionEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
+      $C.CudaPointwiseEquivalenceTest $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
 fi
 java $FLAGS -cp "$CP" org.attnkit.backend.cuda.CudaBench 2>&1 | tee "$OUT/bench.log"
