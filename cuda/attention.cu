@@ -6,8 +6,10 @@
 //   forward, head sizes 65..128: attn_forward, one thread per query (templated; the 128 variant spills).
 //   Neither writes a T x T matrix to global memory; both write each row's log-sum-exp (+inf for a fully
 //   masked row, so its probabilities are exp(-inf) = 0).
-//   backward (recomputing o and the lse with the forward above): delta_i = dy_i . y_i; dq per query thread
-//   over key tiles; dk and dv per key thread over query tiles. No atomics: deterministic.
+//   backward (recomputing o and the lse with the forward above): delta_i = dy_i . y_i; then, head sizes <= 64:
+//   attn_dq_tiled (a CTA per 64 queries over key tiles) and attn_dkdv_tiled (a CTA per 64 keys over query
+//   tiles), register-blocked like the tiled forward; head sizes 65..128: one thread per query (dq) and per
+//   key (dk, dv). No atomics: deterministic.
 //   MAE (GatedAttention): the per-head weight alpha multiplies the forward's epilogue; the backward reads
 //   alpha * dy, and dalpha = sum_i dy_i . o_i comes from the same row dot products as delta.
 // Masks: key j is allowed for query i unless mask[b,j] != 0 or (causal and j > i + Tk - Tq).
@@ -256,6 +258,254 @@ __global__ void __launch_bounds__(tiled::THREADS) attn_forward_tiled(float* __re
     }
 }
 
+// The tiled backward for head sizes dh, dv <= 64 (FlashAttention-2's split, fp32 SIMT, no atomics), with the
+// forward's thread layout: 4 warps, thread (tx, ty) = (lane & 7, 4 warp + lane / 8) owns the rows ty + 16r and
+// the columns tx + 8c of a 64 x 32 tile of scores, and the rows ty + 16r and the 8 columns 4tx.., 32+4tx.. of a
+// 64 x 64 accumulator. Operands sit in shared memory with the conflict-free strides of the forward (dynamic
+// shared memory: more than 48 KB).
+//   attn_dkdv_tiled: a CTA per 64 keys; per tile of 32 queries: S^T = K Q^T, dP^T = V dO^T, P = exp(S - lse),
+//   dS = P (dP - delta); dv += P^T dO, dk += dS^T Q (Q pre-scaled). Causal: query tiles wholly before the
+//   block's first visible query are skipped.
+//   attn_dq_tiled: a CTA per 64 queries; per tile of 32 keys the same S, dP, dS; dq += scale dS K. Causal: key
+//   tiles after the block's last visible key are skipped.
+// dO = alpha * dy (MAE) is formed where dy is staged.
+namespace tiledb {
+constexpr int TR = 64;   // rows owned by a CTA (keys for dk/dv, queries for dq)
+constexpr int TC = 32;   // rows of the streamed tile
+constexpr int TD = 64;
+constexpr int THREADS = 128;
+constexpr int RS = TD + 4;
+constexpr int PS = TC + 8;
+constexpr size_t DKDV_SMEM = sizeof(float) * ((2 * TR + 2 * TC) * RS + 2 * TR * PS + 2 * TC + TR);
+constexpr size_t DQ_SMEM = sizeof(float) * ((2 * TR + 2 * TC) * RS + TR * PS + TC);
+}  // namespace tiledb
+
+// acc[r][c] += sum_d a[ar + 16r][d] * b[bc + 8c][d] over the 64 (padded) columns: the 4 x 4 score block.
+__device__ __forceinline__ void block_dot(float (&acc)[4][4], const float (*a)[tiledb::RS], int ar,
+        const float (*bm)[tiledb::RS], int bc) {
+#pragma unroll 4
+    for (int d = 0; d < tiledb::TD; d += 4) {
+        float4 av[4], bv[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) av[r] = *reinterpret_cast<const float4*>(&a[ar + 16 * r][d]);
+#pragma unroll
+        for (int c = 0; c < 4; c++) bv[c] = *reinterpret_cast<const float4*>(&bm[bc + 8 * c][d]);
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                acc[r][c] = fmaf(av[r].x, bv[c].x, acc[r][c]);
+                acc[r][c] = fmaf(av[r].y, bv[c].y, acc[r][c]);
+                acc[r][c] = fmaf(av[r].z, bv[c].z, acc[r][c]);
+                acc[r][c] = fmaf(av[r].w, bv[c].w, acc[r][c]);
+            }
+        }
+    }
+}
+
+// acc[r][0..8) += sum_t w[wr + 16r][t] * m[t][cols of tx] over the TC streamed rows t.
+__device__ __forceinline__ void block_axpy(float (&acc)[4][8], const float (*w)[tiledb::PS], int wr,
+        const float (*m)[tiledb::RS], int tx) {
+#pragma unroll 2
+    for (int t = 0; t < tiledb::TC; t += 4) {
+        float4 wv[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) wv[r] = *reinterpret_cast<const float4*>(&w[wr + 16 * r][t]);
+#pragma unroll
+        for (int tt = 0; tt < 4; tt++) {
+            const float4 m0 = *reinterpret_cast<const float4*>(&m[t + tt][4 * tx]);
+            const float4 m1 = *reinterpret_cast<const float4*>(&m[t + tt][32 + 4 * tx]);
+#pragma unroll
+            for (int r = 0; r < 4; r++) {
+                const float x = tt == 0 ? wv[r].x : tt == 1 ? wv[r].y : tt == 2 ? wv[r].z : wv[r].w;
+                acc[r][0] = fmaf(x, m0.x, acc[r][0]);
+                acc[r][1] = fmaf(x, m0.y, acc[r][1]);
+                acc[r][2] = fmaf(x, m0.z, acc[r][2]);
+                acc[r][3] = fmaf(x, m0.w, acc[r][3]);
+                acc[r][4] = fmaf(x, m1.x, acc[r][4]);
+                acc[r][5] = fmaf(x, m1.y, acc[r][5]);
+                acc[r][6] = fmaf(x, m1.z, acc[r][6]);
+                acc[r][7] = fmaf(x, m1.w, acc[r][7]);
+            }
+        }
+    }
+}
+
+__global__ void __launch_bounds__(tiledb::THREADS) attn_dkdv_tiled(float* __restrict__ dk, float* __restrict__ dv,
+        const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+        const float* __restrict__ mask, const float* __restrict__ lse, const float* __restrict__ delta,
+        const float* __restrict__ dy, AttnDims a) {
+    using namespace tiledb;
+    extern __shared__ __align__(16) float smem[];
+    float (*ks)[RS] = reinterpret_cast<float (*)[RS]>(smem);  // [TR][RS]
+    float (*vs)[RS] = ks + TR;                                 // [TR][RS]
+    float (*qs)[RS] = vs + TR;                                 // [TC][RS], pre-scaled
+    float (*gs)[RS] = qs + TC;                                 // [TC][RS], alpha * dy
+    float (*ps)[PS] = reinterpret_cast<float (*)[PS]>(gs + TC);  // [TR][PS]
+    float (*dss)[PS] = ps + TR;                                // [TR][PS]
+    float* ls = reinterpret_cast<float*>(dss + TR);            // [TC]
+    float* dl = ls + TC;                                       // [TC]
+    float* keyOk = dl + TC;                                    // [TR]
+    const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    const int j0 = blockIdx.x * TR;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int tx = lane & 7, ty = warp * 4 + (lane >> 3);
+    for (int e = threadIdx.x; e < TR * TD; e += THREADS) {
+        int jj = e / TD, d = e % TD, j = j0 + jj;
+        bool in = j < a.Tk;
+        ks[jj][d] = (in && d < a.dh) ? k[((long long)b * a.Tk + j) * a.D + h * a.dh + d] : 0.f;
+        vs[jj][d] = (in && d < a.dv) ? v[((long long)b * a.Tk + j) * a.Dv + h * a.dv + d] : 0.f;
+    }
+    if (threadIdx.x < TR) {
+        int j = j0 + threadIdx.x;
+        keyOk[threadIdx.x] = (j < a.Tk && !(mask && mask[(long long)b * a.Tk + j] != 0.f)) ? 1.f : 0.f;
+    }
+    float accK[4][8], accV[4][8];
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+#pragma unroll
+        for (int c = 0; c < 8; c++) accK[r][c] = accV[r][c] = 0.f;
+    }
+    int iStart = 0;
+    if (a.causal) {  // query i sees key j0 only when i >= j0 - (Tk - Tq)
+        iStart = max(0, j0 - (a.Tk - a.Tq));
+        iStart -= iStart % TC;
+    }
+    for (int i0 = iStart; i0 < a.Tq; i0 += TC) {
+        __syncthreads();  // the previous tile's readers are done (and ks, vs, keyOk complete on the first pass)
+        for (int e = threadIdx.x; e < TC * TD; e += THREADS) {
+            int ii = e / TD, d = e % TD, i = i0 + ii;
+            bool in = i < a.Tq;
+            qs[ii][d] = (in && d < a.dh) ? q[((long long)b * a.Tq + i) * a.D + h * a.dh + d] * a.scale : 0.f;
+            gs[ii][d] = (in && d < a.dv) ? dy[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] * alpha_of(a, b, i, h)
+                                         : 0.f;
+        }
+        if (threadIdx.x < TC) {
+            int i = i0 + threadIdx.x;
+            ls[threadIdx.x] = i < a.Tq ? lse[(long long)bh * a.Tq + i] : INFINITY;
+            dl[threadIdx.x] = i < a.Tq ? delta[(long long)bh * a.Tq + i] : 0.f;
+        }
+        __syncthreads();
+        float s[4][4], dp[4][4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) s[r][c] = dp[r][c] = 0.f;
+        }
+        block_dot(s, ks, ty, qs, tx);   // s[r][c] = k_{ty+16r} . q_{tx+8c} (scaled)
+        block_dot(dp, vs, ty, gs, tx);  // dp[r][c] = v_{ty+16r} . dO_{tx+8c}
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const int jj = ty + 16 * r, j = j0 + jj;
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int ii = tx + 8 * c, i = i0 + ii;
+                // ls = +inf: a missing or fully masked query (no probability anywhere in its row).
+                bool ok = keyOk[jj] != 0.f && ls[ii] != INFINITY && (!a.causal || j <= i + (a.Tk - a.Tq));
+                float p = ok ? expf(s[r][c] - ls[ii]) : 0.f;
+                ps[jj][ii] = p;
+                dss[jj][ii] = p * (dp[r][c] - dl[ii]);
+            }
+        }
+        __syncthreads();
+        block_axpy(accV, ps, ty, gs, tx);   // dv_j += sum_i p_ij dO_i
+        block_axpy(accK, dss, ty, qs, tx);  // dk_j += sum_i ds_ij q_i (q carries the scale)
+    }
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const int j = j0 + ty + 16 * r;
+        if (j >= a.Tk) continue;
+#pragma unroll
+        for (int c = 0; c < 8; c++) {
+            const int col = c < 4 ? 4 * tx + c : 32 + 4 * tx + (c - 4);
+            if (dk && col < a.dh) dk[((long long)b * a.Tk + j) * a.D + h * a.dh + col] = accK[r][c];
+            if (dv && col < a.dv) dv[((long long)b * a.Tk + j) * a.Dv + h * a.dv + col] = accV[r][c];
+        }
+    }
+}
+
+__global__ void __launch_bounds__(tiledb::THREADS) attn_dq_tiled(float* __restrict__ dq, const float* __restrict__ q,
+        const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ mask,
+        const float* __restrict__ lse, const float* __restrict__ delta, const float* __restrict__ dy, AttnDims a) {
+    using namespace tiledb;
+    extern __shared__ __align__(16) float smem[];
+    float (*qs)[RS] = reinterpret_cast<float (*)[RS]>(smem);  // [TR][RS], pre-scaled
+    float (*gs)[RS] = qs + TR;                                 // [TR][RS], alpha * dy
+    float (*ks)[RS] = gs + TR;                                 // [TC][RS]
+    float (*vs)[RS] = ks + TC;                                 // [TC][RS]
+    float (*dss)[PS] = reinterpret_cast<float (*)[PS]>(vs + TC);  // [TR][PS]
+    float* keyOk = reinterpret_cast<float*>(dss + TR);         // [TC]
+    const int bh = blockIdx.y, b = bh / a.H, h = bh % a.H;
+    const int q0 = blockIdx.x * TR;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int tx = lane & 7, ty = warp * 4 + (lane >> 3);
+    for (int e = threadIdx.x; e < TR * TD; e += THREADS) {
+        int ii = e / TD, d = e % TD, i = q0 + ii;
+        bool in = i < a.Tq;
+        qs[ii][d] = (in && d < a.dh) ? q[((long long)b * a.Tq + i) * a.D + h * a.dh + d] * a.scale : 0.f;
+        gs[ii][d] = (in && d < a.dv) ? dy[((long long)b * a.Tq + i) * a.Dv + h * a.dv + d] * alpha_of(a, b, i, h)
+                                     : 0.f;
+    }
+    float L[4], Dl[4], acc[4][8];
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const int i = q0 + ty + 16 * r;
+        L[r] = i < a.Tq ? lse[(long long)bh * a.Tq + i] : INFINITY;
+        Dl[r] = i < a.Tq ? delta[(long long)bh * a.Tq + i] : 0.f;
+#pragma unroll
+        for (int c = 0; c < 8; c++) acc[r][c] = 0.f;
+    }
+    int kEnd = a.Tk;
+    if (a.causal) {
+        int last = min(a.Tq - 1, q0 + TR - 1) + a.Tk - a.Tq + 1;
+        kEnd = max(0, min(kEnd, last));
+    }
+    for (int j0 = 0; j0 < kEnd; j0 += TC) {
+        __syncthreads();
+        for (int e = threadIdx.x; e < TC * TD; e += THREADS) {
+            int jj = e / TD, d = e % TD, j = j0 + jj;
+            bool in = j < a.Tk;
+            ks[jj][d] = (in && d < a.dh) ? k[((long long)b * a.Tk + j) * a.D + h * a.dh + d] : 0.f;
+            vs[jj][d] = (in && d < a.dv) ? v[((long long)b * a.Tk + j) * a.Dv + h * a.dv + d] : 0.f;
+        }
+        if (threadIdx.x < TC) {
+            int j = j0 + threadIdx.x;
+            keyOk[threadIdx.x] = (j < a.Tk && !(mask && mask[(long long)b * a.Tk + j] != 0.f)) ? 1.f : 0.f;
+        }
+        __syncthreads();
+        float s[4][4], dp[4][4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) s[r][c] = dp[r][c] = 0.f;
+        }
+        block_dot(s, qs, ty, ks, tx);   // s[r][c] = q_{ty+16r} (scaled) . k_{tx+8c}
+        block_dot(dp, gs, ty, vs, tx);  // dp[r][c] = dO_{ty+16r} . v_{tx+8c}
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const int ii = ty + 16 * r, i = q0 + ii;
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                const int jj = tx + 8 * c, j = j0 + jj;
+                bool ok = keyOk[jj] != 0.f && L[r] != INFINITY && (!a.causal || j <= i + (a.Tk - a.Tq));
+                dss[ii][jj] = ok ? expf(s[r][c] - L[r]) * (dp[r][c] - Dl[r]) * a.scale : 0.f;
+            }
+        }
+        __syncthreads();
+        block_axpy(acc, dss, ty, ks, tx);  // dq_i += sum_j ds_ij k_j
+    }
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const int i = q0 + ty + 16 * r;
+        if (i >= a.Tq) continue;
+#pragma unroll
+        for (int c = 0; c < 8; c++) {
+            const int col = c < 4 ? 4 * tx + c : 32 + 4 * tx + (c - 4);
+            if (col < a.dh) dq[((long long)b * a.Tq + i) * a.D + h * a.dh + col] = acc[r][c];
+        }
+    }
+}
+
 // delta[bh, i] = alpha * (dy_i . y_i) over the head's dv columns (y unscaled: the backward sees alpha * dy);
 // dot[bh, i] = dy_i . y_i itself when dot is given (the per-row terms of dalpha).
 __global__ void attn_delta(float* __restrict__ delta, float* __restrict__ dot, const float* __restrict__ y,
@@ -460,22 +710,40 @@ cudaError_t backward_t(float* dq, float* dk, float* dv, float* dot, const float*
     if (fwd != cudaSuccess) return fwd;
     long long blocks = (rows + 255) / 256;
     attn_delta<<<(int)(blocks > 65535 * 8 ? 65535 * 8 : blocks), 256>>>(delta, dot, y, dy, a);
-    if (dq) attn_dq<DM><<<gq, BQ>>>(dq, q, k, v, mask, lse, delta, dy, a);
-    if (dk || dv) {
-        dim3 gk(ceil_div(a.Tk, BQ), a.B * a.H);
-        attn_dkdv<DM><<<gk, BQ>>>(dk, dv, q, k, v, mask, lse, delta, dy, a);
+    cudaError_t err = cudaSuccess;
+    if (a.dh <= tiledb::TD && a.dv <= tiledb::TD) {
+        // More than the default 48 KB of dynamic shared memory must be asked for (sm_80: 163 KB, sm_90: 227 KB).
+        err = cudaFuncSetAttribute(attn_dq_tiled, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)tiledb::DQ_SMEM);
+        if (err == cudaSuccess) {
+            err = cudaFuncSetAttribute(attn_dkdv_tiled, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                    (int)tiledb::DKDV_SMEM);
+        }
+        if (err == cudaSuccess && dq) {
+            dim3 grid(ceil_div(a.Tq, tiledb::TR), a.B * a.H);
+            attn_dq_tiled<<<grid, tiledb::THREADS, tiledb::DQ_SMEM>>>(dq, q, k, v, mask, lse, delta, dy, a);
+        }
+        if (err == cudaSuccess && (dk || dv)) {
+            dim3 grid(ceil_div(a.Tk, tiledb::TR), a.B * a.H);
+            attn_dkdv_tiled<<<grid, tiledb::THREADS, tiledb::DKDV_SMEM>>>(dk, dv, q, k, v, mask, lse, delta, dy, a);
+        }
+    } else {
+        if (dq) attn_dq<DM><<<gq, BQ>>>(dq, q, k, v, mask, lse, delta, dy, a);
+        if (dk || dv) {
+            dim3 gk(ceil_div(a.Tk, BQ), a.B * a.H);
+            attn_dkdv<DM><<<gk, BQ>>>(dk, dv, q, k, v, mask, lse, delta, dy, a);
+        }
     }
-    cudaError_t err = cudaGetLastError();
+    if (err == cudaSuccess) err = cudaGetLastError();
     // The scratch is freed on return: wait for the kernels that read it.
     cudaError_t sync = cudaDeviceSynchronize();
     return err != cudaSuccess ? err : sync;
 }
 
 
+// Head sizes <= 64 take the tiled kernels inside backward_t; the template is then only the fallback's.
 cudaError_t backward_any(float* dq, float* dk, float* dv, float* dot, const float* q, const float* k,
         const float* v, const float* mask, const float* dy, const AttnDims& a) {
-    return (a.dh <= 64 && a.dv <= 64) ? backward_t<64>(dq, dk, dv, dot, q, k, v, mask, dy, a)
-                                      : backward_t<128>(dq, dk, dv, dot, q, k, v, mask, dy, a);
+    return backward_t<128>(dq, dk, dv, dot, q, k, v, mask, dy, a);
 }
 
 }  // namespace

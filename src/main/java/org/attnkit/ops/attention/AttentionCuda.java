@@ -14,9 +14,9 @@ import org.attnkit.tensor.Tensor;
  * an online softmax, no T x T matrix in global memory; backward recomputes the probabilities from the
  * row log-sum-exp (deterministic, no atomics). Head sizes D/H and Dv/H up to {@value #MAX_HEAD_DIM} and at
  * most 65535 (batch, head) pairs; larger shapes throw {@link UnsupportedOperationException} naming the
- * limit, before availability is asked. fp32 SIMT. The forward for head sizes up to 64 is tiled (a CTA of
- * 4 warps per 64 queries, 4x4 score blocks per thread, shuffle row reductions); larger head sizes use one
- * thread per query (its registers spill at 128), as do the dq and dk/dv kernels of the backward. The
+ * limit, before availability is asked. fp32 SIMT. For head sizes up to 64 the forward and the backward are
+ * tiled (a CTA of 4 warps per 64 queries or keys, 4x4 score blocks per thread, shuffle row reductions);
+ * larger head sizes use one thread per query or key (its registers spill at 128). The
  * native library is touched only after {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
  *
  * <p>Public only for {@link #requireSupported}, the shape limits that the fused MAE op

@@ -20,9 +20,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Flash attention on CUDA against the reference, forward and dq, dk, dv: causal with Tq = Tk, Tq < Tk and
- * Tq > Tk (queries with no key), key padding including fully padded batch rows, both forward kernels
- * (the tiled one for head sizes <= 64, the one-thread-per-query one for 65..128, which the backward's
- * recompute uses as well) and both backward templates, lengths that cut the 64-query and 32-key tiles.
+ * Tq > Tk (queries with no key), key padding including fully padded batch rows, both kernel families
+ * (tiled forward and backward for head sizes <= 64, one thread per query or key for 65..128), lengths that
+ * cut the 64-row and 32-row tiles, causal blocks that skip tiles or see no key at all.
  * Needs a GPU: skipped where {@link Cuda#isAvailable()} is false.
  */
 @Tag("gpu")
