@@ -6,6 +6,7 @@ import java.util.SplittableRandom;
 import org.attnkit.autograd.GradMode;
 import org.attnkit.ops.mae.GatedAttention;
 import org.attnkit.ops.mae.Membership;
+import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -31,6 +32,7 @@ public final class MixtureOfHeadsBlock extends EncoderLayer {
     private final Linear out;
     public final MaeGateNet gate;
     private final Tensor membership;
+    private Tensor membershipOnDevice; // a copy on the device of the last non-cpu input, made once
     private GateMode mode = GateMode.MIXTURE;
     private Tensor lastGate;
 
@@ -95,6 +97,18 @@ public final class MixtureOfHeadsBlock extends EncoderLayer {
         }
         // One fused op: on CUDA, alpha is applied in the attention epilogue (no extra pass over o); on the
         // CPU it is the same computation as HeadMixture(Attention(...)), bit for bit.
-        return out.forward(GatedAttention.apply(qx, kx, vx, config.heads(), false, null, g, membership));
+        return out.forward(GatedAttention.apply(qx, kx, vx, config.heads(), false, null, g,
+                membershipOn(x.device())));
+    }
+
+    /** The fixed membership where the activations are: the op wants all its inputs on one device. */
+    private Tensor membershipOn(Device device) {
+        if (device.equals(membership.device())) {
+            return membership;
+        }
+        if (membershipOnDevice == null || !membershipOnDevice.device().equals(device)) {
+            membershipOnDevice = membership.to(device);
+        }
+        return membershipOnDevice;
     }
 }
