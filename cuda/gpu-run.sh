@@ -18,15 +18,32 @@ C=org.attnkit.backend.cuda
 java $FLAGS -cp "$CP" GpuTests $C.CudaWithoutGpuTest $C.CudaEquivalenceTest $C.CudaGemmWithoutGpuTest \
   $C.CudaGemmEquivalenceTest $C.CudaRowwiseWithoutGpuTest $C.CudaRowwiseEquivalenceTest \
   $C.CudaPointwiseWithoutGpuTest $C.CudaPointwiseEquivalenceTest $C.CudaAttentionWithoutGpuTest \
-  $C.CudaAttentionEquivalenceTest 2>&1 | tee "$OUT/tests.log"
+  $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionWithoutGpuTest $C.CudaGatedAttentionEquivalenceTest \
+  2>&1 | tee "$OUT/tests.log"
 if command -v compute-sanitizer >/dev/null; then
   for tool in memcheck racecheck; do
     compute-sanitizer --tool $tool --target-processes all java $FLAGS -cp "$CP" GpuTests \
       $C.CudaEquivalenceTest $C.CudaGemmEquivalenceTest $C.CudaRowwiseEquivalenceTest \
-      $C.CudaPointwiseEquivalenceTest $C.CudaAttentionEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
+      $C.CudaPointwiseEquivalenceTest $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
 fi
 java $FLAGS -cp "$CP" org.attnkit.backend.cuda.CudaBench 2>&1 | tee "$OUT/bench.log"
+java $FLAGS -cp "$CP" org.attnkit.backend.cuda.CudaAttentionBench 2>&1 | tee "$OUT/bench-attention.log"
+python3 - <<'PY' 2>&1 | tee "$OUT/torch-attention-peer.log"
+import torch, torch.nn.functional as F
+B, H, T, d = 8, 16, 4096, 64
+for dtype in (torch.float32, torch.bfloat16):
+    q, k, v = (torch.randn(B, H, T, d, device="cuda", dtype=dtype) for _ in range(3))
+    for causal in (False, True):
+        f = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        f(); torch.cuda.synchronize()
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        ts = []
+        for _ in range(10):
+            s.record(); f(); e.record(); e.synchronize(); ts.append(s.elapsed_time(e))
+        ts.sort(); flops = 4 * B * H * T * T * d / (2 if causal else 1)
+        print(f"torch sdpa {str(dtype):15s} causal={causal!s:5s} {ts[5]:9.3f} ms {flops / (ts[5] * 1e9):7.2f} TFLOP/s")
+PY
 python3 - <<'PY' 2>&1 | tee "$OUT/torch-peer.log"
 import torch, torch.nn.functional as F
 B, T, C, H, K = 16, 4096, 1024, 16, 31

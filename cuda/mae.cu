@@ -7,6 +7,8 @@
 //      over the row's steps and the head's columns; head_mixture_dgate maps dalpha back through M.
 //   3. The gate: mae_means (mean or prefix mean over t, then tanh), two gemm layers with tanh and a
 //      row softmax; backward recomputes u and hid and runs the chain of SPEC 0 with gemm/column_sum.
+//   4. mixture_alpha / mixture_dgate: the alpha and dgate kernels of 1-2 for the gated attention of
+//      attention.cu, which applies alpha in its own epilogue.
 #include "common.cuh"
 #include "launchers.h"
 
@@ -135,6 +137,18 @@ __global__ void softmax_backward_rows(float* dz, const float* g, const float* dg
 }
 
 }  // namespace
+
+cudaError_t mixture_alpha(float* alpha, const float* gate, const float* membership, int rows, int E, int H,
+        float scale) {
+    head_mixture_alpha<<<ceil_div((long long)rows * H, 256), 256>>>(alpha, gate, membership, rows, E, H, scale);
+    return cudaGetLastError();
+}
+
+cudaError_t mixture_dgate(float* dgate, const float* dalpha, const float* membership, int rows, int E, int H,
+        float scale) {
+    head_mixture_dgate<<<ceil_div((long long)rows * E, 256), 256>>>(dgate, dalpha, membership, rows, E, H, scale);
+    return cudaGetLastError();
+}
 
 cudaError_t head_mixture_forward(float* y, const float* o, const float* gate, const float* membership, int B,
         int T, int D, int E, int H, int m, bool perToken) {

@@ -166,6 +166,24 @@ int attnkit_embedding_backward(long long dtable, long long dy, long long order, 
  * y, 3 relu and 7 gelu from x = the saved input. ---- */
 int attnkit_unary(long long out, long long x, long long dy, long long n, int op);
 
+/* ==== cuda-attn (issue 5): attention with the MAE per-head weight alpha in its epilogue ==== */
+
+/* ---- Gated attention (org.attnkit.ops.mae.GatedAttention) = the head mixture of the attention output, fused:
+ * y [B,Tq,Dv] = alpha * attention(q, k, v) per head, alpha[b,(i,)h] = (H/m) sum_e gate[b,(i,)e] M[e,h].
+ * q, k, v, mask, causal and the limits as attnkit_attention_forward (H divides D and Dv, D/H and Dv/H in
+ * [1, 128], B*H <= 65535); gate [B,E] (per_token 0) or [B,Tq,E] (per_token 1); membership [E,H] of 0/1 with
+ * m in [1, H] heads per expert (the caller checks the 0/1 rows). ---- */
+int attnkit_gated_attention_forward(long long y, long long q, long long k, long long v, long long mask,
+        long long gate, long long membership, int B, int Tq, int Tk, int H, int D, int Dv, int E, int m,
+        int per_token, int causal);
+
+/* dq, dk, dv, dgate (each 0 when not needed, at least one given) from dy [B,Tq,Dv]: the attention backward of
+ * alpha * dy, and dgate = (H/m) M dalpha with dalpha[b,(i,)h] = sum over the head's columns (and the queries,
+ * per_token 0) of dy * o, o the unscaled attention output. Deterministic (fixed reduction orders). */
+int attnkit_gated_attention_backward(long long dq, long long dk, long long dv, long long dgate, long long q,
+        long long k, long long v, long long mask, long long gate, long long membership, long long dy, int B, int Tq,
+        int Tk, int H, int D, int Dv, int E, int m, int per_token, int causal);
+
 #ifdef __cplusplus
 }
 #endif

@@ -516,3 +516,65 @@ int attnkit_unary(long long out, long long x, long long dy, long long n, int op)
 }
 
 }  // extern "C"
+
+// ==== cuda-attn (issue 5): attention with the MAE per-head weight alpha in its epilogue ====
+
+namespace attnkit {
+// cuda/attention.cu (declared here, not in launchers.h, to keep this piece in one block).
+cudaError_t gated_attention_forward(float* y, const float* q, const float* k, const float* v, const float* mask,
+        const float* gate, const float* membership, int B, int Tq, int Tk, int H, int D, int Dv, int E, int m,
+        bool perToken, bool causal);
+cudaError_t gated_attention_backward(float* dq, float* dk, float* dv, float* dgate, const float* q, const float* k,
+        const float* v, const float* mask, const float* gate, const float* membership, const float* dy, int B,
+        int Tq, int Tk, int H, int D, int Dv, int E, int m, bool perToken, bool causal);
+}  // namespace attnkit
+
+extern "C" {
+
+static void gatedAttentionChecks(Checks& ch, int B, int Tq, int Tk, int H, int D, int Dv, int E, int m,
+        int perToken) {
+    attentionChecks(ch, B, Tq, Tk, H, D, Dv);
+    ch.positive("E", E);
+    ch.range("m", m, 1, H);
+    ch.range("per_token", perToken, 0, 1);
+    ch.elements("gate", (long long)B * (perToken ? Tq : 1), E, 1);
+    ch.elements("membership", E, H, 1);
+    // mae.cu's alpha and dgate kernels index gate rows * E and rows * H with ints.
+    long long rows = (long long)B * (perToken ? Tq : 1);
+    long long widest = rows * (E > H ? E : H);
+    if (ch.error.empty() && widest > 2147483647LL) {
+        ch.error = std::string(ch.fn) + ": gate rows * max(E, H) must be below 2^31, got " + std::to_string(widest);
+    }
+}
+
+int attnkit_gated_attention_forward(long long y, long long q, long long k, long long v, long long mask,
+        long long gate, long long membership, int B, int Tq, int Tk, int H, int D, int Dv, int E, int m,
+        int per_token, int causal) {
+    Checks ch("attnkit_gated_attention_forward");
+    gatedAttentionChecks(ch, B, Tq, Tk, H, D, Dv, E, m, per_token);
+    ch.pointer("y", y); ch.pointer("q", q); ch.pointer("k", k); ch.pointer("v", v);
+    ch.pointer("gate", gate); ch.pointer("membership", membership);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::gated_attention_forward(f<float>(y), f<const float>(q), f<const float>(k),
+            f<const float>(v), f<const float>(mask), f<const float>(gate), f<const float>(membership), B, Tq, Tk, H,
+            D, Dv, E, m, per_token != 0, causal != 0));
+}
+
+int attnkit_gated_attention_backward(long long dq, long long dk, long long dv, long long dgate, long long q,
+        long long k, long long v, long long mask, long long gate, long long membership, long long dy, int B, int Tq,
+        int Tk, int H, int D, int Dv, int E, int m, int per_token, int causal) {
+    Checks ch("attnkit_gated_attention_backward");
+    gatedAttentionChecks(ch, B, Tq, Tk, H, D, Dv, E, m, per_token);
+    if (ch.error.empty() && !dq && !dk && !dv && !dgate) {
+        ch.error = "attnkit_gated_attention_backward: no gradient asked for";
+    }
+    ch.pointer("q", q); ch.pointer("k", k); ch.pointer("v", v); ch.pointer("gate", gate);
+    ch.pointer("membership", membership); ch.pointer("dy", dy);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::gated_attention_backward(f<float>(dq), f<float>(dk), f<float>(dv),
+            f<float>(dgate), f<const float>(q), f<const float>(k), f<const float>(v), f<const float>(mask),
+            f<const float>(gate), f<const float>(membership), f<const float>(dy), B, Tq, Tk, H, D, Dv, E, m,
+            per_token != 0, causal != 0));
+}
+
+}  // extern "C"

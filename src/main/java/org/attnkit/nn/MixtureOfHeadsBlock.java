@@ -4,15 +4,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.attnkit.autograd.GradMode;
-import org.attnkit.ops.attention.Attention;
-import org.attnkit.ops.mae.HeadMixture;
+import org.attnkit.ops.mae.GatedAttention;
 import org.attnkit.ops.mae.Membership;
+import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
 /**
  * MAE, "A Mixture of h-1 Heads is Better than h Heads" (SPEC 0 and 3): multi-head attention whose
  * heads are reweighted by a gated mixture of the H drop-one experts,
- * {@code y = concat_h(alpha_h o_h) Wo} with {@code alpha_h = H/(H-1) (1 - g_h)}.
+ * {@code y = concat_h(alpha_h o_h) Wo} with {@code alpha_h = H/(H-1) (1 - g_h)}, the attention and the
+ * reweighting as one {@link GatedAttention}.
  *
  * <p>{@link GateMode} picks how the gate enters: {@code MIXTURE} uses the gate network's output (the
  * G-step of block coordinate descent, and joint training); {@code SAMPLED} samples one expert per
@@ -31,6 +32,7 @@ public final class MixtureOfHeadsBlock extends EncoderLayer {
     private final Linear out;
     public final MaeGateNet gate;
     private final Tensor membership;
+    private Tensor membershipOnDevice; // a copy on the device of the last non-cpu input, made once
     private GateMode mode = GateMode.MIXTURE;
     private Tensor lastGate;
 
@@ -76,7 +78,9 @@ public final class MixtureOfHeadsBlock extends EncoderLayer {
 
     @Override
     protected Tensor mix(Tensor x) {
-        Tensor o = Attention.apply(q.forward(x), k.forward(x), v.forward(x), config.heads(), false, null);
+        Tensor qx = q.forward(x);
+        Tensor kx = k.forward(x);
+        Tensor vx = v.forward(x);
         Tensor g;
         GateMode m = isTraining() ? mode : GateMode.MIXTURE;
         if (m == GateMode.MIXTURE) {
@@ -91,6 +95,20 @@ public final class MixtureOfHeadsBlock extends EncoderLayer {
             lastGate = probs.copy();
             g = Membership.sampleOneHot(probs, config.seed() * 31 + 5, step());
         }
-        return out.forward(HeadMixture.apply(o, g, membership));
+        // One fused op: on CUDA, alpha is applied in the attention epilogue (no extra pass over o); on the
+        // CPU it is the same computation as HeadMixture(Attention(...)), bit for bit.
+        return out.forward(GatedAttention.apply(qx, kx, vx, config.heads(), false, null, g,
+                membershipOn(x.device())));
+    }
+
+    /** The fixed membership where the activations are: the op wants all its inputs on one device. */
+    private Tensor membershipOn(Device device) {
+        if (device.equals(membership.device())) {
+            return membership;
+        }
+        if (membershipOnDevice == null || !membershipOnDevice.device().equals(device)) {
+            membershipOnDevice = membership.to(device);
+        }
+        return membershipOnDevice;
     }
 }

@@ -130,4 +130,15 @@ public final class AttnkitNative {
 
     /** Activations: even op forward (0 tanh, 2 relu, 4 sigmoid, 6 gelu), odd op the backward from dy. */
     public static native int attnkit_unary(long out, long x, long dy, long n, int op);
+
+    // ==== cuda-attn (issue 5): attention with the MAE per-head weight alpha in its epilogue ====
+
+    /** Attention with alpha = (H/m) gate M applied per head in the epilogue; gate [B,E] or [B,Tq,E] (perToken). */
+    public static native int attnkit_gated_attention_forward(long y, long q, long k, long v, long mask, long gate,
+            long membership, int B, int Tq, int Tk, int H, int D, int Dv, int E, int m, int perToken, int causal);
+
+    /** Its backward: dq, dk, dv, dgate each 0 when not needed; recomputes the probabilities and o. */
+    public static native int attnkit_gated_attention_backward(long dq, long dk, long dv, long dgate, long q, long k,
+            long v, long mask, long gate, long membership, long dy, int B, int Tq, int Tk, int H, int D, int Dv,
+            int E, int m, int perToken, int causal);
 }

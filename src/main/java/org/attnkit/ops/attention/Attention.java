@@ -52,29 +52,37 @@ public final class Attention {
      * @return {@code [B,Tq,Dv]}, the heads' outputs concatenated
      */
     public static Tensor apply(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask) {
-        Check.rank(OP, "q", q, 3, "[B,Tq,D]");
-        Check.rank(OP, "k", k, 3, "[B,Tk,D]");
-        Check.rank(OP, "v", v, 3, "[B,Tk,Dv]");
-        Check.dim(OP, "k", k, 0, q.dim(0), "the batch size B of q");
-        Check.dim(OP, "v", v, 0, q.dim(0), "the batch size B of q");
-        Check.dim(OP, "k", k, 2, q.dim(2), "the feature size D of q");
-        Check.dim(OP, "v", v, 1, k.dim(1), "the key length Tk of k");
-        Check.atLeast(OP, "heads", heads, 1);
-        Check.atLeast(OP, "q dimension 2 (D)", q.dim(2), 1);
-        Check.divides(OP, "heads", heads, "q dimension 2 (D)", q.dim(2));
-        Check.divides(OP, "heads", heads, "v dimension 2 (Dv)", v.dim(2));
-        if (keyPaddingMask != null) {
-            Check.shape(OP, "keyPaddingMask", keyPaddingMask, "[B,Tk]", q.dim(0), k.dim(1));
-            if (keyPaddingMask.requiresGrad()) {
-                throw new IllegalArgumentException(OP + ": keyPaddingMask must not require grad (it is a fixed "
-                        + "0/nonzero mask and gets no gradient), got " + keyPaddingMask);
-            }
-        }
-        Check.sameDeviceAndType(OP, "q", q, "k", k, "v", v, "keyPaddingMask", keyPaddingMask);
+        checkArguments(OP, q, k, v, heads, keyPaddingMask);
 
         AttentionKernels kern = KERNELS.select(q, k, v);
         Tensor y = kern.forward(q, k, v, heads, causal, keyPaddingMask);
         return Autograd.record(OP, y,
                 (dy, needs) -> kern.backward(q, k, v, heads, causal, keyPaddingMask, dy, needs), q, k, v);
+    }
+
+    /**
+     * The argument checks of {@link #apply}, under the name {@code op}: shared with the fused MAE op
+     * ({@code org.attnkit.ops.mae.GatedAttention}) so that both reject the same inputs the same way.
+     */
+    public static void checkArguments(String op, Tensor q, Tensor k, Tensor v, int heads, Tensor keyPaddingMask) {
+        Check.rank(op, "q", q, 3, "[B,Tq,D]");
+        Check.rank(op, "k", k, 3, "[B,Tk,D]");
+        Check.rank(op, "v", v, 3, "[B,Tk,Dv]");
+        Check.dim(op, "k", k, 0, q.dim(0), "the batch size B of q");
+        Check.dim(op, "v", v, 0, q.dim(0), "the batch size B of q");
+        Check.dim(op, "k", k, 2, q.dim(2), "the feature size D of q");
+        Check.dim(op, "v", v, 1, k.dim(1), "the key length Tk of k");
+        Check.atLeast(op, "heads", heads, 1);
+        Check.atLeast(op, "q dimension 2 (D)", q.dim(2), 1);
+        Check.divides(op, "heads", heads, "q dimension 2 (D)", q.dim(2));
+        Check.divides(op, "heads", heads, "v dimension 2 (Dv)", v.dim(2));
+        if (keyPaddingMask != null) {
+            Check.shape(op, "keyPaddingMask", keyPaddingMask, "[B,Tk]", q.dim(0), k.dim(1));
+            if (keyPaddingMask.requiresGrad()) {
+                throw new IllegalArgumentException(op + ": keyPaddingMask must not require grad (it is a fixed "
+                        + "0/nonzero mask and gets no gradient), got " + keyPaddingMask);
+            }
+        }
+        Check.sameDeviceAndType(op, "q", q, "k", k, "v", v, "keyPaddingMask", keyPaddingMask);
     }
 }

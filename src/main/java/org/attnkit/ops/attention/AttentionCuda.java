@@ -14,16 +14,23 @@ import org.attnkit.tensor.Tensor;
  * an online softmax, no T x T matrix in global memory; backward recomputes the probabilities from the
  * row log-sum-exp (deterministic, no atomics). Head sizes D/H and Dv/H up to {@value #MAX_HEAD_DIM} and at
  * most 65535 (batch, head) pairs; larger shapes throw {@link UnsupportedOperationException} naming the
- * limit, before availability is asked. fp32 SIMT, correctness first (the per-thread rows spill at
- * head size 128). The native library is touched only after {@link Cuda#requireAvailable} passed.
- * Compiled; NOT yet run on a GPU.
+ * limit, before availability is asked. fp32 SIMT. For head sizes up to 64 the forward and the backward are
+ * tiled (a CTA of 4 warps per 64 queries or keys, 4x4 score blocks per thread, shuffle row reductions);
+ * larger head sizes use one thread per query or key (its registers spill at 128). The
+ * native library is touched only after {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
+ *
+ * <p>Public only for {@link #requireSupported}, the shape limits that the fused MAE op
+ * ({@code org.attnkit.ops.mae.GatedAttention}) shares with this kernel.
  */
-final class AttentionCuda implements AttentionKernels {
+public final class AttentionCuda implements AttentionKernels {
     static final int MAX_HEAD_DIM = 128;
+
+    AttentionCuda() {
+    }
 
     @Override
     public Tensor forward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask) {
-        supported(q, v, heads);
+        requireSupported(Attention.OP, q, v, heads);
         Cuda.requireAvailable(Attention.OP + " forward");
         int b = q.dim(0);
         int tq = q.dim(1);
@@ -47,7 +54,7 @@ final class AttentionCuda implements AttentionKernels {
     @Override
     public Tensor[] backward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask,
             Tensor dy, boolean[] needs) {
-        supported(q, v, heads);
+        requireSupported(Attention.OP, q, v, heads);
         Cuda.requireAvailable(Attention.OP + " backward");
         int b = q.dim(0);
         int tq = q.dim(1);
@@ -75,15 +82,20 @@ final class AttentionCuda implements AttentionKernels {
         return grads;
     }
 
-    private static void supported(Tensor q, Tensor v, int heads) {
+    /**
+     * Throws {@link UnsupportedOperationException}, naming {@code op} and the limit, for the shapes that
+     * {@code cuda/attention.cu} does not run: head sizes above {@value #MAX_HEAD_DIM}, more than 65535
+     * (batch, head) pairs.
+     */
+    public static void requireSupported(String op, Tensor q, Tensor v, int heads) {
         int dh = q.dim(2) / heads;
         int dvh = v.dim(2) / heads;
         if (dh > MAX_HEAD_DIM || dvh > MAX_HEAD_DIM) {
-            throw new UnsupportedOperationException(Attention.OP + " on CUDA supports head sizes up to "
+            throw new UnsupportedOperationException(op + " on CUDA supports head sizes up to "
                     + MAX_HEAD_DIM + ", got D/H = " + dh + " and Dv/H = " + dvh + " (use more heads, or the cpu)");
         }
         if ((long) q.dim(0) * heads > 65535) {
-            throw new UnsupportedOperationException(Attention.OP + " on CUDA runs at most 65535 (batch, head) pairs"
+            throw new UnsupportedOperationException(op + " on CUDA runs at most 65535 (batch, head) pairs"
                     + " per call, got B * H = " + (long) q.dim(0) * heads);
         }
     }

@@ -3,8 +3,11 @@ package org.attnkit.ops.attention;
 import java.util.Arrays;
 import org.attnkit.tensor.Tensor;
 
-/** Scalar reference of {@link Attention}, in double. */
-final class AttentionRef implements AttentionKernels {
+/**
+ * Scalar reference of {@link Attention}, in double. Public so that the fused MAE op
+ * ({@code org.attnkit.ops.mae.GatedAttention}) is defined as this composed with the head mixture.
+ */
+public final class AttentionRef implements AttentionKernels {
     @Override
     public Tensor forward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask) {
         Dims d = new Dims(q, k, v, heads);

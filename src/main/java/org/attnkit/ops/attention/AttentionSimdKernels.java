@@ -9,8 +9,11 @@ import org.attnkit.tensor.Tensor;
  * so the backward recomputes each query block's log-sum-exp (and {@code rowsum(dO * O)}) in its first
  * pass instead of reading them from the forward; the dk/dv pass then uses the log-sum-exp saved by
  * that first pass. This costs one extra forward per backward and keeps the kernel stateless.
+ *
+ * <p>Public so that the fused MAE op ({@code org.attnkit.ops.mae.GatedAttention}) composes it with the
+ * SIMD head mixture.
  */
-final class AttentionSimdKernels implements AttentionKernels {
+public final class AttentionSimdKernels implements AttentionKernels {
     @Override
     public Tensor forward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask) {
         AttentionSimd.Packed p = pack(q, k, v, heads, causal, keyPaddingMask, null);

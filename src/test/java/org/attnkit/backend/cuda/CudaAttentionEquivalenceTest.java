@@ -20,9 +20,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Flash attention on CUDA against the reference, forward and dq, dk, dv: causal with Tq = Tk, Tq < Tk and
- * Tq > Tk (queries with no key), key padding including fully padded batch rows, both head-size
- * templates (<= 64 and <= 128), lengths that cut the 64-query and 32-key tiles. Needs a GPU: skipped
- * where {@link Cuda#isAvailable()} is false.
+ * Tq > Tk (queries with no key), key padding including fully padded batch rows, both kernel families
+ * (tiled forward and backward for head sizes <= 64, one thread per query or key for 65..128), lengths that
+ * cut the 64-row and 32-row tiles, causal blocks that skip tiles or see no key at all.
+ * Needs a GPU: skipped where {@link Cuda#isAvailable()} is false.
  */
 @Tag("gpu")
 class CudaAttentionEquivalenceTest {
@@ -48,6 +49,12 @@ class CudaAttentionEquivalenceTest {
         cases.add(Arguments.of(1, 50, 50, 256, 256, 2, true, true)); // head size 128: the 128 template
         cases.add(Arguments.of(3, 130, 129, 96, 96, 1, false, false)); // head size 96: the 128 template
         cases.add(Arguments.of(2, 9, 9, 8, 8, 8, true, true));       // head size 1
+        // The tiled forward (head sizes <= 64): whole and cut 64-query blocks, causal tiles skipped,
+        // blocks whose queries all precede the first key (Tq > Tk, causal: no tile at all).
+        cases.add(Arguments.of(2, 128, 96, 128, 128, 2, true, true)); // head size 64, whole tiles
+        cases.add(Arguments.of(1, 200, 10, 32, 32, 2, true, false));  // Tq - Tk = 190: blocks 0-1 see no key
+        cases.add(Arguments.of(1, 129, 300, 64, 40, 1, true, false)); // Tq < Tk causal, dv = 40 < dh = 64
+        cases.add(Arguments.of(2, 65, 65, 130, 130, 2, false, true));  // head size 65: the old kernel, just past 64
         SplittableRandom r = new SplittableRandom(5);
         for (int i = 0; i < 6; i++) {
             int h = 1 + r.nextInt(4);
