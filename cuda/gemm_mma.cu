@@ -138,23 +138,23 @@ __global__ void __launch_bounds__(THREADS) gemm_mma(TOut* __restrict__ Y, float*
         }
         __syncthreads();
         if (k0 + BK < Kd) load(k0 + BK);  // in flight while the tensor cores run on this slice
-        if (PREC == PREC_TF32) {
+        if constexpr (PREC == PREC_TF32) {
 #pragma unroll
             for (int kk = 0; kk < BK; kk += 8) {
                 uint32_t af[4][4], bf[4][2];
 #pragma unroll
                 for (int i = 0; i < 4; i++) {
                     int r = wm * 64 + i * 16 + g;
-                    af[i][0] = (uint32_t)as[r][kk + t];
-                    af[i][1] = (uint32_t)as[r + 8][kk + t];
-                    af[i][2] = (uint32_t)as[r][kk + t + 4];
-                    af[i][3] = (uint32_t)as[r + 8][kk + t + 4];
+                    af[i][0] = as[r][kk + t];
+                    af[i][1] = as[r + 8][kk + t];
+                    af[i][2] = as[r][kk + t + 4];
+                    af[i][3] = as[r + 8][kk + t + 4];
                 }
 #pragma unroll
                 for (int j = 0; j < 4; j++) {
                     int c = wn * WARP_N + j * 8 + g;
-                    bf[j][0] = (uint32_t)bs[c][kk + t];
-                    bf[j][1] = (uint32_t)bs[c][kk + t + 4];
+                    bf[j][0] = bs[c][kk + t];
+                    bf[j][1] = bs[c][kk + t + 4];
                 }
 #pragma unroll
                 for (int i = 0; i < 4; i++)

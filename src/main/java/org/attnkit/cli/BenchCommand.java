@@ -91,6 +91,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "T values of the plot (default 64,128,...,4096; --quick 16,32,64,128).")
     List<Integer> plotT;
 
+    @Option(names = "--no-headline",
+            description = "With CUDA: leave out the headline rows (GEMM precisions at 8192^3 and 4096x512x512, "
+                    + "attention at B=8 H=16 T=4096 d=64), e.g. in a sweep over --T.")
+    boolean noHeadline;
+
     @Spec
     CommandSpec spec;
 
@@ -220,7 +225,7 @@ public final class BenchCommand implements Callable<Integer> {
         r.run(selected, List.of(Pass.values()), shape, sink);
         List<CudaRunner.GemmShape> gemms = selected.contains(BenchOp.GEMM) ? CudaRunner.headlineGemms(quick)
                 : List.of();
-        if (!gemms.isEmpty() || selected.contains(BenchOp.ATTENTION)) {
+        if (!noHeadline && (!gemms.isEmpty() || selected.contains(BenchOp.ATTENTION))) {
             r.headline(gemms, selected.contains(BenchOp.ATTENTION) ? CudaRunner.headlineAttention(quick) : null, sink);
         }
         return r;
