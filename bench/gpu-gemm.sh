@@ -46,8 +46,9 @@ for m, n, k in [(8192, 8192, 8192), (4096, 512, 512)]:
     for prec in ["fp32", "tf32", "bf16"]:
         torch.backends.cuda.matmul.allow_tf32 = prec == "tf32"
         dt = torch.bfloat16 if prec == "bf16" else torch.float32
-        a = torch.randn(m, k, device="cuda", dtype=dt); b = torch.randn(k, n, device="cuda", dtype=dt)
-        t = ms(lambda: a @ b)
+        # b as attnkit's bf16-buffer row stores it: w [N, K], product a w^T
+        a = torch.randn(m, k, device="cuda", dtype=dt); w = torch.randn(n, k, device="cuda", dtype=dt)
+        t = ms(lambda: a @ w.t())
         print(json.dumps({"peer": "torch.matmul", "precision": prec, "M": m, "N": n, "K": k, "ms": t,
                           "tflops": 2 * m * n * k / t / 1e9}))
 torch.backends.cuda.matmul.allow_tf32 = False

@@ -274,6 +274,132 @@ int grid_for(long long n) {
     return (int)(blocks < 65536 ? blocks : 65536);
 }
 
+// ---- bf16 buffers with both operands k-contiguous (a [M,K], w [N,K]: the layout of x W^T), K % 8 == 0 and
+// 16-byte aligned: the tiles of gemm_mma copied with 16-byte cp.async straight into shared memory (bf16 needs
+// no conversion), two stages (the copy of slice k+1 is in flight while the tensor cores work on slice k),
+// fragments read with ldmatrix. Same warp layout, accumulators and epilogue as gemm_mma (no activation).
+constexpr int KC_LD = BK + 8;  // 40 halves = 80-byte rows: the 8 row addresses of an ldmatrix hit distinct banks
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    int bytes = valid ? 16 : 0;  // 0: nothing is read and the 16 bytes are zero-filled
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+// Waits until at most one committed group of this thread is still in flight.
+__device__ __forceinline__ void cp_async_wait_all_but_one() { asm volatile("cp.async.wait_group 1;\n" ::); }
+
+// Four 8 x 8 b16 matrices: lane l gives the address of row l % 8 of matrix l / 8 and receives, in register q,
+// row l / 4, columns 2 (l % 4) and 2 (l % 4) + 1 of matrix q.
+__device__ __forceinline__ void ldmatrix_x4(uint32_t* r, const void* smem) {
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(s));
+}
+
+template <typename TOut>
+__global__ void __launch_bounds__(THREADS) gemm_bf16_kc(TOut* __restrict__ Y, const __nv_bfloat16* __restrict__ A,
+        const __nv_bfloat16* __restrict__ Bm, const float* __restrict__ bias, int M, int N, int Kd,
+        long long strideA, long long strideB, long long strideY) {
+    __shared__ __align__(128) __nv_bfloat16 as[2][BM][KC_LD];  // as[stage][m][k]
+    __shared__ __align__(128) __nv_bfloat16 bs[2][BN][KC_LD];  // bs[stage][n][k]
+    const int batch = blockIdx.z;
+    A += batch * strideA;
+    Bm += batch * strideB;
+    Y += batch * strideY;
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+    const int wm = warp / 4, wn = warp % 4;
+    const int g = lane / 4, t = lane % 4;
+    const int q = lane / 8, rr = lane % 8;  // ldmatrix: this lane addresses row rr of matrix q
+
+    // A slice of an operand is 128 rows x 4 chunks of 8 halves; chunk c = tid + l * THREADS (l < 2) is row
+    // c / 4, halves 8 (c % 4) .. + 7. Rows past M or N and chunks past K (K % 8 == 0: whole chunks) read as 0.
+    auto load = [&](int stage, int k0) {
+#pragma unroll
+        for (int l = 0; l < 2; l++) {
+            int c = tid + l * THREADS, row = c / 4, kc = (c % 4) * 8;
+            int gk = k0 + kc;
+            int gm = m0 + row, gn = n0 + row;
+            bool va = gm < M && gk < Kd, vb = gn < N && gk < Kd;
+            cp_async16(&as[stage][row][kc], va ? A + (long long)gm * Kd + gk : A, va);
+            cp_async16(&bs[stage][row][kc], vb ? Bm + (long long)gn * Kd + gk : Bm, vb);
+        }
+    };
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+
+    const int slices = (Kd + BK - 1) / BK;
+    if (slices > 0) load(0, 0);
+    cp_async_commit();
+    for (int kt = 0; kt < slices; kt++) {
+        const int st = kt & 1;
+        // Stage st ^ 1 was last read in iteration kt - 1, which every thread has left (its final barrier).
+        if (kt + 1 < slices) load(st ^ 1, (kt + 1) * BK);
+        cp_async_commit();            // maybe an empty group: one group per iteration keeps the count simple
+        cp_async_wait_all_but_one();  // this thread's copies of slice kt have landed ...
+        __syncthreads();              // ... and everyone's
+#pragma unroll
+        for (int kk = 0; kk < BK; kk += 16) {
+            uint32_t af[4][4], bf[4][2];
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                // matrices 0..3 = (rows +0, k +0), (rows +8, k +0), (rows +0, k +8), (rows +8, k +8): a0..a3
+                ldmatrix_x4(af[i], &as[st][wm * 64 + i * 16 + rr + 8 * (q % 2)][kk + 8 * (q / 2)]);
+            }
+#pragma unroll
+            for (int jp = 0; jp < 2; jp++) {
+                // matrices 0..3 = (n +0, k +0), (n +0, k +8), (n +8, k +0), (n +8, k +8): b0, b1 of two n8 tiles
+                uint32_t r[4];
+                ldmatrix_x4(r, &bs[st][wn * WARP_N + jp * 16 + rr + 8 * (q / 2)][kk + 8 * (q % 2)]);
+                bf[2 * jp][0] = r[0];
+                bf[2 * jp][1] = r[1];
+                bf[2 * jp + 1][0] = r[2];
+                bf[2 * jp + 1][1] = r[3];
+            }
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) mma_bf16(acc[i][j], af[i], bf[j]);
+        }
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            long long gm = m0 + wm * 64 + i * 16 + g + 8 * (e / 2);
+            if (gm >= M) continue;
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                int gn = n0 + wn * WARP_N + j * 8 + 2 * t + e % 2;
+                if (gn < N) store_out(&Y[gm * N + gn], acc[i][j][e] + (bias ? bias[gn] : 0.f));
+            }
+        }
+    }
+}
+
+template <typename TOut>
+cudaError_t launch_bf16_kc(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16* Bm, const float* bias, int batch,
+        int M, int N, int Kd, bool shareB) {
+    dim3 grid(ceil_div(N, BN), ceil_div(M, BM), batch);
+    gemm_bf16_kc<TOut><<<grid, THREADS>>>(Y, A, Bm, bias, M, N, Kd, (long long)M * Kd,
+            shareB ? 0LL : (long long)N * Kd, (long long)M * N);
+    return cudaGetLastError();
+}
+
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
 }  // namespace
 
 cudaError_t gemm_ex(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
@@ -291,6 +417,13 @@ cudaError_t gemm_bf16(void* C, const void* A, const void* Bm, const float* bias,
         bool transA, bool transB, bool shareB, bool outBf16) {
     const __nv_bfloat16* a = static_cast<const __nv_bfloat16*>(A);
     const __nv_bfloat16* b = static_cast<const __nv_bfloat16*>(Bm);
+    // x W^T layout with whole 16-byte chunks along K: the cp.async kernel; anything else: the staging kernel.
+    if (!transA && transB && Kd > 0 && Kd % 8 == 0 && aligned16(a) && aligned16(b)) {
+        if (outBf16) {
+            return launch_bf16_kc(static_cast<__nv_bfloat16*>(C), a, b, bias, batch, M, N, Kd, shareB);
+        }
+        return launch_bf16_kc(static_cast<float*>(C), a, b, bias, batch, M, N, Kd, shareB);
+    }
     if (outBf16) {
         return launch_mma<PREC_BF16, __nv_bfloat16, __nv_bfloat16, EPI_NONE>(static_cast<__nv_bfloat16*>(C),
                 nullptr, a, b, bias, batch, M, N, Kd, transA, transB, shareB);

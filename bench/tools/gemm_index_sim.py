@@ -185,3 +185,94 @@ for (M, N, K) in cases:
             check(simt_sim, M, N, K, transA, transB, (M + N) % 2 == 1, 2 if M < 50 else 1, K % 2 == 1, epi); n += 1
     print("ok", M, N, K, flush=True)
 print("all", n, "cases ok")
+
+# ---- gemm_bf16_kc: cp.async chunks + ldmatrix fragments (a [M,K], w [N,K], K % 8 == 0) ----
+def ldmatrix_x4(addr_of_lane):
+    # PTX: lane l gives the address of row l % 8 of matrix l / 8 (8 consecutive b16); thread l receives in
+    # register q row l / 4, columns 2 (l % 4), 2 (l % 4) + 1 of matrix q.
+    mats = [[addr_of_lane(q * 8 + r) for r in range(8)] for q in range(4)]
+    out = {}
+    for l in range(32):
+        out[l] = [(mats[q][l // 4][2 * (l % 4)], mats[q][l // 4][2 * (l % 4) + 1]) for q in range(4)]
+    return out
+
+def kc_sim(Amat, Bmat, M, N, K, shareB, batch, bias):
+    LD = BK + 8
+    Y = np.full((batch, M, N), np.nan)
+    for bz in range(batch):
+        A = Amat[bz].ravel(); B = (Bmat[0] if shareB else Bmat[bz]).ravel()
+        for by in range((M + BM - 1) // BM):
+            for bx in range((N + BN - 1) // BN):
+                m0, n0 = by * BM, bx * BN
+                acc = np.zeros((8, 4, 4, 4, 32))
+                for kt in range((K + BK - 1) // BK):
+                    k0 = kt * BK
+                    As = np.full((BM, LD), np.nan); Bs = np.full((BN, LD), np.nan)
+                    for tid in range(THREADS):
+                        for l in range(2):
+                            c = tid + l * THREADS; row = c // 4; kc = (c % 4) * 8; gk = k0 + kc
+                            gm, gn = m0 + row, n0 + row
+                            for h in range(8):
+                                assert np.isnan(As[row, kc + h]) and np.isnan(Bs[row, kc + h])
+                                As[row, kc + h] = A[gm * K + gk + h] if (gm < M and gk < K) else 0.0
+                                Bs[row, kc + h] = B[gn * K + gk + h] if (gn < N and gk < K) else 0.0
+                    for warp in range(8):
+                        wm, wn = warp // 4, warp % 4
+                        for kk in range(0, BK, 16):
+                            af = {}
+                            for i in range(4):
+                                def addr(lane, i=i):
+                                    q, rr = lane // 8, lane % 8
+                                    row = wm * 64 + i * 16 + rr + 8 * (q % 2); col = kk + 8 * (q // 2)
+                                    return [As[row, col + x] for x in range(8)]
+                                af[i] = ldmatrix_x4(addr)
+                            bf = {}
+                            for jp in range(2):
+                                def addr(lane, jp=jp):
+                                    q, rr = lane // 8, lane % 8
+                                    row = wn * WARP_N + jp * 16 + rr + 8 * (q // 2); col = kk + 8 * (q % 2)
+                                    return [Bs[row, col + x] for x in range(8)]
+                                r = ldmatrix_x4(addr)
+                                for lane in range(32):
+                                    bf[(2 * jp, lane)] = [r[lane][0], r[lane][1]]
+                                    bf[(2 * jp + 1, lane)] = [r[lane][2], r[lane][3]]
+                            for i in range(4):
+                                for j in range(4):
+                                    Af = np.zeros((16, 16)); Bf = np.zeros((16, 8))
+                                    for lane in range(32):
+                                        g, t = lane // 4, lane % 4
+                                        for (lo, hi), (rr_, cc) in zip(af[i][lane], [(g, 2*t), (g+8, 2*t), (g, 2*t+8), (g+8, 2*t+8)]):
+                                            Af[rr_, cc] = lo; Af[rr_, cc + 1] = hi
+                                        for (lo, hi), (rr_, cc) in zip(bf[(j, lane)], [(2*t, g), (2*t+8, g)]):
+                                            Bf[rr_, cc] = lo; Bf[rr_ + 1, cc] = hi
+                                    D = Af @ Bf
+                                    for lane in range(32):
+                                        g, t = lane // 4, lane % 4
+                                        for e, (rr_, cc) in enumerate([(g, 2*t), (g, 2*t+1), (g+8, 2*t), (g+8, 2*t+1)]):
+                                            acc[warp, i, j, e, lane] += D[rr_, cc]
+                for warp in range(8):
+                    wm, wn = warp // 4, warp % 4
+                    for lane in range(32):
+                        g, t = lane // 4, lane % 4
+                        for i in range(4):
+                            for e in range(4):
+                                gm = m0 + wm * 64 + i * 16 + g + 8 * (e // 2)
+                                if gm >= M: continue
+                                for j in range(4):
+                                    gn = n0 + wn * WARP_N + j * 8 + 2 * t + e % 2
+                                    if gn < N:
+                                        assert np.isnan(Y[bz, gm, gn])
+                                        Y[bz, gm, gn] = acc[warp, i, j, e, lane] + (bias[gn] if bias is not None else 0)
+    return Y
+
+nk = 0
+for (M, N, K, batch, shareB) in [(1, 1, 8, 1, False), (129, 130, 40, 2, True), (200, 70, 96, 1, False), (64, 256, 32, 2, False)]:
+    a = rng.integers(-4, 5, size=(batch, M, K)).astype(float)
+    w = rng.integers(-4, 5, size=(1 if shareB else batch, N, K)).astype(float)
+    bias = rng.integers(-4, 5, size=N).astype(float)
+    Y = kc_sim(a, w, M, N, K, shareB, batch, bias)
+    want = a @ np.transpose(w, (0, 2, 1)) + bias
+    assert not np.isnan(Y).any() and np.array_equal(Y, want), ("kc", M, N, K)
+    nk += 1
+    print("kc ok", M, N, K, flush=True)
+print("kc all", nk, "cases ok")

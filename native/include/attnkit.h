@@ -194,7 +194,8 @@ int attnkit_gemm_ex(long long y, long long z, long long a, long long w, long lon
 
 /* BF16 GEMM on bf16 device buffers (a, w as in attnkit_gemm, 2 bytes per element), fp32 accumulation, bias [N]
  * fp32 or 0; c [batch,M,N] fp32 (c_bf16 0) or bf16 rounded to nearest even (c_bf16 1). batch in [1, 65535],
- * M in [0, 8388480]. For benchmarks against torch.matmul in bf16. */
+ * M in [0, 8388480]. For benchmarks against torch.matmul in bf16. With trans_a 0, trans_w 1 (w [N,K]), K % 8 == 0 and
+ * a, w 16-byte aligned a cp.async + ldmatrix kernel runs; otherwise the staging kernel of attnkit_gemm_ex. */
 int attnkit_gemm_bf16(long long c, long long a, long long w, long long bias, int batch, int M, int N, int K,
         int trans_a, int trans_w, int share_w, int c_bf16);
 

@@ -37,6 +37,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <li>random operands against the unrounded reference within the documented error of
  *     {@link GemmPrecision#expectedError}.</li>
  * </ul>
+ * The index math of both kernel files was also checked on the host by bench/tools/gemm_index_sim.py (an emulation
+ * of the staging, the PTX fragment and ldmatrix layouts and the epilogues against numpy).
  * Needs a GPU: skipped where {@link Cuda#isAvailable()} is false. NOT yet run.
  */
 @Tag("gpu")
@@ -254,12 +256,15 @@ class CudaGemmMmaEquivalenceTest {
         }
     }
 
-    /** attnkit_gemm_bf16 (bf16 buffers, fp32 or bf16 out, shared weight) against the host rounding model. */
-    @Test
-    void bf16BuffersMatchTheRoundingModel() {
+    /**
+     * attnkit_gemm_bf16 (bf16 buffers, fp32 or bf16 out, shared weight stored [N, K]) against the host rounding
+     * model: K = 80 takes the cp.async kernel (K % 8 == 0), K = 77 and K = 8 * 65 + 3 the staging kernel.
+     */
+    @ParameterizedTest(name = "K={0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {77, 80, 523})
+    void bf16BuffersMatchTheRoundingModel(int k) {
         int batch = 3;
         int m = 130;
-        int k = 77;
         int n = 129;
         float[] a = Tensor.randn(1, batch, m, k).toArray();
         float[] w = Tensor.randn(2, n, k).toArray(); // shared, stored [N, K] (trans_w 1)
@@ -296,6 +301,34 @@ class CudaGemmMmaEquivalenceTest {
                 }
             }
         }
+    }
+
+    /**
+     * The cp.async kernel (w stored [N, K], K % 8 == 0) and the staging kernel (the same w stored [K, N]) run the
+     * same mma sequence on the same values in the same order: the same bits, on tile-cutting shapes.
+     */
+    @ParameterizedTest(name = "M={0} N={1} K={2}")
+    @org.junit.jupiter.params.provider.CsvSource({"130,129,96", "1,1,8", "256,384,512", "77,260,40"})
+    void theCpAsyncBf16KernelEqualsTheStagingKernelBitForBit(int m, int n, int k) {
+        float[] a = Tensor.randn(1, m, k).toArray();
+        float[] w = Tensor.randn(2, n, k).toArray();
+        float[] wt = new float[k * n];
+        for (int j = 0; j < n; j++) {
+            for (int l = 0; l < k; l++) {
+                wt[l * n + j] = w[j * k + l];
+            }
+        }
+        long ab = bf16Buffer(a);
+        long wb = bf16Buffer(w);
+        long wtb = bf16Buffer(wt);
+        Tensor fast = CudaTensors.empty(GPU, m, n);
+        Tensor staged = CudaTensors.empty(GPU, m, n);
+        CudaTensors.enter(GPU);
+        NativeCalls.check("gemm bf16", AttnkitNative.attnkit_gemm_bf16(CudaTensors.address(fast, "c"), ab, wb, 0, 1,
+                m, n, k, 0, 1, 0, 0));
+        NativeCalls.check("gemm bf16", AttnkitNative.attnkit_gemm_bf16(CudaTensors.address(staged, "c"), ab, wtb, 0,
+                1, m, n, k, 0, 0, 0, 0));
+        assertArrayEquals(staged.to(Device.CPU).toArray(), fast.to(Device.CPU).toArray());
     }
 
     /** share_w 1 in attnkit_gemm_ex: every batch index multiplies the same w, at every precision and epilogue. */
