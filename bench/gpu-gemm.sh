@@ -26,12 +26,14 @@ if command -v compute-sanitizer >/dev/null; then
       $C.CudaGemmMmaEquivalenceTest 2>&1 | tail -40 | tee "$OUT/gemm-sanitizer-$tool.log"
   done
 fi
-BENCH="java $FLAGS -cp $CP org.attnkit.cli.Main bench --backend cuda"
-$BENCH --op gemm,linear,attention,lightconv,dynamicconv 2>&1 | tee "$OUT/bench-cuda.txt"
-$BENCH --json --op gemm,attention > "$OUT/bench-cuda.jsonl" 2> "$OUT/bench-cuda.err"
+bench() { java $FLAGS -cp "$CP" org.attnkit.cli.Main bench --backend cuda "$@"; }
+bench --op gemm,linear,attention,lightconv,dynamicconv 2>&1 | tee "$OUT/bench-cuda.txt"
+java $FLAGS -Dattnkit.cuda.gemm=tf32 -cp "$CP" org.attnkit.cli.Main bench --backend cuda --no-headline \
+  --op gemm,linear 2>&1 | tee "$OUT/bench-cuda-tf32.txt"
+bench --json --op gemm,attention > "$OUT/bench-cuda.jsonl" 2> "$OUT/bench-cuda.err"
 : > "$OUT/sweep.jsonl"
 for T in 64 128 256 512 1024 2048 4096 8192; do
-  $BENCH --json --no-headline --op lightconv,dynamicconv,attention --T $T >> "$OUT/sweep.jsonl" 2>> "$OUT/sweep.err"
+  bench --json --no-headline --op lightconv,dynamicconv,attention --T $T >> "$OUT/sweep.jsonl" 2>> "$OUT/sweep.err"
 done
 python3 - <<'PY' 2>&1 | tee "$OUT/torch-peer.log"
 import json, torch, torch.nn.functional as F
