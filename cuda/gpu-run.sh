@@ -15,7 +15,7 @@ CP="$G/classes:$G/test-classes:$G/tools:$G/lib/*"
 FLAGS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
 { nvidia-smi; java -version; } 2>&1 | tee "$OUT/env.log"
 C=org.attnkit.backend.cuda
-java $FLAGS -cp "$CP" GpuTests $C.CudaWithoutGpuTest $C.CudaEquivalenceTest $C.CudaGemmWithoutGpuTest \
+java $FLAGS -cp "$CP" GpuTests $C.CudaWithoutGpuTest $C.CudaEquivalenceTest $C.CudaGemmWithoutGpuTest $C.CudaGemmMmaWithoutGpuTest $C.CudaGemmMmaEquivalenceTest \
   $C.CudaGemmEquivalenceTest $C.CudaRowwiseWithoutGpuTest $C.CudaRowwiseEquivalenceTest \
   $C.CudaPointwiseWithoutGpuTest $C.CudaPointwiseEquivalenceTest $C.CudaAttentionWithoutGpuTest \
   $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionWithoutGpuTest $C.CudaGatedAttentionEquivalenceTest \
@@ -23,7 +23,7 @@ java $FLAGS -cp "$CP" GpuTests $C.CudaWithoutGpuTest $C.CudaEquivalenceTest $C.C
 if command -v compute-sanitizer >/dev/null; then
   for tool in memcheck racecheck; do
     compute-sanitizer --tool $tool --target-processes all java $FLAGS -cp "$CP" GpuTests \
-      $C.CudaEquivalenceTest $C.CudaGemmEquivalenceTest $C.CudaRowwiseEquivalenceTest \
+      $C.CudaEquivalenceTest $C.CudaGemmEquivalenceTest $C.CudaGemmMmaEquivalenceTest $C.CudaRowwiseEquivalenceTest \
       $C.CudaPointwiseEquivalenceTest $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
 fi

@@ -111,3 +111,18 @@ cudaError_t attention_forward(float* y, const float* q, const float* k, const fl
 cudaError_t attention_backward(float* dq, float* dk, float* dv, const float* q, const float* k, const float* v,
         const float* mask, const float* dy, int B, int Tq, int Tk, int H, int D, int Dv, bool causal);
 }  // namespace attnkit
+
+// ---- GEMM on tensor cores and GEMM epilogues (issue 5, GEMM piece: cuda/gemm.cu, cuda/gemm_mma.cu) ----
+// gemm_ex: Y[b] = epilogue(op(A[b]) op(B[b]) + bias) with precision 0 fp32 SIMT, 1 TF32, 2 BF16 (operands
+// rounded while staging) and epilogue 0 none, 1 relu, 2 gelu, 3 tanh, 4 sigmoid, 5 glu (Y [M, N/2]); Z [M, N]
+// receives the pre-activation when not null. gemm_bf16: bf16 operands, C fp32 or (outBf16) bf16.
+namespace attnkit {
+cudaError_t gemm_simt_epilogue(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch,
+        int M, int N, int Kd, bool transA, bool transB, bool shareB, int epilogue);
+cudaError_t gemm_ex(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
+        int Kd, bool transA, bool transB, bool shareB, int precision, int epilogue);
+cudaError_t gemm_bf16(void* C, const void* A, const void* Bm, const float* bias, int batch, int M, int N, int Kd,
+        bool transA, bool transB, bool shareB, bool outBf16);
+cudaError_t f32_to_bf16(void* out, const float* in, long long n);
+cudaError_t bf16_to_f32(float* out, const void* in, long long n);
+}  // namespace attnkit

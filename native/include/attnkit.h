@@ -184,6 +184,42 @@ int attnkit_gated_attention_backward(long long dq, long long dk, long long dv, l
         long long k, long long v, long long mask, long long gate, long long membership, long long dy, int B, int Tq,
         int Tk, int H, int D, int Dv, int E, int m, int per_token, int causal);
 
+/* ---- GEMM on tensor cores and GEMM epilogues (issue 5, GEMM piece: cuda/gemm.cu, cuda/gemm_mma.cu) ----
+ * Precision of attnkit_gemm_ex: FP32 = the SIMT fp32 kernel of attnkit_gemm; TF32 = operands rounded to tf32
+ * (cvt.rna) while staged, mma.sync m16n8k8; BF16 = operands rounded to bf16 (nearest even) while staged,
+ * mma.sync m16n8k16; both accumulate in fp32 and are deterministic (one thread per output, fixed k order).
+ * Expected |error| against an exact product, for unit-scale operands: about 1e-3 (TF32) or 8e-3 (BF16)
+ * times sqrt(K) times the operands' scale. */
+#define ATTNKIT_GEMM_FP32 0
+#define ATTNKIT_GEMM_TF32 1
+#define ATTNKIT_GEMM_BF16 2
+/* Epilogues: y = f(z), z = op(a) op(w) + bias. GLU: y[:, j] = z[:, j] * sigmoid(z[:, j + N/2]), j < N/2
+ * (a = the first half of the N columns, the gate the second half, as org.attnkit.ops.glu.Glu). */
+#define ATTNKIT_EPILOGUE_NONE 0
+#define ATTNKIT_EPILOGUE_RELU 1
+#define ATTNKIT_EPILOGUE_GELU 2
+#define ATTNKIT_EPILOGUE_TANH 3
+#define ATTNKIT_EPILOGUE_SIGMOID 4
+#define ATTNKIT_EPILOGUE_GLU 5
+
+/* y[b] = epilogue(op(a[b]) op(w[b]) + bias) in the layouts of attnkit_gemm (a [M,K] or [K,M]; w [K,N] or [N,K],
+ * shared with share_w 1; bias [N] or 0). y [batch,M,N], or [batch,M,N/2] under GLU (N even); z [batch,M,N]
+ * receives the pre-activation (what a backward needs) or is 0; z must be 0 for epilogue NONE. precision in
+ * [0, 2], epilogue in [0, 5], batch in [1, 65535], M in [0, 4194240]; nothing runs when batch*M*N = 0. */
+int attnkit_gemm_ex(long long y, long long z, long long a, long long w, long long bias, int batch, int M, int N,
+        int K, int trans_a, int trans_w, int share_w, int precision, int epilogue);
+
+/* BF16 GEMM on bf16 device buffers (a, w as in attnkit_gemm, 2 bytes per element), fp32 accumulation, bias [N]
+ * fp32 or 0; c [batch,M,N] fp32 (c_bf16 0) or bf16 rounded to nearest even (c_bf16 1). batch in [1, 65535],
+ * M in [0, 8388480]. For benchmarks against torch.matmul in bf16. With trans_a 0, trans_w 1 (w [N,K]), K % 8 == 0 and
+ * a, w 16-byte aligned a cp.async + ldmatrix kernel runs; otherwise the staging kernel of attnkit_gemm_ex. */
+int attnkit_gemm_bf16(long long c, long long a, long long w, long long bias, int batch, int M, int N, int K,
+        int trans_a, int trans_w, int share_w, int c_bf16);
+
+/* out[i] = bf16(in[i]) (round to nearest even) / out[i] = float(in[i]) for i < n, n in [0, 2^40]. */
+int attnkit_f32_to_bf16(long long out, long long in, long long n);
+int attnkit_bf16_to_f32(long long out, long long in, long long n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -515,6 +515,78 @@ int attnkit_unary(long long out, long long x, long long dy, long long n, int op)
     return cudaStatus(ch.fn, attnkit::unary(f<float>(out), f<const float>(x), f<const float>(dy), n, op));
 }
 
+// ---- GEMM on tensor cores and GEMM epilogues (issue 5, GEMM piece) ----
+// gemm_mma: blockIdx.y = 128-row tile; the SIMT kernel (FP32 precision) has 64-row tiles, so attnkit_gemm_ex
+// keeps attnkit_gemm's M limit whatever the precision.
+static const int GEMM_MMA_MAX_M = 65535 * 128;
+
+static void gemmShapeChecks(Checks& ch, int batch, int M, int maxM, int N, int K, int trans_a, int trans_w,
+        int share_w) {
+    ch.range("batch", batch, 1, GEMM_MAX_BATCH);
+    ch.range("M", M, 0, maxM);
+    ch.range("N", N, 0, INT32_MAX);
+    ch.range("K", K, 0, INT32_MAX);
+    ch.range("trans_a", trans_a, 0, 1);
+    ch.range("trans_w", trans_w, 0, 1);
+    ch.range("share_w", share_w, 0, 1);
+    ch.elements("c", (long long)batch * M, N > 0 ? N : 1, 1);
+    ch.elements("a", (long long)batch * M, K > 0 ? K : 1, 1);
+    ch.elements("w", (long long)batch * (K > 0 ? K : 1), N > 0 ? N : 1, 1);
+}
+
+int attnkit_gemm_ex(long long y, long long z, long long a, long long w, long long bias, int batch, int M, int N,
+        int K, int trans_a, int trans_w, int share_w, int precision, int epilogue) {
+    Checks ch("attnkit_gemm_ex");
+    gemmShapeChecks(ch, batch, M, GEMM_MAX_M, N, K, trans_a, trans_w, share_w);
+    ch.range("precision", precision, ATTNKIT_GEMM_FP32, ATTNKIT_GEMM_BF16);
+    ch.range("epilogue", epilogue, ATTNKIT_EPILOGUE_NONE, ATTNKIT_EPILOGUE_GLU);
+    if (ch.error.empty() && epilogue == ATTNKIT_EPILOGUE_GLU && N % 2 != 0) {
+        ch.error = "attnkit_gemm_ex: N must be even for the GLU epilogue (halves a, gate), got " + std::to_string(N);
+    }
+    if (ch.error.empty() && epilogue == ATTNKIT_EPILOGUE_NONE && z) {
+        ch.error = "attnkit_gemm_ex: z given for epilogue 0 (none), where y is the pre-activation";
+    }
+    ch.pointer("y", y);
+    if (K > 0) { ch.pointer("a", a); ch.pointer("w", w); }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if ((long long)M * N == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::gemm_ex(f<float>(y), f<float>(z), f<const float>(a), f<const float>(w),
+            f<const float>(bias), batch, M, N, K, trans_a != 0, trans_w != 0, share_w != 0, precision, epilogue));
+}
+
+int attnkit_gemm_bf16(long long c, long long a, long long w, long long bias, int batch, int M, int N, int K,
+        int trans_a, int trans_w, int share_w, int c_bf16) {
+    Checks ch("attnkit_gemm_bf16");
+    gemmShapeChecks(ch, batch, M, GEMM_MMA_MAX_M, N, K, trans_a, trans_w, share_w);
+    ch.range("c_bf16", c_bf16, 0, 1);
+    ch.pointer("c", c);
+    if (K > 0) { ch.pointer("a", a); ch.pointer("w", w); }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if ((long long)M * N == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::gemm_bf16(f<void>(c), f<const void>(a), f<const void>(w), f<const float>(bias),
+            batch, M, N, K, trans_a != 0, trans_w != 0, share_w != 0, c_bf16 != 0));
+}
+
+static int convertChecks(Checks& ch, long long out, long long in, long long n) {
+    ch.range("n", n, 0, 1LL << 40);
+    if (n > 0) { ch.pointer("out", out); ch.pointer("in", in); }
+    return ch.ok() ? ATTNKIT_OK : ATTNKIT_INVALID_ARGUMENT;
+}
+
+int attnkit_f32_to_bf16(long long out, long long in, long long n) {
+    Checks ch("attnkit_f32_to_bf16");
+    if (convertChecks(ch, out, in, n) != ATTNKIT_OK) return ATTNKIT_INVALID_ARGUMENT;
+    if (n == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::f32_to_bf16(f<void>(out), f<const float>(in), n));
+}
+
+int attnkit_bf16_to_f32(long long out, long long in, long long n) {
+    Checks ch("attnkit_bf16_to_f32");
+    if (convertChecks(ch, out, in, n) != ATTNKIT_OK) return ATTNKIT_INVALID_ARGUMENT;
+    if (n == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::bf16_to_f32(f<float>(out), f<const void>(in), n));
+}
+
 }  // extern "C"
 
 // ==== cuda-attn (issue 5): attention with the MAE per-head weight alpha in its epilogue ====

@@ -177,9 +177,34 @@ public enum BenchOp {
 
         private static volatile float blackhole;
 
-        /** Reads one element so the JIT cannot drop the call. */
+        /**
+         * The same workload with its inputs and output gradient copied to {@code device} (a CUDA device: the
+         * timed calls then run on the CUDA backend). Allocates and copies; call outside timing.
+         */
+        public Workload to(org.attnkit.tensor.Device device) {
+            Tensor[] p = new Tensor[params.length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = params[i].to(device);
+            }
+            return new Workload(op, shape, p, dy.to(device), call);
+        }
+
+        private Workload(BenchOp op, BenchShape shape, Tensor[] params, Tensor dy, Call call) {
+            this.op = op;
+            this.shape = shape;
+            this.params = params;
+            this.dy = dy;
+            this.call = call;
+        }
+
+        /** The inputs (on the workload's device). */
+        public Tensor[] inputs() {
+            return params.clone();
+        }
+
+        /** Reads one element so the JIT cannot drop the call (device results are waited for by the timer). */
         private static void sink(Tensor t) {
-            if (t != null && t.numel() > 0) {
+            if (t != null && t.numel() > 0 && t.device().isCpu()) {
                 blackhole = (float) t.get(new int[t.rank()]);
             }
         }

@@ -20,6 +20,56 @@ public final class BenchPlot {
     }
 
     /**
+     * Draws the plot from rows saved as JSON lines ({@code attnkit bench --json}, e.g. on a machine whose Java
+     * runtime has no java.desktop module, such as the trimmed one of the GPU runs):
+     * {@code java -cp attnkit.jar org.attnkit.bench.BenchPlot OUT.png ROWS.jsonl...}. Only forward rows with a
+     * time are drawn; the ceiling lines are ignored.
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length < 2) {
+            System.err.println("usage: BenchPlot OUT.png ROWS.jsonl...");
+            System.exit(2);
+        }
+        System.setProperty("java.awt.headless", "true");
+        List<BenchRunner.Row> rows = new ArrayList<>();
+        BenchShape first = null;
+        for (int i = 1; i < args.length; i++) {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(args[i]))) {
+                BenchRunner.Row r = parseRow(line);
+                if (r != null && r.pass() == Pass.FWD) {
+                    rows.add(r);
+                    first = first == null ? r.shape() : first;
+                }
+            }
+        }
+        if (first == null) {
+            throw new IOException("no forward rows in " + java.util.Arrays.toString(java.util.Arrays.copyOfRange(args,
+                    1, args.length)));
+        }
+        try (OutputStream out = java.nio.file.Files.newOutputStream(java.nio.file.Path.of(args[0]))) {
+            System.out.println("plot: " + write(rows, first, out) + " series written to " + args[0]);
+        }
+    }
+
+    /** One JSON row of {@code attnkit bench --json} as a Row (costs and ceilings left out), or null. */
+    static BenchRunner.Row parseRow(String line) {
+        if (line.isBlank() || !line.trim().startsWith("{")) {
+            return null;
+        }
+        com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+        if (!o.has("pass") || o.get("ms") == null || o.get("ms").isJsonNull()) {
+            return null;
+        }
+        BenchShape shape = new BenchShape(o.get("B").getAsInt(), o.get("T").getAsInt(), o.get("C").getAsInt(),
+                o.get("H").getAsInt(), o.get("K").getAsInt());
+        return new BenchRunner.Row(BenchOp.parse(o.get("op").getAsString()),
+                org.attnkit.backend.Backend.parse(o.get("backend").getAsString()),
+                Pass.valueOf(o.get("pass").getAsString().toUpperCase(java.util.Locale.ROOT)), shape, Double.NaN,
+                Double.NaN, o.get("ms").getAsDouble(), o.get("reps").getAsInt(), Double.NaN, false, "",
+                new Ceilings(1, 1));
+    }
+
+    /**
      * Draws the timed (not skipped) rows as a PNG into {@code out}; returns the number of series.
      * Must run with {@code java.awt.headless=true} on machines without a display.
      */

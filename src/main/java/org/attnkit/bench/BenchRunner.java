@@ -42,9 +42,18 @@ public final class BenchRunner {
      * @param refMs the reference's milliseconds for the same op, pass and shape: measured, or predicted
      *              when {@code refEstimated}; NaN when unknown
      * @param note why the row is skipped, or how the reference was handled; empty when nothing to say
+     * @param precision the CUDA GEMM precision of the row ("fp32", "tf32", "bf16", "bf16-buffers") where it
+     *                  matters, else empty (every CPU row)
      */
     public record Row(BenchOp op, Backend backend, Pass pass, BenchShape shape, double flops, double bytes,
-                      double ms, int reps, double refMs, boolean refEstimated, String note, Ceilings ceilings) {
+                      double ms, int reps, double refMs, boolean refEstimated, String note, Ceilings ceilings,
+                      String precision) {
+        /** A row without a precision (CPU rows). */
+        public Row(BenchOp op, Backend backend, Pass pass, BenchShape shape, double flops, double bytes, double ms,
+                   int reps, double refMs, boolean refEstimated, String note, Ceilings ceilings) {
+            this(op, backend, pass, shape, flops, bytes, ms, reps, refMs, refEstimated, note, ceilings, "");
+        }
+
         public boolean skipped() {
             return Double.isNaN(ms);
         }

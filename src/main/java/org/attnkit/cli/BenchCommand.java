@@ -20,7 +20,9 @@ import org.attnkit.bench.BenchPlot;
 import org.attnkit.bench.BenchRunner;
 import org.attnkit.bench.BenchShape;
 import org.attnkit.bench.Ceilings;
+import org.attnkit.bench.CudaRunner;
 import org.attnkit.bench.Pass;
+import org.attnkit.tensor.Device;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,7 +55,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--backend", paramLabel = "BACKEND", defaultValue = "all",
             description = "ref, simd, cuda or all (default: ${DEFAULT-VALUE}). An op without the backend is a "
-                    + "skipped row.")
+                    + "skipped row. cuda: the ops timed with CUDA events, plus the GEMM at fp32/tf32/bf16 buffers "
+                    + "(8192^3, 4096x512x512) and attention at B=8 H=16 T=4096 d=64 where gemm/attention are "
+                    + "selected; exit 2 when CUDA is unavailable. all: the CUDA rows are skipped rows saying why "
+                    + "when CUDA is unavailable.")
     BackendChoice backend;
 
     @Option(names = "--B", paramLabel = "N", description = "Batch size (default 8; --quick 2).")
@@ -86,6 +91,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "T values of the plot (default 64,128,...,4096; --quick 16,32,64,128).")
     List<Integer> plotT;
 
+    @Option(names = "--no-headline",
+            description = "With CUDA: leave out the headline rows (GEMM precisions at 8192^3 and 4096x512x512, "
+                    + "attention at B=8 H=16 T=4096 d=64), e.g. in a sweep over --T.")
+    boolean noHeadline;
+
     @Spec
     CommandSpec spec;
 
@@ -107,18 +117,27 @@ public final class BenchCommand implements Callable<Integer> {
                 : List.copyOf(new LinkedHashSet<>(ops));
 
         CudaStatus.Probe cuda = CudaStatus.probe();
-        String cudaReason = cuda.available() ? "attnkit bench does not run ops on CUDA yet"
-                : "CUDA unavailable (" + cuda.reason() + ")";
+        String cudaReason = "CUDA unavailable (" + cuda.reason() + ")";
         List<Backend> cpu = new ArrayList<>();
         List<Backend> unavailable = new ArrayList<>();
+        boolean onCuda = false;
         switch (backend) {
             case ref -> cpu.add(Backend.REF);
             case simd -> cpu.add(Backend.SIMD);
-            case cuda -> throw new ParameterException(spec.commandLine(), "--backend cuda: " + cudaReason);
+            case cuda -> {
+                if (!cuda.available()) {
+                    throw new ParameterException(spec.commandLine(), "--backend cuda: " + cudaReason);
+                }
+                onCuda = true;
+            }
             case all -> {
                 cpu.add(Backend.REF);
                 cpu.add(Backend.SIMD);
-                unavailable.add(Backend.CUDA);
+                if (cuda.available()) {
+                    onCuda = true;
+                } else {
+                    unavailable.add(Backend.CUDA);
+                }
             }
             default -> throw new AssertionError(backend);
         }
@@ -133,6 +152,24 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
 
+        BenchRunner runner = null;
+        if (!cpu.isEmpty()) {
+            runner = cpuRows(selected, shape, cpu, unavailable, cudaReason, out);
+        }
+        CudaRunner cudaRunner = null;
+        if (onCuda) {
+            cudaRunner = cudaRows(selected, shape, out);
+        }
+
+        if (plot != null) {
+            drawPlot(runner, cudaRunner, selected, cpu, shape, out);
+        }
+        return 0;
+    }
+
+    /** The CPU ceilings line, then the CPU rows; returns the runner (the plot reuses it). */
+    private BenchRunner cpuRows(List<BenchOp> selected, BenchShape shape, List<Backend> cpu, List<Backend> unavailable,
+                                String cudaReason, PrintWriter out) {
         Ceilings ceilings = Ceilings.measure(quick);
         int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
         if (json) {
@@ -156,15 +193,46 @@ public final class BenchCommand implements Callable<Integer> {
             out.println(json ? toJson(row).toString() : format(row));
             out.flush();
         });
-
-        if (plot != null) {
-            drawPlot(runner, selected, cpu, shape, out);
-        }
-        return 0;
+        return runner;
     }
 
-    private void drawPlot(BenchRunner runner, List<BenchOp> selected, List<Backend> cpu, BenchShape shape,
-                          PrintWriter out) {
+    /**
+     * The GPU's ceilings, the selected ops on CUDA (CUDA events), then the headline rows of issue 5 where
+     * gemm or attention is selected: the GEMM at fp32, tf32 and on bf16 buffers at 8192^3 and 4096x512x512,
+     * attention at B=8 H=16 T=4096 d=64 (smaller with --quick).
+     */
+    private CudaRunner cudaRows(List<BenchOp> selected, BenchShape shape, PrintWriter out) {
+        CudaRunner r = new CudaRunner(quick ? CudaRunner.Settings.quick() : CudaRunner.Settings.standard(),
+                Device.cuda(0));
+        if (json) {
+            JsonObject c = new JsonObject();
+            c.addProperty("op", "ceiling");
+            c.addProperty("backend", "cuda");
+            c.add("gflops_fp32", num(CudaRunner.FP32_GFLOPS));
+            c.add("gflops_tf32", num(CudaRunner.TF32_GFLOPS));
+            c.add("gflops_bf16", num(CudaRunner.BF16_GFLOPS));
+            c.add("gbps", num(r.copyGbps()));
+            out.println(c);
+        } else {
+            out.println(r.describeCeilings());
+            out.println(header());
+        }
+        out.flush();
+        java.util.function.Consumer<BenchRunner.Row> sink = row -> {
+            out.println(json ? toJson(row).toString() : format(row));
+            out.flush();
+        };
+        r.run(selected, List.of(Pass.values()), shape, sink);
+        List<CudaRunner.GemmShape> gemms = selected.contains(BenchOp.GEMM) ? CudaRunner.headlineGemms(quick)
+                : List.of();
+        if (!noHeadline && (!gemms.isEmpty() || selected.contains(BenchOp.ATTENTION))) {
+            r.headline(gemms, selected.contains(BenchOp.ATTENTION) ? CudaRunner.headlineAttention(quick) : null, sink);
+        }
+        return r;
+    }
+
+    private void drawPlot(BenchRunner runner, CudaRunner cudaRunner, List<BenchOp> selected, List<Backend> cpu,
+                          BenchShape shape, PrintWriter out) {
         List<BenchOp> plotOps = new ArrayList<>();
         for (BenchOp op : PLOT_OPS) {
             if (ops == null || selected.contains(op)) {
@@ -179,7 +247,12 @@ public final class BenchCommand implements Callable<Integer> {
                 : quick ? List.of(16, 32, 64, 128) : List.of(64, 128, 256, 512, 1024, 2048, 4096);
         List<BenchRunner.Row> points = new ArrayList<>();
         for (int t : ts) {
-            points.addAll(runner.run(plotOps, List.of(Pass.FWD), cpu, shape.withT(t), List.of(), "", r -> { }));
+            if (runner != null) {
+                points.addAll(runner.run(plotOps, List.of(Pass.FWD), cpu, shape.withT(t), List.of(), "", r -> { }));
+            }
+            if (cudaRunner != null) {
+                points.addAll(cudaRunner.run(plotOps, List.of(Pass.FWD), shape.withT(t), r -> { }));
+            }
         }
         int drawn;
         try (OutputStream os = Files.newOutputStream(plot)) {
@@ -257,6 +330,9 @@ public final class BenchCommand implements Callable<Integer> {
         o.addProperty("bound", r.bound());
         o.addProperty("skipped", r.skipped());
         o.addProperty("note", r.note());
+        if (!r.precision().isEmpty()) {
+            o.addProperty("precision", r.precision());
+        }
         return o;
     }
 

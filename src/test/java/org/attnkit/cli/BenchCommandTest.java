@@ -88,6 +88,8 @@ class BenchCommandTest {
                 assertTrue(o.get("gbps").getAsDouble() > 0, o.toString());
                 assertTrue(o.get("roofline_fraction").getAsDouble() > 0, o.toString());
             }
+            // The CUDA GEMM precision is a field of CUDA rows only; CPU rows keep their fields.
+            assertFalse(o.has("precision"), o.toString());
             seen.add(o.get("op").getAsString() + "/" + o.get("backend").getAsString() + "/"
                     + o.get("pass").getAsString());
         }
@@ -166,5 +168,52 @@ class BenchCommandTest {
         assertTrue(r.out().contains("plot: 1 series"), r.out());
         byte[] head = Arrays.copyOf(Files.readAllBytes(png), 4);
         assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, head);
+    }
+
+    @Test
+    void cudaWithoutAGpuSaysWhyAndExitsTwoBeforeMeasuringOrPlotting() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(org.attnkit.backend.cuda.Cuda.isAvailable(), "a GPU is present");
+        Path png = dir.resolve("gpu.png");
+        Run r = run("--quick", "--backend", "cuda", "--op", "gemm,attention", "--plot", png.toString());
+        assertEquals(Main.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("--backend cuda: CUDA unavailable (") && r.err().contains(")"), r.err());
+        assertTrue(r.out().isEmpty(), "nothing is measured: " + r.out());
+        assertFalse(Files.exists(png), "no plot without CUDA");
+        Run json = run("--quick", "--json", "--backend", "cuda");
+        assertEquals(Main.EXIT_USAGE, json.exit());
+        assertTrue(json.out().isEmpty(), json.out());
+    }
+
+    @Test
+    void withoutAGpuTheDefaultBackendsGiveSkippedCudaRowsOnly() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(org.attnkit.backend.cuda.Cuda.isAvailable(), "a GPU is present");
+        Run r = run("--quick", "--json", "--op", "gemm", "--backend", "all");
+        assertEquals(0, r.exit(), r.err());
+        List<JsonObject> objs = parse(r);
+        // one ceiling line (the CPU's), then gemm x (fwd, fwdbwd) x (ref, simd, cuda): no headline rows
+        assertEquals(1, objs.stream().filter(o -> o.get("op").getAsString().equals("ceiling")).count(), r.out());
+        assertEquals(7, objs.size(), r.out());
+        for (JsonObject o : objs.subList(1, objs.size())) {
+            if (o.get("backend").getAsString().equals("cuda")) {
+                assertTrue(o.get("skipped").getAsBoolean(), o.toString());
+                assertTrue(o.get("note").getAsString().startsWith("skipped: CUDA unavailable ("), o.toString());
+            }
+        }
+    }
+
+    @Test
+    void cudaRowsCarryTheirPrecisionInTheJson() {
+        org.attnkit.bench.BenchShape shape = new org.attnkit.bench.BenchShape(1, 8192, 8192, 1, 1);
+        org.attnkit.bench.BenchRunner.Row row = new org.attnkit.bench.BenchRunner.Row(org.attnkit.bench.BenchOp.GEMM,
+                org.attnkit.backend.Backend.CUDA, org.attnkit.bench.Pass.FWD, shape, 2.0 * Math.pow(8192, 3), 1e9,
+                2.0, 10, Double.NaN, false, "CUDA events", new org.attnkit.bench.Ceilings(395_000, 3000), "tf32");
+        JsonObject o = BenchCommand.toJson(row);
+        assertEquals("tf32", o.get("precision").getAsString());
+        assertEquals("cuda", o.get("backend").getAsString());
+        // 1.1 PFLOP in 2 ms = 549.8 TFLOP/s; the tf32 ceiling 395 TFLOP/s binds: fraction 1.39 (an impossible
+        // speed, but the arithmetic is what is tested)
+        assertEquals(549_756, o.get("gflops").getAsDouble(), 1);
+        assertEquals(549_756.0 / 395_000, o.get("roofline_fraction").getAsDouble(), 1e-4);
+        assertTrue(BenchCommand.format(row).contains("cuda"), BenchCommand.format(row));
     }
 }

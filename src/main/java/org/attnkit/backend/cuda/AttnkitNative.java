@@ -141,4 +141,32 @@ public final class AttnkitNative {
     public static native int attnkit_gated_attention_backward(long dq, long dk, long dv, long dgate, long q, long k,
             long v, long mask, long gate, long membership, long dy, int B, int Tq, int Tk, int H, int D, int Dv,
             int E, int m, int perToken, int causal);
+    // ---- GEMM on tensor cores and GEMM epilogues (issue 5, GEMM piece): see attnkit.h ----
+
+    /** Precision codes of {@link #attnkit_gemm_ex} ({@link GemmPrecision#code()}). */
+    public static final int GEMM_FP32 = 0;
+    public static final int GEMM_TF32 = 1;
+    public static final int GEMM_BF16 = 2;
+
+    /** Epilogue codes of {@link #attnkit_gemm_ex}: y = f(z); GLU halves the N columns (a, then the gate). */
+    public static final int EPILOGUE_NONE = 0;
+    public static final int EPILOGUE_RELU = 1;
+    public static final int EPILOGUE_GELU = 2;
+    public static final int EPILOGUE_TANH = 3;
+    public static final int EPILOGUE_SIGMOID = 4;
+    public static final int EPILOGUE_GLU = 5;
+
+    /** y[b] = epilogue(op(a[b]) op(w[b]) + bias) at a precision; z receives the pre-activation (or 0). */
+    public static native int attnkit_gemm_ex(long y, long z, long a, long w, long bias, int batch, int M, int N,
+            int K, int transA, int transW, int shareW, int precision, int epilogue);
+
+    /** BF16 GEMM on bf16 device buffers, fp32 accumulation; c fp32 or (cBf16 1) bf16. */
+    public static native int attnkit_gemm_bf16(long c, long a, long w, long bias, int batch, int M, int N, int K,
+            int transA, int transW, int shareW, int cBf16);
+
+    /** out[i] = bf16(in[i]), round to nearest even. */
+    public static native int attnkit_f32_to_bf16(long out, long in, long n);
+
+    /** out[i] = float(in[i]) of a bf16 buffer. */
+    public static native int attnkit_bf16_to_f32(long out, long in, long n);
 }

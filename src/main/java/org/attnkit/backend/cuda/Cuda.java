@@ -34,6 +34,8 @@ public final class Cuda {
     }
 
     private static volatile Status status;
+    /** Null until first read: then the property's value, or what {@link #setGemmPrecision} set. */
+    private static volatile GemmPrecision gemmPrecision;
 
     private Cuda() {
     }
@@ -63,6 +65,50 @@ public final class Cuda {
         Status s = status();
         if (!s.available()) {
             throw new CudaUnavailableException(what + ": CUDA is unavailable (" + s.reason() + ")");
+        }
+    }
+
+    /**
+     * The precision of the CUDA GEMMs (Linear, LinearEpilogue, MatMul; forward and backward): what
+     * {@link #setGemmPrecision} set last, else the system property {@value GemmPrecision#PROPERTY} read on the
+     * first call (default {@link GemmPrecision#FP32}).
+     *
+     * @throws IllegalArgumentException naming the property when its value is not fp32, tf32 or bf16 (again on
+     *     every call until it is fixed or a precision is set)
+     */
+    public static GemmPrecision gemmPrecision() {
+        GemmPrecision p = gemmPrecision;
+        if (p == null) {
+            synchronized (Cuda.class) {
+                p = gemmPrecision;
+                if (p == null) {
+                    p = GemmPrecision.fromProperty(System.getProperty(GemmPrecision.PROPERTY));
+                    gemmPrecision = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Sets the precision of the CUDA GEMMs for the whole JVM (all threads), overriding the property; returns
+     * the previous one, for a try/finally restore (FP32 when the previous came from an invalid property).
+     */
+    public static GemmPrecision setGemmPrecision(GemmPrecision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException("setGemmPrecision: precision must not be null (FP32, TF32 or BF16)");
+        }
+        synchronized (Cuda.class) {
+            GemmPrecision previous = gemmPrecision;
+            gemmPrecision = precision;
+            if (previous != null) {
+                return previous;
+            }
+            try {
+                return GemmPrecision.fromProperty(System.getProperty(GemmPrecision.PROPERTY));
+            } catch (IllegalArgumentException e) {
+                return GemmPrecision.FP32;
+            }
         }
     }
 

@@ -59,6 +59,22 @@ public final class CudaBench {
         report("dynamicconv forward (fused)", dyn, bytes, copyMs);
     }
 
+    /**
+     * The device-to-device copy bandwidth of {@code device} in GB/s (bytes read + written), the median of
+     * {@code reps} copies of {@code bytes} timed with CUDA events: the memory ceiling of the CUDA bench rows.
+     */
+    public static double copyGbps(Device device, long bytes, int reps) {
+        Cuda.requireAvailable("measure the copy bandwidth of " + device);
+        int floats = Math.toIntExact(bytes / Float.BYTES);
+        try (CudaScope ignored = CudaScope.open()) {
+            Tensor src = CudaTensors.zeros(device, floats);
+            Tensor dst = CudaTensors.empty(device, floats);
+            double ms = median(reps, () -> CudaTensors.time(device, () -> JCudaDriverApi.copyDeviceToDevice(
+                    CudaTensors.address(dst, "dst"), CudaTensors.address(src, "src"), (long) floats * Float.BYTES)));
+            return 2.0 * floats * Float.BYTES / (ms * 1e-3) / 1e9;
+        }
+    }
+
     private static void report(String what, double ms, long bytes, double copyMs) {
         System.out.printf(Locale.ROOT, "%-36s %9.3f ms  %8.1f GB/s  %5.1f%% of copy bandwidth%n", what, ms,
                 bytes / (ms * 1e6), 100.0 * (bytes / ms) / ((2.0 * bytes / 2) / copyMs));

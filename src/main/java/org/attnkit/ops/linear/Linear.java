@@ -25,24 +25,29 @@ public final class Linear {
 
     /** x[..., in], weight[out, in], bias[out] or null. */
     public static Tensor apply(Tensor x, Tensor weight, Tensor bias) {
-        Check.notNull("linear", "x", x);
-        Check.notNull("linear", "weight", weight);
-        Check.sameDeviceAndType("linear", "x", x, "weight", weight, "bias", bias);
+        checkArguments("linear", x, weight, bias);
+        LinearKernels k = KERNELS.select(x, weight, bias);
+        Tensor y = k.forward(x, weight, bias);
+        return Autograd.record("linear", y, (dy, needs) -> k.backward(x, weight, dy, needs), x, weight, bias);
+    }
+
+    /** The checks of {@link #apply}, shared with {@link LinearEpilogue}; {@code op} starts every message. */
+    static void checkArguments(String op, Tensor x, Tensor weight, Tensor bias) {
+        Check.notNull(op, "x", x);
+        Check.notNull(op, "weight", weight);
+        Check.sameDeviceAndType(op, "x", x, "weight", weight, "bias", bias);
         if (x.rank() < 1) {
-            throw new IllegalArgumentException("linear: x must have rank >= 1 [..., in], got rank 0 with shape "
+            throw new IllegalArgumentException(op + ": x must have rank >= 1 [..., in], got rank 0 with shape "
                     + x.shape());
         }
-        Check.rank("linear", "weight", weight, 2, "[out, in]");
+        Check.rank(op, "weight", weight, 2, "[out, in]");
         if (x.dim(-1) != weight.dim(1)) {
-            throw new IllegalArgumentException("linear: x's last dimension (in = " + x.dim(-1) + ", shape "
+            throw new IllegalArgumentException(op + ": x's last dimension (in = " + x.dim(-1) + ", shape "
                     + x.shape() + ") must equal weight dimension 1 (in = " + weight.dim(1) + ", shape "
                     + weight.shape() + ")");
         }
         if (bias != null) {
-            Check.shape("linear", "bias", bias, "[out]", weight.dim(0));
+            Check.shape(op, "bias", bias, "[out]", weight.dim(0));
         }
-        LinearKernels k = KERNELS.select(x, weight, bias);
-        Tensor y = k.forward(x, weight, bias);
-        return Autograd.record("linear", y, (dy, needs) -> k.backward(x, weight, dy, needs), x, weight, bias);
     }
 }

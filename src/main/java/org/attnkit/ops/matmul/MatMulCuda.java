@@ -9,7 +9,8 @@ import org.attnkit.backend.cuda.NativeCalls;
 import org.attnkit.tensor.Tensor;
 
 /**
- * {@link MatMul} on the project's fp32 GEMM ({@code cuda/gemm.cu}, batched over the leading dims):
+ * {@link MatMul} on the project's GEMMs ({@code attnkit_gemm_ex}, batched over the leading dims) at
+ * {@link Cuda#gemmPrecision()} (fp32 SIMT, TF32 or BF16 tensor cores; forward and backward):
  * {@code c = a b}, {@code da = dc b^T}, {@code db = a^T dc}, the transposes read in place by the kernel.
  * The native library is touched only after {@link Cuda#requireAvailable} passed. Compiled; NOT yet
  * run on a GPU.
@@ -69,7 +70,8 @@ final class MatMulCuda implements MatMulKernels {
                     + " got batch = " + batch + " (reshape into fewer, larger products)");
         }
         CudaTensors.enter(c.device());
-        NativeCalls.check(what, AttnkitNative.attnkit_gemm(address(c, "c"), k == 0 ? 0 : address(a, "a"),
-                k == 0 ? 0 : address(w, "b"), 0, batch, m, n, k, transA ? 1 : 0, transW ? 1 : 0, 0));
+        NativeCalls.check(what, AttnkitNative.attnkit_gemm_ex(address(c, "c"), 0, k == 0 ? 0 : address(a, "a"),
+                k == 0 ? 0 : address(w, "b"), 0, batch, m, n, k, transA ? 1 : 0, transW ? 1 : 0, 0,
+                Cuda.gemmPrecision().code(), AttnkitNative.EPILOGUE_NONE));
     }
 }

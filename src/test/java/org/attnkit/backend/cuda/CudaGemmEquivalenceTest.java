@@ -35,9 +35,20 @@ class CudaGemmEquivalenceTest {
     private static final double BWD_ATOL = 1e-4;
     private static final double BWD_RTOL = 2e-3;
 
+    private GemmPrecision saved;
+
+    /** These tolerances are fp32's: pin the FP32 precision whatever -Dattnkit.cuda.gemm says. */
     @BeforeEach
     void needsAGpu() {
         assumeTrue(Cuda.isAvailable(), () -> "no CUDA: " + Cuda.status().reason());
+        saved = Cuda.setGemmPrecision(GemmPrecision.FP32);
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void restorePrecision() {
+        if (saved != null) {
+            Cuda.setGemmPrecision(saved);
+        }
     }
 
     static Stream<Arguments> matMulShapes() {
