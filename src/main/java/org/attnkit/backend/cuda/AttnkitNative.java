@@ -130,4 +130,40 @@ public final class AttnkitNative {
 
     /** Activations: even op forward (0 tanh, 2 relu, 4 sigmoid, 6 gelu), odd op the backward from dy. */
     public static native int attnkit_unary(long out, long x, long dy, long n, int op);
+
+    // ==== issue 5, a whole training step on the device (branch cuda-graph): strided copies, broadcasting,
+    // reductions over any dims, residual + dropout + LayerNorm, optimizer updates. See attnkit.h. ====
+
+    /** Largest rank of the strided entry points. */
+    public static final int MAX_RANK = 8;
+
+    /** out[outOffset + c . outStrides] = scale * in[inOffset + c . inStrides] for every coordinate c of dims. */
+    public static native int attnkit_strided_copy(long out, long outOffset, int[] outStrides, long in, long inOffset,
+            int[] inStrides, int[] dims, int rank, double scale);
+
+    /** out [dims] = f(a, b, c) at their strides: op 0 a+b, 1 a-b, 2 a*b, 3 a/b, 4 -a, 5 a*(-b/(c*c)). */
+    public static native int attnkit_broadcast_op(long out, long a, int[] aStrides, long b, int[] bStrides, long c,
+            int[] cStrides, int[] dims, int rank, int op);
+
+    /** out [keptDims] = scale * the sum over redDims, in double and a fixed order. */
+    public static native int attnkit_strided_sum(long out, long in, int[] keptDims, int[] keptStrides, int keptRank,
+            int[] redDims, int[] redStrides, int redRank, double scale);
+
+    /** sum = residual + dropout(x), y = LayerNorm(sum), mean and rstd per row, in one kernel. */
+    public static native int attnkit_residual_layernorm_forward(long sum, long y, long mean, long rstd, long x,
+            long residual, long gamma, long beta, int rows, int D, double eps, double dropP, long seed, long offset);
+
+    /** Adam/AdamW in place, bit for bit org.attnkit.optim.Adam's update; c1, c2 the bias corrections. */
+    public static native int attnkit_adam(long p, long grad, long m, long v, long n, double lr, double beta1,
+            double beta2, double eps, double weightDecay, int decoupled, double c1, double c2);
+
+    /** SGD in place, bit for bit org.attnkit.optim.Sgd's update; buf 0 without momentum. */
+    public static native int attnkit_sgd(long p, long grad, long buf, long n, double lr, double momentum,
+            double weightDecay, int first);
+
+    /** result[0] = the sum of squares of n floats, in double, in a fixed order. */
+    public static native int attnkit_sum_squares(long in, long n, double[] result);
+
+    /** out[i] = (float) (in[i] * scale), in double. */
+    public static native int attnkit_scale(long out, long in, long n, double scale);
 }

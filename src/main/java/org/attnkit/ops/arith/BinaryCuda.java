@@ -10,17 +10,29 @@ import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
 /**
- * {@link Add} and {@link Mul} on CUDA ({@code cuda/pointwise.cu}) for the two layouts a model needs:
- * equal shapes, and a {@code [C]} vector broadcast onto a {@code [..., C]} tensor (either operand).
- * The gradient of the broadcast operand is the deterministic column sum over the rows. Any other
- * broadcast throws {@link UnsupportedOperationException} naming both shapes (never a silent result).
- * The native library is touched only after {@link Cuda#requireAvailable} passed. Compiled; NOT yet run
- * on a GPU.
+ * {@link Add}, {@link Sub}, {@link Mul} and {@link Div} on CUDA. Add and Mul keep their fast paths of
+ * {@code cuda/pointwise.cu} for equal shapes and a {@code [C]} vector broadcast onto {@code [..., C]}
+ * (the broadcast operand's gradient is a deterministic column sum). Every other case, and Sub and Div
+ * always, run the general NumPy broadcast of {@code cuda/shape.cu}: one strided elementwise kernel for the
+ * value and for each gradient's full-shape product, then a fixed-order sum (in double) over the dims the
+ * operand was broadcast along. Ranks above {@value AttnkitNative#MAX_RANK} throw
+ * {@link UnsupportedOperationException} naming both shapes. The native library is touched only after
+ * {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
  */
 final class BinaryCuda implements BinaryKernels {
     private static final int ADD = 0;
     private static final int MUL = 1;
     private static final int COPY = 2;
+    private static final int SUB = 3;
+    private static final int DIV = 4;
+
+    // Op codes of attnkit_broadcast_op.
+    private static final int B_ADD = 0;
+    private static final int B_SUB = 1;
+    private static final int B_MUL = 2;
+    private static final int B_DIV = 3;
+    private static final int B_NEG = 4;
+    private static final int B_DIV_GRAD_B = 5;
 
     private final String op;
     private final int code;
@@ -38,11 +50,23 @@ final class BinaryCuda implements BinaryKernels {
         return new BinaryCuda("mul", MUL);
     }
 
+    static BinaryCuda sub() {
+        return new BinaryCuda("sub", SUB);
+    }
+
+    static BinaryCuda div() {
+        return new BinaryCuda("div", DIV);
+    }
+
     /** The [rows, cols] view of the broadcast result and which operand (if any) is the [cols] row. */
     private record Layout(int rows, int cols, boolean aIsRow, boolean bIsRow, int[] shape) {
     }
 
+    /** The fast-path layout of add/mul, or null when the general broadcast path runs. */
     private Layout layout(Tensor a, Tensor b) {
+        if (code != ADD && code != MUL) {
+            return null;
+        }
         if (a.shape().equals(b.shape())) {
             return new Layout(1, a.numel(), false, false, a.shape().toArray());
         }
@@ -52,14 +76,15 @@ final class BinaryCuda implements BinaryKernels {
         if (a.rank() == 1 && b.rank() >= 1 && a.dim(0) == b.dim(-1)) {
             return new Layout(b.numel() / Math.max(1, b.dim(-1)), b.dim(-1), true, false, b.shape().toArray());
         }
-        throw new UnsupportedOperationException(op + " on CUDA supports equal shapes and a [C] vector broadcast onto"
-                + " [..., C]; got a " + a.shape() + " and b " + b.shape() + " (expand the operand on the device first,"
-                + " or run this op on the cpu)");
+        return null;
     }
 
     @Override
     public Tensor forward(Tensor a, Tensor b) {
         Layout l = layout(a, b);
+        if (l == null) {
+            return General.of(op, a, b).forward(this, a, b);
+        }
         Cuda.requireAvailable(op + " forward");
         Tensor c = CudaTensors.empty(a.device(), l.shape());
         if (c.numel() == 0) {
@@ -76,6 +101,9 @@ final class BinaryCuda implements BinaryKernels {
     @Override
     public Tensor[] backward(Tensor a, Tensor b, Tensor dc, boolean[] needsGrad) {
         Layout l = layout(a, b);
+        if (l == null) {
+            return General.of(op, a, b).backward(this, a, b, dc, needsGrad);
+        }
         Cuda.requireAvailable(op + " backward");
         Tensor[] grads = new Tensor[2];
         Device device = dc.device();
@@ -110,6 +138,149 @@ final class BinaryCuda implements BinaryKernels {
             }
         }
         return grads;
+    }
+
+    /**
+     * The general broadcast of a and b: the output dims, and each operand's read strides over them (0 along
+     * the dims it is broadcast along, including the leading dims its rank lacks).
+     */
+    private record General(int[] dims, int[] aStrides, int[] bStrides, int[] outShape) {
+        static General of(String op, Tensor a, Tensor b) {
+            int[] outShape = Broadcast.shape(op, a, b);
+            if (outShape.length > AttnkitNative.MAX_RANK) {
+                throw new UnsupportedOperationException(op + " on CUDA broadcasts tensors of rank <= "
+                        + AttnkitNative.MAX_RANK + "; got a " + a.shape() + " and b " + b.shape());
+            }
+            int[] dims = outShape.length == 0 ? new int[] {1} : outShape;
+            return new General(dims, readStrides(a.shape().toArray(), dims), readStrides(b.shape().toArray(), dims),
+                    outShape);
+        }
+
+        static int[] readStrides(int[] in, int[] dims) {
+            int rank = dims.length;
+            int offset = rank - in.length;
+            int[] s = new int[rank];
+            int acc = 1;
+            for (int d = rank - 1; d >= offset && d >= 0; d--) {
+                int size = in[d - offset];
+                s[d] = size == 1 ? 0 : acc;
+                acc *= size;
+            }
+            return s;
+        }
+
+        int[] contiguous() {
+            return readStrides(dims, dims);
+        }
+
+        long numel() {
+            long n = 1;
+            for (int d : dims) {
+                n *= d;
+            }
+            return n;
+        }
+
+        Tensor forward(BinaryCuda k, Tensor a, Tensor b) {
+            Cuda.requireAvailable(k.op + " forward");
+            Tensor c = CudaTensors.empty(a.device(), outShape);
+            if (numel() == 0) {
+                return c;
+            }
+            int bop = switch (k.code) {
+                case ADD -> B_ADD;
+                case SUB -> B_SUB;
+                case MUL -> B_MUL;
+                default -> B_DIV;
+            };
+            CudaTensors.enter(a.device());
+            op(k.op + " forward", c, bop, a, aStrides, b, bStrides, null, null);
+            return c;
+        }
+
+        Tensor[] backward(BinaryCuda k, Tensor a, Tensor b, Tensor dc, boolean[] needsGrad) {
+            Cuda.requireAvailable(k.op + " backward");
+            Tensor[] grads = new Tensor[2];
+            CudaTensors.enter(dc.device());
+            int[] full = contiguous();
+            for (int i = 0; i < 2; i++) {
+                if (!needsGrad[i]) {
+                    continue;
+                }
+                Tensor self = i == 0 ? a : b;
+                if (numel() == 0) {
+                    grads[i] = CudaTensors.zeros(dc.device(), self.shape().toArray());
+                    continue;
+                }
+                // The gradient at every output element, shaped like the output.
+                Tensor g = CudaTensors.empty(dc.device(), outShape);
+                String what = k.op + " backward";
+                switch (k.code) {
+                    case ADD -> op(what, g, B_ADD, dc, full, null, null, null, null, true);
+                    case SUB -> op(what, g, i == 0 ? B_ADD : B_NEG, dc, full, null, null, null, null, i == 0);
+                    case MUL -> op(what, g, B_MUL, dc, full, i == 0 ? b : a, i == 0 ? bStrides : aStrides, null, null);
+                    default -> {
+                        if (i == 0) {
+                            op(what, g, B_DIV, dc, full, b, bStrides, null, null);
+                        } else {
+                            op(what, g, B_DIV_GRAD_B, dc, full, a, aStrides, b, bStrides);
+                        }
+                    }
+                }
+                grads[i] = reduceTo(what, g, self.shape().toArray(), i == 0 ? aStrides : bStrides);
+            }
+            return grads;
+        }
+
+        /** g summed over the dims the operand (read at {@code readStrides}) was broadcast along. */
+        private Tensor reduceTo(String what, Tensor g, int[] selfShape, int[] readStrides) {
+            int[] full = contiguous();
+            int kept = 0;
+            for (int d = 0; d < dims.length; d++) {
+                kept += readStrides[d] != 0 || dims[d] == 1 ? 1 : 0;
+            }
+            if (kept == dims.length) {
+                return g.viewAs(selfShape);
+            }
+            int[] keptDims = new int[kept];
+            int[] keptStrides = new int[kept];
+            int[] redDims = new int[dims.length - kept];
+            int[] redStrides = new int[dims.length - kept];
+            int ki = 0;
+            int ri = 0;
+            for (int d = 0; d < dims.length; d++) {
+                if (readStrides[d] != 0 || dims[d] == 1) {
+                    keptDims[ki] = dims[d];
+                    keptStrides[ki++] = full[d];
+                } else {
+                    redDims[ri] = dims[d];
+                    redStrides[ri++] = full[d];
+                }
+            }
+            Tensor out = CudaTensors.empty(g.device(), selfShape);
+            NativeCalls.check(what, AttnkitNative.attnkit_strided_sum(address(out, "out"), address(g, "g"), keptDims,
+                    keptStrides, kept, redDims, redStrides, redDims.length, 1.0));
+            CudaTensors.release(g);
+            return out;
+        }
+
+        private void op(String what, Tensor out, int bop, Tensor x, int[] xs, Tensor y, int[] ys, Tensor z, int[] zs) {
+            NativeCalls.check(what, AttnkitNative.attnkit_broadcast_op(address(out, "out"), address(x, "a"), xs,
+                    address(y, "b"), ys == null ? new int[dims.length] : ys, address(z, "c"),
+                    zs == null ? new int[dims.length] : zs, dims, dims.length, bop));
+        }
+
+        /** A copy (positive) or a negation of x: b is ignored by both. */
+        private void op(String what, Tensor out, int bop, Tensor x, int[] xs, Tensor y, int[] ys, Tensor z, int[] zs,
+                boolean copy) {
+            if (copy) {
+                // x + 0 would turn -0 into +0: copy through the strided copy kernel instead.
+                NativeCalls.check(what, AttnkitNative.attnkit_strided_copy(address(out, "out"), 0, xs, address(x, "a"),
+                        0, xs, dims, dims.length, 1.0));
+            } else {
+                op(what, out, bop, x, xs, null, null, null, null);
+            }
+        }
     }
 
     private static void binary(String what, Tensor out, Tensor a, Tensor b, int rows, int cols, boolean bIsRow,

@@ -10,10 +10,13 @@ import org.attnkit.backend.cuda.NativeCalls;
 import org.attnkit.tensor.Tensor;
 
 /**
- * {@link Sum} and {@link Mean} on CUDA ({@code cuda/pointwise.cu}) when the reduced dims are a suffix
- * of x's dims (the last dim, or everything: a loss mean) or a prefix (a bias gradient): x is then a
- * [rows, cols] view summed along one axis in a fixed order (deterministic). Any other set of dims throws
- * {@link UnsupportedOperationException} naming them, before availability is asked. The native library is
+ * {@link Sum} and {@link Mean} on CUDA. When the reduced dims are a suffix of x's dims (the last dim, or
+ * everything: a loss mean) or a prefix (a bias gradient), x is a [rows, cols] view summed along one axis
+ * in a fixed order ({@code cuda/pointwise.cu}). Any other set of dims (a mean over time of [B,T,D], several
+ * runs) uses the strided sum of {@code cuda/shape.cu} (one thread per output, double accumulation in the
+ * reference's order) and its backward the strided copy with stride 0 along the reduced dims; ranks above
+ * {@value AttnkitNative#MAX_RANK} throw {@link UnsupportedOperationException} naming the dims, before
+ * availability is asked. All deterministic. The native library is
  * touched only after {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
  */
 final class ReduceCuda implements ReduceKernels {
@@ -56,9 +59,37 @@ final class ReduceCuda implements ReduceKernels {
             }
             return new long[] {rows, cols, 0};
         }
-        throw new UnsupportedOperationException(op + " on CUDA reduces a leading or a trailing run of dims; got dims "
-                + Arrays.toString(reducedDims(reduced)) + " of shape " + Arrays.toString(shape)
-                + " (permute them to the end first, or reduce on the cpu)");
+        if (rank > AttnkitNative.MAX_RANK) {
+            throw new UnsupportedOperationException(op + " on CUDA reduces tensors of rank <= " + AttnkitNative.MAX_RANK
+                    + " when the dims are not a leading or trailing run; got dims "
+                    + Arrays.toString(reducedDims(reduced)) + " of shape " + Arrays.toString(shape));
+        }
+        return null;
+    }
+
+    /** {keptDims, keptStrides, redDims, redStrides} of x's contiguous layout. */
+    private static int[][] split(int[] shape, boolean[] reduced) {
+        int rank = shape.length;
+        int[] strides = new int[rank];
+        int acc = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            strides[d] = acc;
+            acc *= shape[d];
+        }
+        int nr = reducedDims(reduced).length;
+        int[][] out = {new int[rank - nr], new int[rank - nr], new int[nr], new int[nr]};
+        int k = 0;
+        int r = 0;
+        for (int d = 0; d < rank; d++) {
+            if (reduced[d]) {
+                out[2][r] = shape[d];
+                out[3][r++] = strides[d];
+            } else {
+                out[0][k] = shape[d];
+                out[1][k++] = strides[d];
+            }
+        }
+        return out;
     }
 
     private static boolean noneFrom(boolean[] reduced, int from) {
@@ -80,6 +111,17 @@ final class ReduceCuda implements ReduceKernels {
         long[] v = view(shape, reduced);
         Cuda.requireAvailable(op + " forward");
         Tensor y = CudaTensors.empty(x.device(), Reductions.outputShape(shape, reduced, keepDim));
+        if (v == null) {
+            // Reduced dims in the middle (or several runs): one thread per output, a fixed-order sum in double.
+            if (y.numel() > 0) {
+                int[][] sp = split(shape, reduced);
+                CudaTensors.enter(x.device());
+                NativeCalls.check(op + " forward", AttnkitNative.attnkit_strided_sum(address(y, "y"),
+                        x.numel() == 0 ? 0 : address(x, "x"), sp[0], sp[1], sp[0].length, sp[2], sp[3], sp[2].length,
+                        scale));
+            }
+            return y;
+        }
         if (y.numel() > 0) {
             CudaTensors.enter(x.device());
             NativeCalls.check(op + " forward", AttnkitNative.attnkit_reduce_sum(address(y, "y"),
@@ -93,6 +135,28 @@ final class ReduceCuda implements ReduceKernels {
         long[] v = view(inShape, reduced);
         Cuda.requireAvailable(op + " backward");
         Tensor dx = CudaTensors.empty(dy.device(), inShape);
+        if (v == null) {
+            // dx = scale * dy read with stride 0 along the reduced dims.
+            if (dx.numel() > 0) {
+                int rank = inShape.length;
+                int[] out = new int[rank];
+                int[] read = new int[rank];
+                int acc = 1;
+                int keptAcc = 1;
+                for (int d = rank - 1; d >= 0; d--) {
+                    out[d] = acc;
+                    acc *= inShape[d];
+                    if (!reduced[d]) {
+                        read[d] = keptAcc;
+                        keptAcc *= inShape[d];
+                    }
+                }
+                CudaTensors.enter(dy.device());
+                NativeCalls.check(op + " backward", AttnkitNative.attnkit_strided_copy(address(dx, "dx"), 0, out,
+                        address(dy, "dy"), 0, read, inShape, rank, scale));
+            }
+            return dx;
+        }
         if (dx.numel() > 0) {
             CudaTensors.enter(dy.device());
             NativeCalls.check(op + " backward", AttnkitNative.attnkit_expand(address(dx, "dx"), address(dy, "dy"),
