@@ -29,7 +29,9 @@ __global__ void residual_layernorm_rows(float* __restrict__ sum, float* __restri
     float* sr = sum + base;
     float s = 0.f;
     for (int j = lane; j < D; j += 32) {
-        float v = residual[base + j] + x[base + j] * drop_factor(drop, (uint64_t)(base + j));
+        // _rn intrinsics: a contracted fmaf(x, factor, residual) would round once where the unfused dropout
+        // and add kernels round twice.
+        float v = __fadd_rn(residual[base + j], __fmul_rn(x[base + j], drop_factor(drop, (uint64_t)(base + j))));
         sr[j] = v;
         s += v;
     }
