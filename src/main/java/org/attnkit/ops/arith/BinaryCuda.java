@@ -6,6 +6,7 @@ import org.attnkit.backend.cuda.AttnkitNative;
 import org.attnkit.backend.cuda.Cuda;
 import org.attnkit.backend.cuda.CudaTensors;
 import org.attnkit.backend.cuda.NativeCalls;
+import org.attnkit.ops.shape.StridedOps;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
@@ -20,11 +21,11 @@ import org.attnkit.tensor.Tensor;
  * {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
  */
 final class BinaryCuda implements BinaryKernels {
-    private static final int ADD = 0;
-    private static final int MUL = 1;
+    static final int ADD = 0;
+    static final int MUL = 1;
     private static final int COPY = 2;
-    private static final int SUB = 3;
-    private static final int DIV = 4;
+    static final int SUB = 3;
+    static final int DIV = 4;
 
     // Op codes of attnkit_broadcast_op.
     private static final int B_ADD = 0;
@@ -36,10 +37,17 @@ final class BinaryCuda implements BinaryKernels {
 
     private final String op;
     private final int code;
+    private final StridedOps ops;
 
     private BinaryCuda(String op, int code) {
+        this(op, code, StridedOps.CUDA);
+    }
+
+    /** With other strided primitives (tests: a host emulation of the kernels' contract). */
+    BinaryCuda(String op, int code, StridedOps ops) {
         this.op = op;
         this.code = code;
+        this.ops = ops;
     }
 
     static BinaryCuda add() {
@@ -182,8 +190,9 @@ final class BinaryCuda implements BinaryKernels {
         }
 
         Tensor forward(BinaryCuda k, Tensor a, Tensor b) {
-            Cuda.requireAvailable(k.op + " forward");
-            Tensor c = CudaTensors.empty(a.device(), outShape);
+            StridedOps ops = k.ops;
+            ops.requireAvailable(k.op + " forward");
+            Tensor c = ops.empty(a.device(), outShape);
             if (numel() == 0) {
                 return c;
             }
@@ -193,15 +202,14 @@ final class BinaryCuda implements BinaryKernels {
                 case MUL -> B_MUL;
                 default -> B_DIV;
             };
-            CudaTensors.enter(a.device());
-            op(k.op + " forward", c, bop, a, aStrides, b, bStrides, null, null);
+            ops.broadcast(k.op + " forward", c, a, aStrides, b, bStrides, null, null, dims, bop);
             return c;
         }
 
         Tensor[] backward(BinaryCuda k, Tensor a, Tensor b, Tensor dc, boolean[] needsGrad) {
-            Cuda.requireAvailable(k.op + " backward");
+            StridedOps ops = k.ops;
+            ops.requireAvailable(k.op + " backward");
             Tensor[] grads = new Tensor[2];
-            CudaTensors.enter(dc.device());
             int[] full = contiguous();
             for (int i = 0; i < 2; i++) {
                 if (!needsGrad[i]) {
@@ -209,31 +217,39 @@ final class BinaryCuda implements BinaryKernels {
                 }
                 Tensor self = i == 0 ? a : b;
                 if (numel() == 0) {
-                    grads[i] = CudaTensors.zeros(dc.device(), self.shape().toArray());
+                    grads[i] = ops.zeros(dc.device(), self.shape().toArray());
                     continue;
                 }
                 // The gradient at every output element, shaped like the output.
-                Tensor g = CudaTensors.empty(dc.device(), outShape);
+                Tensor g = ops.empty(dc.device(), outShape);
                 String what = k.op + " backward";
                 switch (k.code) {
-                    case ADD -> op(what, g, B_ADD, dc, full, null, null, null, null, true);
-                    case SUB -> op(what, g, i == 0 ? B_ADD : B_NEG, dc, full, null, null, null, null, i == 0);
-                    case MUL -> op(what, g, B_MUL, dc, full, i == 0 ? b : a, i == 0 ? bStrides : aStrides, null, null);
+                    // A copy, not dc + 0 (which would turn -0 into +0).
+                    case ADD -> ops.copy(what, g, 0, full, dc, 0, full, dims, 1.0);
+                    case SUB -> {
+                        if (i == 0) {
+                            ops.copy(what, g, 0, full, dc, 0, full, dims, 1.0);
+                        } else {
+                            ops.broadcast(what, g, dc, full, null, null, null, null, dims, B_NEG);
+                        }
+                    }
+                    case MUL -> ops.broadcast(what, g, dc, full, i == 0 ? b : a, i == 0 ? bStrides : aStrides, null,
+                            null, dims, B_MUL);
                     default -> {
                         if (i == 0) {
-                            op(what, g, B_DIV, dc, full, b, bStrides, null, null);
+                            ops.broadcast(what, g, dc, full, b, bStrides, null, null, dims, B_DIV);
                         } else {
-                            op(what, g, B_DIV_GRAD_B, dc, full, a, aStrides, b, bStrides);
+                            ops.broadcast(what, g, dc, full, a, aStrides, b, bStrides, dims, B_DIV_GRAD_B);
                         }
                     }
                 }
-                grads[i] = reduceTo(what, g, self.shape().toArray(), i == 0 ? aStrides : bStrides);
+                grads[i] = reduceTo(ops, what, g, self.shape().toArray(), i == 0 ? aStrides : bStrides);
             }
             return grads;
         }
 
         /** g summed over the dims the operand (read at {@code readStrides}) was broadcast along. */
-        private Tensor reduceTo(String what, Tensor g, int[] selfShape, int[] readStrides) {
+        private Tensor reduceTo(StridedOps ops, String what, Tensor g, int[] selfShape, int[] readStrides) {
             int[] full = contiguous();
             int kept = 0;
             for (int d = 0; d < dims.length; d++) {
@@ -257,29 +273,10 @@ final class BinaryCuda implements BinaryKernels {
                     redStrides[ri++] = full[d];
                 }
             }
-            Tensor out = CudaTensors.empty(g.device(), selfShape);
-            NativeCalls.check(what, AttnkitNative.attnkit_strided_sum(address(out, "out"), address(g, "g"), keptDims,
-                    keptStrides, kept, redDims, redStrides, redDims.length, 1.0));
-            CudaTensors.release(g);
+            Tensor out = ops.empty(g.device(), selfShape);
+            ops.sum(what, out, g, keptDims, keptStrides, redDims, redStrides, 1.0);
+            ops.release(g);
             return out;
-        }
-
-        private void op(String what, Tensor out, int bop, Tensor x, int[] xs, Tensor y, int[] ys, Tensor z, int[] zs) {
-            NativeCalls.check(what, AttnkitNative.attnkit_broadcast_op(address(out, "out"), address(x, "a"), xs,
-                    address(y, "b"), ys == null ? new int[dims.length] : ys, address(z, "c"),
-                    zs == null ? new int[dims.length] : zs, dims, dims.length, bop));
-        }
-
-        /** A copy (positive) or a negation of x: b is ignored by both. */
-        private void op(String what, Tensor out, int bop, Tensor x, int[] xs, Tensor y, int[] ys, Tensor z, int[] zs,
-                boolean copy) {
-            if (copy) {
-                // x + 0 would turn -0 into +0: copy through the strided copy kernel instead.
-                NativeCalls.check(what, AttnkitNative.attnkit_strided_copy(address(out, "out"), 0, xs, address(x, "a"),
-                        0, xs, dims, dims.length, 1.0));
-            } else {
-                op(what, out, bop, x, xs, null, null, null, null);
-            }
         }
     }
 

@@ -7,6 +7,7 @@ import org.attnkit.backend.cuda.AttnkitNative;
 import org.attnkit.backend.cuda.Cuda;
 import org.attnkit.backend.cuda.CudaTensors;
 import org.attnkit.backend.cuda.NativeCalls;
+import org.attnkit.ops.shape.StridedOps;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -21,9 +22,16 @@ import org.attnkit.tensor.Tensor;
  */
 final class ReduceCuda implements ReduceKernels {
     private final String op;
+    private final StridedOps ops;
 
     ReduceCuda(String op) {
+        this(op, StridedOps.CUDA);
+    }
+
+    /** With other strided primitives for the general path (tests: a host emulation of the kernels' contract). */
+    ReduceCuda(String op, StridedOps ops) {
         this.op = op;
+        this.ops = ops;
     }
 
     /** {rows, cols, axis}: axis 1 sums the trailing (reduced) cols, axis 0 the leading (reduced) rows. */
@@ -109,19 +117,18 @@ final class ReduceCuda implements ReduceKernels {
     public Tensor forward(Tensor x, boolean[] reduced, boolean keepDim, double scale) {
         int[] shape = x.shape().toArray();
         long[] v = view(shape, reduced);
-        Cuda.requireAvailable(op + " forward");
-        Tensor y = CudaTensors.empty(x.device(), Reductions.outputShape(shape, reduced, keepDim));
         if (v == null) {
             // Reduced dims in the middle (or several runs): one thread per output, a fixed-order sum in double.
+            ops.requireAvailable(op + " forward");
+            Tensor y = ops.empty(x.device(), Reductions.outputShape(shape, reduced, keepDim));
             if (y.numel() > 0) {
                 int[][] sp = split(shape, reduced);
-                CudaTensors.enter(x.device());
-                NativeCalls.check(op + " forward", AttnkitNative.attnkit_strided_sum(address(y, "y"),
-                        x.numel() == 0 ? 0 : address(x, "x"), sp[0], sp[1], sp[0].length, sp[2], sp[3], sp[2].length,
-                        scale));
+                ops.sum(op + " forward", y, x.numel() == 0 ? null : x, sp[0], sp[1], sp[2], sp[3], scale);
             }
             return y;
         }
+        Cuda.requireAvailable(op + " forward");
+        Tensor y = CudaTensors.empty(x.device(), Reductions.outputShape(shape, reduced, keepDim));
         if (y.numel() > 0) {
             CudaTensors.enter(x.device());
             NativeCalls.check(op + " forward", AttnkitNative.attnkit_reduce_sum(address(y, "y"),
@@ -133,10 +140,10 @@ final class ReduceCuda implements ReduceKernels {
     @Override
     public Tensor backward(Tensor dy, int[] inShape, boolean[] reduced, double scale) {
         long[] v = view(inShape, reduced);
-        Cuda.requireAvailable(op + " backward");
-        Tensor dx = CudaTensors.empty(dy.device(), inShape);
         if (v == null) {
             // dx = scale * dy read with stride 0 along the reduced dims.
+            ops.requireAvailable(op + " backward");
+            Tensor dx = ops.empty(dy.device(), inShape);
             if (dx.numel() > 0) {
                 int rank = inShape.length;
                 int[] out = new int[rank];
@@ -151,12 +158,12 @@ final class ReduceCuda implements ReduceKernels {
                         keptAcc *= inShape[d];
                     }
                 }
-                CudaTensors.enter(dy.device());
-                NativeCalls.check(op + " backward", AttnkitNative.attnkit_strided_copy(address(dx, "dx"), 0, out,
-                        address(dy, "dy"), 0, read, inShape, rank, scale));
+                ops.copy(op + " backward", dx, 0, out, dy, 0, read, inShape, scale);
             }
             return dx;
         }
+        Cuda.requireAvailable(op + " backward");
+        Tensor dx = CudaTensors.empty(dy.device(), inShape);
         if (dx.numel() > 0) {
             CudaTensors.enter(dy.device());
             NativeCalls.check(op + " backward", AttnkitNative.attnkit_expand(address(dx, "dx"), address(dy, "dy"),

@@ -1,11 +1,7 @@
 package org.attnkit.ops.shape;
 
-import static org.attnkit.backend.cuda.CudaTensors.address;
-
 import org.attnkit.backend.cuda.AttnkitNative;
 import org.attnkit.backend.cuda.Cuda;
-import org.attnkit.backend.cuda.CudaTensors;
-import org.attnkit.backend.cuda.NativeCalls;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -16,6 +12,16 @@ import org.attnkit.tensor.Tensor;
  * Compiled; NOT yet run on a GPU.
  */
 final class ShapeCuda implements ShapeKernels {
+    private final StridedOps ops;
+
+    ShapeCuda() {
+        this(StridedOps.CUDA);
+    }
+
+    /** With other strided primitives (tests: a host emulation of the kernels' contract). */
+    ShapeCuda(StridedOps ops) {
+        this.ops = ops;
+    }
     /** Row-major strides of {@code shape}; a rank-0 shape is seen as {@code [1]}. */
     static int[] strides(int[] shape) {
         int[] s = new int[shape.length];
@@ -35,7 +41,7 @@ final class ShapeCuda implements ShapeKernels {
     }
 
     /** out[outOffset + c . outStrides] = in[inOffset + c . inStrides] over the coordinates c of dims. */
-    static void copy(String what, Tensor out, long outOffset, int[] outStrides, Tensor in, long inOffset,
+    private void copy(String what, Tensor out, long outOffset, int[] outStrides, Tensor in, long inOffset,
             int[] inStrides, int[] dims) {
         if (dims.length == 0) {
             dims = new int[] {1};
@@ -49,15 +55,13 @@ final class ShapeCuda implements ShapeKernels {
         if (n == 0) {
             return;
         }
-        CudaTensors.enter(out.device());
-        NativeCalls.check(what, AttnkitNative.attnkit_strided_copy(address(out, "out"), outOffset, outStrides,
-                address(in, "in"), inOffset, inStrides, dims, dims.length, 1.0));
+        ops.copy(what, out, outOffset, outStrides, in, inOffset, inStrides, dims, 1.0);
     }
 
     @Override
     public Tensor permute(Tensor x, int[] perm) {
         checkRank("permute", x.rank());
-        Cuda.requireAvailable("permute");
+        ops.requireAvailable("permute");
         int r = x.rank();
         int[] inShape = x.shape().toArray();
         int[] inStrides = strides(inShape);
@@ -67,7 +71,7 @@ final class ShapeCuda implements ShapeKernels {
             outShape[i] = inShape[perm[i]];
             read[i] = inStrides[perm[i]];
         }
-        Tensor y = CudaTensors.empty(x.device(), outShape);
+        Tensor y = ops.empty(x.device(), outShape);
         copy("permute", y, 0, strides(outShape), x, 0, read, outShape);
         return y;
     }
@@ -75,12 +79,12 @@ final class ShapeCuda implements ShapeKernels {
     @Override
     public Tensor slice(Tensor x, int dim, int start, int end) {
         checkRank("slice", x.rank());
-        Cuda.requireAvailable("slice");
+        ops.requireAvailable("slice");
         int[] inShape = x.shape().toArray();
         int[] inStrides = strides(inShape);
         int[] outShape = inShape.clone();
         outShape[dim] = end - start;
-        Tensor y = CudaTensors.empty(x.device(), outShape);
+        Tensor y = ops.empty(x.device(), outShape);
         copy("slice", y, 0, strides(outShape), x, (long) start * inStrides[dim], inStrides, outShape);
         return y;
     }
@@ -88,9 +92,9 @@ final class ShapeCuda implements ShapeKernels {
     @Override
     public Tensor sliceBackward(Tensor g, int[] inShape, int dim, int start) {
         checkRank("slice backward", inShape.length);
-        Cuda.requireAvailable("slice backward");
+        ops.requireAvailable("slice backward");
         int[] outStrides = strides(inShape);
-        Tensor dx = CudaTensors.zeros(g.device(), inShape);
+        Tensor dx = ops.zeros(g.device(), inShape);
         int[] gShape = g.shape().toArray();
         copy("slice backward", dx, (long) start * outStrides[dim], outStrides, g, 0, strides(gShape), gShape);
         return dx;
@@ -99,8 +103,8 @@ final class ShapeCuda implements ShapeKernels {
     @Override
     public Tensor concat(int dim, Tensor[] xs, int[] outShape) {
         checkRank("concat", outShape.length);
-        Cuda.requireAvailable("concat");
-        Tensor out = CudaTensors.empty(xs[0].device(), outShape);
+        ops.requireAvailable("concat");
+        Tensor out = ops.empty(xs[0].device(), outShape);
         int[] outStrides = strides(outShape);
         long start = 0;
         for (Tensor x : xs) {
