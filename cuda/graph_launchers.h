@@ -22,6 +22,11 @@ cudaError_t broadcast_op(float* out, const float* a, const float* b, const float
 // strided_sum: out[j over kept.dims] = scale * sum over red.dims of in[j*kept.s0 + r*red.s0], in double.
 cudaError_t strided_sum(float* out, const float* in, const Strides& kept, const Strides& red, double scale);
 
+// The same element code run on host memory (tests without a GPU); the caller checked the bounds.
+void strided_copy_host(float* out, const float* in, const Strides& st, float scale);
+void broadcast_op_host(float* out, const float* a, const float* b, const float* c, const Strides& st, int op);
+void strided_sum_host(float* out, const float* in, const Strides& kept, const Strides& red, double scale);
+
 // layernorm_residual.cu.
 cudaError_t residual_layernorm_forward(float* sum, float* y, float* mean, float* rstd, const float* x,
         const float* residual, const float* gamma, const float* beta, int rows, int D, double eps, double drop_p,
@@ -33,6 +38,10 @@ cudaError_t adam_update(float* p, const float* grad, float* m, float* v, long lo
 cudaError_t sgd_update(float* p, const float* grad, float* buf, long long n, double lr, double momentum, double wd,
         bool first);
 cudaError_t sum_squares(const float* in, long long n, double* result);
+void adam_update_host(float* p, const float* grad, float* m, float* v, long long n, double lr, double beta1,
+        double beta2, double eps, double wd, bool decoupled, double c1, double c2);
+void sgd_update_host(float* p, const float* grad, float* buf, long long n, double lr, double momentum, double wd,
+        bool first);
 cudaError_t scale(float* out, const float* in, long long n, double s);
 
 }  // namespace attnkit

@@ -217,6 +217,23 @@ int attnkit_sum_squares(long long in, long long n, double* result);
 /* out[i] = (float)((double)in[i] * scale) for i < n (out may alias in): gradient clipping. */
 int attnkit_scale(long long out, long long in, long long n, double scale);
 
+/* The kernels' own element code of the five entry points above run on HOST memory (float arrays with their
+ * lengths), after the same checks plus bounds checks (every index inside its array): tests compare them with
+ * the reference and with the Java optimizers where there is no GPU. Not for production use. */
+int attnkit_strided_copy_host(float* out, long long out_len, long long out_offset, const int* out_strides,
+        const float* in, long long in_len, long long in_offset, const int* in_strides, const int* dims, int rank,
+        double scale);
+int attnkit_broadcast_op_host(float* out, long long out_len, const float* a, long long a_len, const int* a_strides,
+        const float* b, long long b_len, const int* b_strides, const float* c, long long c_len, const int* c_strides,
+        const int* dims, int rank, int op);
+int attnkit_strided_sum_host(float* out, long long out_len, const float* in, long long in_len, const int* kept_dims,
+        const int* kept_strides, int kept_rank, const int* red_dims, const int* red_strides, int red_rank,
+        double scale);
+int attnkit_adam_host(float* p, const float* grad, float* m, float* v, long long n, double lr, double beta1,
+        double beta2, double eps, double weight_decay, int decoupled, double c1, double c2);
+int attnkit_sgd_host(float* p, const float* grad, float* buf, long long n, double lr, double momentum,
+        double weight_decay, int first);
+
 #ifdef __cplusplus
 }
 #endif

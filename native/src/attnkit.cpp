@@ -725,4 +725,129 @@ int attnkit_scale(long long out, long long in, long long n, double scale) {
     return cudaStatus(ch.fn, attnkit::scale(f<float>(out), f<const float>(in), n, scale));
 }
 
+// ---- host runs of the element code (tests without a GPU) ----
+
+}  // extern "C"
+
+namespace {
+
+// Every index offset + sum c_d strides[d] over the coordinates of st.dims lies in [0, len) (st.s0/s1/s2 by which).
+bool inBounds(Checks& ch, const attnkit::Strides& st, const long long* strides, long long offset, long long len,
+        const char* name) {
+    if (!ch.error.empty()) return false;
+    if (elementsOf(st) == 0) return true;
+    long long hi = offset;
+    for (int d = 0; d < st.rank; d++) hi += (long long)(st.dims[d] - 1) * strides[d];
+    if (offset < 0 || hi >= len) {
+        ch.error = std::string(ch.fn) + ": " + name + " indices reach " + std::to_string(hi) + " but it holds "
+                + std::to_string(len) + " elements";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+int attnkit_strided_copy_host(float* out, long long out_len, long long out_offset, const int* out_strides,
+        const float* in, long long in_len, long long in_offset, const int* in_strides, const int* dims, int rank,
+        double scale) {
+    Checks ch("attnkit_strided_copy_host");
+    attnkit::Strides st;
+    if (packDims(ch, st, dims, rank, 1)) {
+        packStrides(ch, st.s0, out_strides, rank, "out_strides");
+        packStrides(ch, st.s1, in_strides, rank, "in_strides");
+    }
+    finiteScalar(ch, "scale", scale);
+    if (ch.error.empty() && (!out || !in)) ch.error = "attnkit_strided_copy_host: out and in must not be null";
+    inBounds(ch, st, st.s0, out_offset, out_len, "out");
+    inBounds(ch, st, st.s1, in_offset, in_len, "in");
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    attnkit::strided_copy_host(out + out_offset, in + in_offset, st, (float)scale);
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_broadcast_op_host(float* out, long long out_len, const float* a, long long a_len, const int* a_strides,
+        const float* b, long long b_len, const int* b_strides, const float* c, long long c_len, const int* c_strides,
+        const int* dims, int rank, int op) {
+    Checks ch("attnkit_broadcast_op_host");
+    ch.range("op", op, 0, 5);
+    attnkit::Strides st;
+    if (ch.error.empty() && packDims(ch, st, dims, rank, 1)) {
+        packStrides(ch, st.s0, a_strides, rank, "a_strides");
+        if (op != 4) packStrides(ch, st.s1, b_strides, rank, "b_strides");
+        if (op == 5) packStrides(ch, st.s2, c_strides, rank, "c_strides");
+    }
+    if (ch.error.empty() && (!out || !a || (op != 4 && !b) || (op == 5 && !c))) {
+        ch.error = "attnkit_broadcast_op_host: an operand the op reads is null";
+    }
+    if (ch.error.empty() && elementsOf(st) > out_len) ch.error = "attnkit_broadcast_op_host: out is too small";
+    inBounds(ch, st, st.s0, 0, a_len, "a");
+    if (op != 4) inBounds(ch, st, st.s1, 0, b_len, "b");
+    if (op == 5) inBounds(ch, st, st.s2, 0, c_len, "c");
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    attnkit::broadcast_op_host(out, a, b, c, st, op);
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_strided_sum_host(float* out, long long out_len, const float* in, long long in_len, const int* kept_dims,
+        const int* kept_strides, int kept_rank, const int* red_dims, const int* red_strides, int red_rank,
+        double scale) {
+    Checks ch("attnkit_strided_sum_host");
+    attnkit::Strides kept, red;
+    if (packDims(ch, kept, kept_dims, kept_rank, 0)) packStrides(ch, kept.s0, kept_strides, kept_rank, "kept_strides");
+    if (ch.error.empty() && packDims(ch, red, red_dims, red_rank, 0)) {
+        packStrides(ch, red.s0, red_strides, red_rank, "red_strides");
+    }
+    if (ch.error.empty() && std::isnan(scale)) ch.error = "attnkit_strided_sum_host: scale must not be NaN";
+    if (ch.error.empty() && !out) ch.error = "attnkit_strided_sum_host: out must not be null";
+    if (ch.error.empty() && elementsOf(kept) > out_len) ch.error = "attnkit_strided_sum_host: out is too small";
+    if (ch.error.empty() && elementsOf(kept) * elementsOf(red) > 0) {
+        // The largest index: the last kept coordinate plus the last reduced one.
+        attnkit::Strides both;
+        both.rank = kept.rank + red.rank;
+        if (both.rank > 8) {
+            long long hi = 0;
+            for (int d = 0; d < kept.rank; d++) hi += (long long)(kept.dims[d] - 1) * kept.s0[d];
+            for (int d = 0; d < red.rank; d++) hi += (long long)(red.dims[d] - 1) * red.s0[d];
+            if (!in || hi >= in_len) ch.error = "attnkit_strided_sum_host: in is too small or null";
+        } else {
+            for (int d = 0; d < kept.rank; d++) { both.dims[d] = kept.dims[d]; both.s0[d] = kept.s0[d]; }
+            for (int d = 0; d < red.rank; d++) { both.dims[kept.rank + d] = red.dims[d]; both.s0[kept.rank + d] = red.s0[d]; }
+            if (!in) ch.error = "attnkit_strided_sum_host: in must not be null";
+            inBounds(ch, both, both.s0, 0, in_len, "in");
+        }
+    }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    attnkit::strided_sum_host(out, in, kept, red, scale);
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_adam_host(float* p, const float* grad, float* m, float* v, long long n, double lr, double beta1,
+        double beta2, double eps, double weight_decay, int decoupled, double c1, double c2) {
+    if (!p || !grad || !m || !v) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_adam_host: arrays must not be null");
+    // The device entry point's checks, with host arrays standing in for device buffers.
+    int rc = attnkit_adam((long long)(uintptr_t)p, (long long)(uintptr_t)grad, (long long)(uintptr_t)m,
+            (long long)(uintptr_t)v, 0, lr, beta1, beta2, eps, weight_decay, decoupled, c1, c2);
+    if (rc != ATTNKIT_OK) return rc;
+    if (n < 0) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_adam_host: n must be >= 0");
+    attnkit::adam_update_host(p, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled != 0, c1, c2);
+    return ATTNKIT_OK;
+}
+
+int attnkit_sgd_host(float* p, const float* grad, float* buf, long long n, double lr, double momentum,
+        double weight_decay, int first) {
+    if (!p || !grad) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_sgd_host: arrays must not be null");
+    int rc = attnkit_sgd((long long)(uintptr_t)p, (long long)(uintptr_t)grad, (long long)(uintptr_t)buf, 0, lr,
+            momentum, weight_decay, first);
+    if (rc != ATTNKIT_OK) return rc;
+    if (n < 0) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_sgd_host: n must be >= 0");
+    attnkit::sgd_update_host(p, grad, buf, n, lr, momentum, weight_decay, first != 0);
+    return ATTNKIT_OK;
+}
+
 }  // extern "C"

@@ -109,4 +109,43 @@ class OptimizerUpdateBitsTest {
         assertArrayEquals(new float[] {(float) (3f * coef), 0f}, a.grad().toArray());
         assertArrayEquals(new float[] {(float) (4f * coef)}, b.grad().toArray());
     }
+
+    /** The CUDA kernels' element code (cuda/optim.cu), run on the host, against the Java update. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"adam", "adamw", "adam-wd", "sgd", "sgd-wd", "sgd-momentum", "sgd-momentum-wd"})
+    void theKernelsElementCodeGivesTheJavaUpdatesBits(String kind) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                org.attnkit.backend.cuda.Cuda.status().nativeLibrary().startsWith("loaded"), "the JNI library was not built");
+        int n = 257;
+        float[] w0 = values(3, n, 1);
+        Tensor p = Tensor.of(w0, n).requiresGrad(true);
+        boolean adam = kind.startsWith("adam");
+        double wd = kind.endsWith("wd") || kind.equals("adamw") ? 0.01 : 0.0;
+        double momentum = kind.contains("momentum") ? 0.9 : 0.0;
+        Optimizer opt = adam ? new Adam(List.of(new ParamGroup("g", List.of(p), 0.003, wd)), 0.9, 0.98, 1e-8,
+                kind.equals("adamw"))
+                : new Sgd(List.of(new ParamGroup("g", List.of(p), 0.05, wd)), momentum);
+        float[] w = w0.clone();
+        float[] m = new float[n];
+        float[] v = new float[n];
+        float[] buf = momentum > 0 ? new float[n] : null;
+        for (int t = 1; t <= 5; t++) {
+            float[] g = values(30 + t, n, t == 3 ? 1e-7 : 0.5);
+            p.zeroGrad();
+            p.accumulateGrad(Tensor.of(g, n));
+            double lrScale = t == 2 ? 0.25 : 1.0;
+            opt.setLrScale(lrScale);
+            opt.step();
+            int rc;
+            if (adam) {
+                rc = org.attnkit.backend.cuda.AttnkitNative.attnkit_adam_host(w, g, m, v, n, 0.003 * lrScale, 0.9, 0.98,
+                        1e-8, wd, kind.equals("adamw") ? 1 : 0, 1 - Math.pow(0.9, t), 1 - Math.pow(0.98, t));
+            } else {
+                rc = org.attnkit.backend.cuda.AttnkitNative.attnkit_sgd_host(w, g, buf, n, 0.05 * lrScale, momentum, wd,
+                        t == 1 ? 1 : 0);
+            }
+            assertEquals(0, rc);
+            assertArrayEquals(p.data(), w, kind + " step " + t);
+        }
+    }
 }

@@ -166,4 +166,20 @@ public final class AttnkitNative {
 
     /** out[i] = (float) (in[i] * scale), in double. */
     public static native int attnkit_scale(long out, long in, long n, double scale);
+
+    /** Host runs of the element code of the entry points above (tests without a GPU); see attnkit.h. */
+    public static native int attnkit_strided_copy_host(float[] out, long outLen, long outOffset, int[] outStrides,
+            float[] in, long inLen, long inOffset, int[] inStrides, int[] dims, int rank, double scale);
+
+    public static native int attnkit_broadcast_op_host(float[] out, long outLen, float[] a, long aLen, int[] aStrides,
+            float[] b, long bLen, int[] bStrides, float[] c, long cLen, int[] cStrides, int[] dims, int rank, int op);
+
+    public static native int attnkit_strided_sum_host(float[] out, long outLen, float[] in, long inLen, int[] keptDims,
+            int[] keptStrides, int keptRank, int[] redDims, int[] redStrides, int redRank, double scale);
+
+    public static native int attnkit_adam_host(float[] p, float[] grad, float[] m, float[] v, long n, double lr,
+            double beta1, double beta2, double eps, double weightDecay, int decoupled, double c1, double c2);
+
+    public static native int attnkit_sgd_host(float[] p, float[] grad, float[] buf, long n, double lr, double momentum,
+            double weightDecay, int first);
 }

@@ -305,6 +305,37 @@ class CudaGraphWithoutGpuTest {
         assertTrue(u.getMessage().contains("CUDA is unavailable"), u.getMessage());
     }
 
+    @Test
+    void theHostRunsOfTheElementCodeCheckTheirBounds() {
+        assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
+        float[] three = new float[3];
+        float[] six = new float[6];
+        assertNative("attnkit_strided_copy_host: in indices reach 5 but it holds 3 elements",
+                () -> AttnkitNative.attnkit_strided_copy_host(six, 6, 0, new int[] {1}, three, 3, 0, new int[] {1},
+                        new int[] {6}, 1, 1.0));
+        assertNative("attnkit_strided_copy_host: out indices reach 7 but it holds 6 elements",
+                () -> AttnkitNative.attnkit_strided_copy_host(six, 6, 1, new int[] {2}, six, 6, 0, new int[] {1},
+                        new int[] {4}, 1, 1.0));
+        assertNative("attnkit_broadcast_op_host: b indices reach 4 but it holds 3 elements",
+                () -> AttnkitNative.attnkit_broadcast_op_host(six, 6, six, 6, new int[] {3, 1}, three, 3,
+                        new int[] {0, 2}, null, 0, null, new int[] {2, 3}, 2, 0));
+        assertNative("attnkit_broadcast_op_host: an operand the op reads is null",
+                () -> AttnkitNative.attnkit_broadcast_op_host(six, 6, six, 6, new int[] {1}, null, 0, new int[] {1},
+                        null, 0, null, new int[] {6}, 1, 2));
+        assertNative("attnkit_strided_sum_host: in indices reach 6 but it holds 6 elements",
+                () -> AttnkitNative.attnkit_strided_sum_host(three, 3, six, 6, new int[] {3}, new int[] {2}, 1,
+                        new int[] {2}, new int[] {2}, 1, 1.0));
+        assertNative("attnkit_adam: beta1 must be in [0, 1)",
+                () -> AttnkitNative.attnkit_adam_host(three, three, three, three, 3, 0.1, 1.0, 0.9, 1e-8, 0, 0, 0.1,
+                        0.1));
+        // Valid: [2,3] columns summed, in place of a device.
+        float[] out = new float[3];
+        assertEquals(AttnkitNative.OK, AttnkitNative.attnkit_strided_sum_host(out, 3, new float[] {1, 2, 3, 4, 5, 6}, 6,
+                new int[] {3}, new int[] {1}, 1, new int[] {2}, new int[] {3}, 1, 0.5));
+        assertEquals(2.5f, out[0]);
+        assertEquals(4.5f, out[2]);
+    }
+
     private static void assertNative(String expected, Supplier<Integer> call) {
         int rc = call.get();
         assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);

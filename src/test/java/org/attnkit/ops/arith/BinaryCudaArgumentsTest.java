@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.attnkit.tensor.Tensor;
 import org.attnkit.testing.Compare;
+import org.attnkit.ops.shape.StridedOps;
 import org.attnkit.testing.HostStridedOps;
+import org.attnkit.testing.NativeHostStridedOps;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -12,7 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The general broadcast path of {@link BinaryCuda} without a GPU: it runs on a host emulation of the
  * broadcast and strided-sum kernels' contracts ({@link HostStridedOps}), so its read strides, the operand
  * order of each gradient product and the dims each gradient is summed over are checked against the
- * reference, forward and both gradients.
+ * reference, forward and both gradients; and again with the kernels' own element code run on the host
+ * ({@link NativeHostStridedOps}) where the JNI library is built.
  */
 class BinaryCudaArgumentsTest {
     private static int[] parse(String s) {
@@ -49,7 +52,16 @@ class BinaryCudaArgumentsTest {
             default -> BinaryCuda.DIV;
         };
         HostStridedOps host = new HostStridedOps();
-        BinaryCuda cuda = new BinaryCuda(op, code, host);
+        check(op, code, ref, a, b, host);
+        assertTrue(a.numel() * b.numel() == 0 || host.calls >= 3, "the general path ran: " + host.calls);
+        if (NativeHostStridedOps.available()) {
+            // The kernels' own element code, run on the host.
+            check(op, code, ref, a, b, new NativeHostStridedOps());
+        }
+    }
+
+    private static void check(String op, int code, BinaryRef ref, Tensor a, Tensor b, StridedOps ops) {
+        BinaryCuda cuda = new BinaryCuda(op, code, ops);
         Tensor c = ref.forward(a, b);
         Compare.close(op + " forward", c, cuda.forward(a, b), 1e-7, 1e-6);
         Tensor dc = Tensor.randn(5, c.shape().toArray());
@@ -57,6 +69,5 @@ class BinaryCudaArgumentsTest {
         Tensor[] gCuda = cuda.backward(a, b, dc, new boolean[] {true, true});
         Compare.close(op + " da", gRef[0], gCuda[0], 1e-6, 1e-5);
         Compare.close(op + " db", gRef[1], gCuda[1], 1e-6, 1e-5);
-        assertTrue(c.numel() == 0 || host.calls >= 3, "the general path ran: " + host.calls);
     }
 }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.testing.Compare;
+import org.attnkit.ops.shape.StridedOps;
 import org.attnkit.testing.HostStridedOps;
+import org.attnkit.testing.NativeHostStridedOps;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -13,7 +15,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The general path of {@link ReduceCuda} (reduced dims that are not a leading or trailing run) without a
  * GPU: on a host emulation of the strided-sum and strided-copy kernels' contracts ({@link HostStridedOps}),
  * so the kept/reduced dims and strides and the backward's broadcast strides are checked against the
- * reference, forward and backward, with and without keepDim.
+ * reference, forward and backward, with and without keepDim; and again with the kernels' own element code run
+ * on the host ({@link NativeHostStridedOps}) where the JNI library is built.
  */
 class ReduceCudaArgumentsTest {
     @ParameterizedTest(name = "{0} of {1} over {2} keepDim={3}")
@@ -31,14 +34,22 @@ class ReduceCudaArgumentsTest {
         }
         double scale = op.equals("mean") ? 1.0 / count : 1.0;
         Tensor x = Tensor.randn(shape.hashCode(), s);
-        ReduceRef ref = new ReduceRef();
         HostStridedOps host = new HostStridedOps();
-        ReduceCuda cuda = new ReduceCuda(op, host);
+        check(op, x, reduced, keepDim, scale, host);
+        assertTrue(x.numel() == 0 || host.calls == 2, "the general path ran: " + host.calls);
+        if (NativeHostStridedOps.available()) {
+            // The kernels' own element code, run on the host.
+            check(op, x, reduced, keepDim, scale, new NativeHostStridedOps());
+        }
+    }
+
+    private static void check(String op, Tensor x, boolean[] reduced, boolean keepDim, double scale, StridedOps ops) {
+        ReduceRef ref = new ReduceRef();
+        ReduceCuda cuda = new ReduceCuda(op, ops);
         Tensor y = ref.forward(x, reduced, keepDim, scale);
         Compare.close(op + " forward", y, cuda.forward(x, reduced, keepDim, scale), 1e-7, 1e-6);
         Tensor dy = Tensor.randn(9, y.shape().toArray());
-        Compare.close(op + " backward", ref.backward(dy, s, reduced, scale), cuda.backward(dy, s, reduced, scale), 1e-7,
-                1e-6);
-        assertTrue(x.numel() == 0 || host.calls == 2, "the general path ran: " + host.calls);
+        Compare.close(op + " backward", ref.backward(dy, x.shape().toArray(), reduced, scale),
+                cuda.backward(dy, x.shape().toArray(), reduced, scale), 1e-7, 1e-6);
     }
 }

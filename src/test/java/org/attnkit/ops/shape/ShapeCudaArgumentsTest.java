@@ -2,18 +2,21 @@ package org.attnkit.ops.shape;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.SplittableRandom;
 import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.testing.HostStridedOps;
+import org.attnkit.testing.NativeHostStridedOps;
 import org.junit.jupiter.api.Test;
 
 /**
  * The CUDA backend of the shape operators without a GPU: {@link ShapeCuda} runs on a host emulation of the
  * strided-copy kernel's contract ({@link HostStridedOps}), so the dims, strides and offsets it computes are
- * checked against the reference on seeded random shapes of ranks 1 to 8 (exact: these are copies).
+ * checked against the reference on seeded random shapes of ranks 1 to 8 (exact: these are copies); and again
+ * with the kernel's own element code run on the host ({@link NativeHostStridedOps}) where the JNI library is built.
  */
 class ShapeCudaArgumentsTest {
     private static int[] randomShape(SplittableRandom r, int rank) {
@@ -26,10 +29,21 @@ class ShapeCudaArgumentsTest {
 
     @Test
     void permuteSliceAndConcatEqualTheReference() {
+        HostStridedOps host = new HostStridedOps();
+        run(host);
+        assertTrue(host.calls > 600, "the emulated kernel ran: " + host.calls);
+    }
+
+    @Test
+    void theKernelsElementCodeOnTheHostEqualsTheReference() {
+        assumeTrue(NativeHostStridedOps.available(), "the JNI library was not built");
+        run(new NativeHostStridedOps());
+    }
+
+    private static void run(StridedOps ops) {
         SplittableRandom r = new SplittableRandom(77);
         ShapeRef ref = new ShapeRef();
-        HostStridedOps host = new HostStridedOps();
-        ShapeCuda cuda = new ShapeCuda(host);
+        ShapeCuda cuda = new ShapeCuda(ops);
         for (int trial = 0; trial < 200; trial++) {
             int rank = 1 + r.nextInt(8);
             int[] shape = randomShape(r, rank);
@@ -58,7 +72,6 @@ class ShapeCudaArgumentsTest {
             out[d] += other[d];
             same("concat", ref.concat(d, new Tensor[] {x, y}, out), cuda.concat(d, new Tensor[] {x, y}, out));
         }
-        assertTrue(host.calls > 600, "the emulated kernel ran: " + host.calls);
     }
 
     @Test
