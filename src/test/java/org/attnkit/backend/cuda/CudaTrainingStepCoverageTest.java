@@ -105,6 +105,94 @@ class CudaTrainingStepCoverageTest {
         assertTrue(cl.module().parameterCount() > 0);
     }
 
+    /**
+     * Tensors a forward pass creates on the host and feeds to an operator (not parameters, not tensors a module
+     * holds in a field, which {@code Module.to} moves, and not the rank-0 constants of the scalar variants of
+     * the arithmetic, which follow their operand's device): on a GPU each of them meets a device tensor and the
+     * operator refuses the mix. The known cases are listed, so the test fails (and the list must shrink) when
+     * they are fixed: they are in nn/, outside this piece.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(MixerType.class)
+    void hostConstantsOfAForwardPassAreOnlyTheKnownOnes(MixerType type) throws ReflectiveOperationException {
+        Task task = SequenceTasks.create(SequenceTasks.Kind.NONLOCALITY, 3, 8, 12, 4);
+        for (boolean positions : new boolean[] {false, true}) {
+            TokenClassifier m = new TokenClassifier(new SplittableRandom(5), type, task.vocab(), task.classes(),
+                    new LayerConfig(16, 32, 4, true, 0.1, 5), new int[] {3, 7}, positions, false);
+            m.train(true);
+            Tensor loss = Trainer.loss(Experiments.wrap(m), task.batch(0));
+            List<String> found = hostConstants(loss, moduleTensors(m));
+            List<String> expected = new ArrayList<>();
+            if (positions) {
+                expected.add("add <- [12, 16]"); // nn.SinusoidalPositions: its [T, D] table
+            }
+            if (type == MixerType.SUMMARY) {
+                expected.add("add <- [4, 12, 16]"); // SummaryMixingBlock: Tensor.zeros(B, T, ds) + sbar, layer 0
+                expected.add("add <- [4, 12, 16]"); // and layer 1
+            }
+            java.util.Collections.sort(found);
+            java.util.Collections.sort(expected);
+            assertEquals(expected, found, type + (positions ? " with positions" : ""));
+        }
+    }
+
+    /** Every parameter and every tensor held in a field anywhere in the module tree. */
+    static Set<Tensor> moduleTensors(org.attnkit.nn.Module root) throws ReflectiveOperationException {
+        Set<Tensor> out = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<org.attnkit.nn.Module> todo = new ArrayDeque<>();
+        todo.push(root);
+        java.lang.reflect.Field children = org.attnkit.nn.Module.class.getDeclaredField("children");
+        children.setAccessible(true);
+        while (!todo.isEmpty()) {
+            org.attnkit.nn.Module mod = todo.pop();
+            out.addAll(mod.namedParameters().values());
+            for (Class<?> c = mod.getClass(); c != Object.class; c = c.getSuperclass()) {
+                for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                    if (f.getType() == Tensor.class && !java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+                        f.setAccessible(true);
+                        Tensor t = (Tensor) f.get(mod);
+                        if (t != null) {
+                            out.add(t);
+                        }
+                    }
+                }
+            }
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, org.attnkit.nn.Module> kids = (java.util.Map<String, org.attnkit.nn.Module>) children.get(mod);
+            kids.values().forEach(todo::push);
+        }
+        return out;
+    }
+
+    /** "op <- shape" for every host-created leaf input of a node reachable from root. */
+    static List<String> hostConstants(Tensor root, Set<Tensor> moved) throws ReflectiveOperationException {
+        List<String> out = new ArrayList<>();
+        Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        Deque<Tensor> todo = new ArrayDeque<>();
+        todo.push(root);
+        Method inputs = Node.class.getDeclaredMethod("inputs");
+        inputs.setAccessible(true);
+        Set<String> scalarOps = Set.of("add", "sub", "mul", "div");
+        while (!todo.isEmpty()) {
+            Tensor t = todo.pop();
+            if (!seen.add(t) || t.gradFn() == null) {
+                continue;
+            }
+            String op = t.gradFn().op();
+            for (Tensor in : (Tensor[]) inputs.invoke(t.gradFn())) {
+                if (in == null) {
+                    continue;
+                }
+                if (in.gradFn() != null) {
+                    todo.push(in);
+                } else if (!moved.contains(in) && !(scalarOps.contains(op) && in.rank() == 0)) {
+                    out.add(op + " <- " + in.shape());
+                }
+            }
+        }
+        return out;
+    }
+
     /** The op names of every node reachable from root (Node.inputs is package-private: read reflectively). */
     static Set<String> ops(Tensor root) {
         Set<String> names = new TreeSet<>();
