@@ -31,6 +31,10 @@ void strided_sum_host(float* out, const float* in, const Strides& kept, const St
 cudaError_t residual_layernorm_forward(float* sum, float* y, float* mean, float* rstd, const float* x,
         const float* residual, const float* gamma, const float* beta, int rows, int D, double eps, double drop_p,
         long long seed, long long offset);
+// The same row code on host memory, the 32 lanes in turn (tests without a GPU).
+void residual_layernorm_host(float* sum, float* y, float* mean, float* rstd, const float* x, const float* residual,
+        const float* gamma, const float* beta, int rows, int D, double eps, double drop_p, long long seed,
+        long long offset);
 
 // optim.cu.
 cudaError_t adam_update(float* p, const float* grad, float* m, float* v, long long n, double lr, double beta1,

@@ -217,9 +217,11 @@ int attnkit_sum_squares(long long in, long long n, double* result);
 /* out[i] = (float)((double)in[i] * scale) for i < n (out may alias in): gradient clipping. */
 int attnkit_scale(long long out, long long in, long long n, double scale);
 
-/* The kernels' own element code of the five entry points above run on HOST memory (float arrays with their
- * lengths), after the same checks plus bounds checks (every index inside its array): tests compare them with
- * the reference and with the Java optimizers where there is no GPU. Not for production use. */
+/* The kernels' own element (or row) code of the entry points above run on HOST memory, after the same checks:
+ * tests compare them with the reference and with the Java optimizers where there is no GPU. Not for production
+ * use. The strided ones take their arrays' lengths and check every index against them; the residual LayerNorm
+ * (x, residual, sum, y [rows*D], mean, rstd [rows], gamma, beta [D] or null) and the optimizer runs ([n] each)
+ * trust the caller's sizes. */
 int attnkit_strided_copy_host(float* out, long long out_len, long long out_offset, const int* out_strides,
         const float* in, long long in_len, long long in_offset, const int* in_strides, const int* dims, int rank,
         double scale);
@@ -229,6 +231,9 @@ int attnkit_broadcast_op_host(float* out, long long out_len, const float* a, lon
 int attnkit_strided_sum_host(float* out, long long out_len, const float* in, long long in_len, const int* kept_dims,
         const int* kept_strides, int kept_rank, const int* red_dims, const int* red_strides, int red_rank,
         double scale);
+int attnkit_residual_layernorm_host(float* sum, float* y, float* mean, float* rstd, const float* x,
+        const float* residual, const float* gamma, const float* beta, int rows, int D, double eps, double drop_p,
+        long long seed, long long offset);
 int attnkit_adam_host(float* p, const float* grad, float* m, float* v, long long n, double lr, double beta1,
         double beta2, double eps, double weight_decay, int decoupled, double c1, double c2);
 int attnkit_sgd_host(float* p, const float* grad, float* buf, long long n, double lr, double momentum,

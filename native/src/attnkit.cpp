@@ -648,10 +648,9 @@ int attnkit_strided_sum(long long out, long long in, const int* kept_dims, const
     return cudaStatus(ch.fn, attnkit::strided_sum(f<float>(out), f<const float>(in), kept, red, scale));
 }
 
-int attnkit_residual_layernorm_forward(long long sum, long long y, long long mean, long long rstd, long long x,
-        long long residual, long long gamma, long long beta, int rows, int D, double eps, double drop_p,
-        long long seed, long long offset) {
-    Checks ch("attnkit_residual_layernorm_forward");
+// The checks of the fused residual LayerNorm, shared by the device entry point and its host run.
+static bool residualChecks(Checks& ch, long long sum, long long y, long long mean, long long rstd, long long x,
+        long long residual, int rows, int D, double eps, double drop_p) {
     ch.positive("rows", rows); ch.positive("D", D);
     if (ch.error.empty() && !(eps > 0 && std::isfinite(eps))) {
         char buf[64];
@@ -662,7 +661,14 @@ int attnkit_residual_layernorm_forward(long long sum, long long y, long long mea
     ch.elements("x", rows, D, 1);
     ch.pointer("sum", sum); ch.pointer("y", y); ch.pointer("mean", mean); ch.pointer("rstd", rstd);
     ch.pointer("x", x); ch.pointer("residual", residual);
-    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return ch.ok();
+}
+
+int attnkit_residual_layernorm_forward(long long sum, long long y, long long mean, long long rstd, long long x,
+        long long residual, long long gamma, long long beta, int rows, int D, double eps, double drop_p,
+        long long seed, long long offset) {
+    Checks ch("attnkit_residual_layernorm_forward");
+    if (!residualChecks(ch, sum, y, mean, rstd, x, residual, rows, D, eps, drop_p)) return ATTNKIT_INVALID_ARGUMENT;
     return cudaStatus(ch.fn, attnkit::residual_layernorm_forward(f<float>(sum), f<float>(y), f<float>(mean),
             f<float>(rstd), f<const float>(x), f<const float>(residual), f<const float>(gamma), f<const float>(beta),
             rows, D, eps, drop_p, seed, offset));
@@ -823,6 +829,20 @@ int attnkit_strided_sum_host(float* out, long long out_len, const float* in, lon
     }
     if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
     attnkit::strided_sum_host(out, in, kept, red, scale);
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_residual_layernorm_host(float* sum, float* y, float* mean, float* rstd, const float* x,
+        const float* residual, const float* gamma, const float* beta, int rows, int D, double eps, double drop_p,
+        long long seed, long long offset) {
+    Checks ch("attnkit_residual_layernorm_host");
+    if (!residualChecks(ch, (long long)(uintptr_t)sum, (long long)(uintptr_t)y, (long long)(uintptr_t)mean,
+            (long long)(uintptr_t)rstd, (long long)(uintptr_t)x, (long long)(uintptr_t)residual, rows, D, eps,
+            drop_p)) {
+        return ATTNKIT_INVALID_ARGUMENT;
+    }
+    attnkit::residual_layernorm_host(sum, y, mean, rstd, x, residual, gamma, beta, rows, D, eps, drop_p, seed, offset);
     lastError.clear();
     return ATTNKIT_OK;
 }

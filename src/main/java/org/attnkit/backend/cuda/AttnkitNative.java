@@ -177,6 +177,10 @@ public final class AttnkitNative {
     public static native int attnkit_strided_sum_host(float[] out, long outLen, float[] in, long inLen, int[] keptDims,
             int[] keptStrides, int keptRank, int[] redDims, int[] redStrides, int redRank, double scale);
 
+    public static native int attnkit_residual_layernorm_host(float[] sum, float[] y, float[] mean, float[] rstd,
+            float[] x, float[] residual, float[] gamma, float[] beta, int rows, int D, double eps, double dropP, long seed,
+            long offset);
+
     public static native int attnkit_adam_host(float[] p, float[] grad, float[] m, float[] v, long n, double lr,
             double beta1, double beta2, double eps, double weightDecay, int decoupled, double c1, double c2);
 

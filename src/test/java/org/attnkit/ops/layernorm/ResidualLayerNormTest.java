@@ -142,6 +142,41 @@ class ResidualLayerNormTest {
         assertNull(gamma.grad());
     }
 
+    /** The CUDA kernel's row code (cuda/layernorm_residual.cu, lanes run in turn on the host) against the reference. */
+    @ParameterizedTest(name = "rows {0} D {1} p={2} affine={3}")
+    @CsvSource({"1,1,0.0,true", "3,5,0.1,true", "4,32,0.5,false", "7,33,0.3,true", "2,100,0.0,false",
+        "5,1000,0.1,true", "64,64,0.2,true"})
+    void theKernelsRowCodeOnTheHostMatchesTheReference(int rows, int d, double p, boolean affine) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                org.attnkit.backend.cuda.Cuda.status().nativeLibrary().startsWith("loaded"), "the JNI library was not built");
+        Tensor x = Tensor.randn(rows * 7L + d, rows, d);
+        Tensor res = Tensor.randn(rows * 7L + d + 1, rows, d);
+        Tensor gamma = affine ? Tensor.randn(3, d) : null;
+        Tensor beta = affine ? Tensor.randn(4, d) : null;
+        ResidualLayerNormKernels.Forward ref = Compare.on(Backend.REF,
+                () -> ResidualLayerNorm.KERNELS.select(x).forward(x, res, p, 11, 12, gamma, beta, 1e-5));
+        float[] sum = new float[rows * d];
+        float[] y = new float[rows * d];
+        float[] mean = new float[rows];
+        float[] rstd = new float[rows];
+        int rc = org.attnkit.backend.cuda.AttnkitNative.attnkit_residual_layernorm_host(sum, y, mean, rstd, x.data(),
+                res.data(), affine ? gamma.data() : null, affine ? beta.data() : null, rows, d, 1e-5, p, 11, 12);
+        assertEquals(0, rc);
+        Compare.close("sum", ref.sum(), Tensor.wrap(sum, rows, d), 1e-7, 1e-6);
+        Compare.close("mean", ref.mean(), Tensor.wrap(mean, rows), 1e-6, 1e-5);
+        Compare.close("rstd", ref.rstd(), Tensor.wrap(rstd, rows), 1e-6, 1e-5);
+        Compare.close("normalized", ref.y(), Tensor.wrap(y, rows, d), 2e-5, 2e-4);
+        // The mask is the reference's: exactly the dropped elements of sum equal the residual.
+        float[] xv = x.toArray();
+        float[] rv = res.toArray();
+        for (int i = 0; i < sum.length; i++) {
+            boolean kept = Philox.keep(11, 12, i, p);
+            assertTrue(kept || sum[i] == rv[i], "element " + i + " dropped but sum != residual");
+            assertTrue(!kept || xv[i] == 0 || sum[i] != rv[i] || Math.abs(xv[i]) < 1e-6 * Math.abs(rv[i]),
+                    "element " + i + " kept but x did not enter");
+        }
+    }
+
     @Test
     void rejectsBadArgumentsNamingThem() {
         Tensor x = Tensor.randn(1, 2, 4);
