@@ -27,6 +27,13 @@ if command -v compute-sanitizer >/dev/null; then
       $C.CudaPointwiseEquivalenceTest $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-$tool.log"
   done
 fi
+# issue 5, a whole training step on the device (cuda-graph): its tests, then memcheck on its kernels.
+java $FLAGS -cp "$CP" GpuTests $C.CudaGraphWithoutGpuTest $C.CudaTrainingStepCoverageTest $C.CudaGraphEquivalenceTest \
+  $C.CudaTrainingStepTest 2>&1 | tee "$OUT/tests-graph.log"
+if command -v compute-sanitizer >/dev/null; then
+  compute-sanitizer --tool memcheck --target-processes all java $FLAGS -cp "$CP" GpuTests \
+    $C.CudaGraphEquivalenceTest 2>&1 | tail -40 | tee "$OUT/sanitizer-graph-memcheck.log"
+fi
 java $FLAGS -cp "$CP" org.attnkit.backend.cuda.CudaBench 2>&1 | tee "$OUT/bench.log"
 java $FLAGS -cp "$CP" org.attnkit.backend.cuda.CudaAttentionBench 2>&1 | tee "$OUT/bench-attention.log"
 python3 - <<'PY' 2>&1 | tee "$OUT/torch-attention-peer.log"

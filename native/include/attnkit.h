@@ -219,6 +219,78 @@ int attnkit_gemm_bf16(long long c, long long a, long long w, long long bias, int
 /* out[i] = bf16(in[i]) (round to nearest even) / out[i] = float(in[i]) for i < n, n in [0, 2^40]. */
 int attnkit_f32_to_bf16(long long out, long long in, long long n);
 int attnkit_bf16_to_f32(long long out, long long in, long long n);
+/* ==== issue 5, a whole training step on the device (branch cuda-graph): strided copies (permute, slice,
+ * concat, expand), NumPy broadcasting, reductions over any dims, residual + dropout + LayerNorm fused, and
+ * the optimizer updates. Shapes and strides travel as int arrays of rank entries (host memory); rank in
+ * [1, ATTNKIT_MAX_RANK] unless said otherwise; strides count elements and may be 0 (a broadcast read). ==== */
+#define ATTNKIT_MAX_RANK 8
+
+/* For every coordinate c of dims[rank] (row-major order): out[out_offset + sum_d c_d out_strides[d]] =
+ * scale * in[in_offset + sum_d c_d in_strides[d]]. dims >= 0 (nothing runs when one is 0), offsets and
+ * strides >= 0; scale finite. Writes never overlap when out_strides describe a (sub)tensor of distinct
+ * elements, which the callers guarantee. */
+int attnkit_strided_copy(long long out, long long out_offset, const int* out_strides, long long in,
+        long long in_offset, const int* in_strides, const int* dims, int rank, double scale);
+
+/* out [dims] (contiguous) = f(a, b, c), each operand read at its own strides over dims (0 along a broadcast
+ * dim); op 0 a + b, 1 a - b, 2 a * b, 3 a / b, 4 -a (b and c unused, may be 0), 5 a * (-b / (c * c))
+ * (the divisor's gradient of a division: a = dc, b = numerator, c = divisor). c is used by op 5 only. */
+int attnkit_broadcast_op(long long out, long long a, const int* a_strides, long long b, const int* b_strides,
+        long long c, const int* c_strides, const int* dims, int rank, int op);
+
+/* out[j] (contiguous over kept_dims, one element when kept_rank = 0) = scale * the sum, accumulated in double
+ * in row-major order of the reduced coordinates r (deterministic), of in[sum_d j_d kept_strides[d] +
+ * sum_e r_e red_strides[e]]. kept_rank and red_rank in [0, 8]; an empty reduction gives 0 * scale. */
+int attnkit_strided_sum(long long out, long long in, const int* kept_dims, const int* kept_strides, int kept_rank,
+        const int* red_dims, const int* red_strides, int red_rank, double scale);
+
+/* Residual + dropout + LayerNorm in one pass per row: sum = residual + dropout(x) (element i of x kept iff
+ * Philox.keep(seed, offset, i, drop_p), survivors times 1/(1-p); drop_p = 0: no dropout), y = LN(sum) over the
+ * last dim D with gamma, beta ([D] or 0), mean and rstd [rows] as attnkit_layernorm_forward. x, residual, sum,
+ * y [rows, D]; eps > 0 finite; drop_p in [0, 1). */
+int attnkit_residual_layernorm_forward(long long sum, long long y, long long mean, long long rstd, long long x,
+        long long residual, long long gamma, long long beta, int rows, int D, double eps, double drop_p,
+        long long seed, long long offset);
+
+/* Adam / AdamW on n floats in place (p, m, v; grad read only), exactly org.attnkit.optim.Adam.update in
+ * double with no fused multiply-adds: decoupled: w = w (1 - lr wd), else g = g + wd w; m = b1 m + (1-b1) g;
+ * v = b2 v + ((1-b2) g) g; w = w - (lr (m/c1)) / (sqrt(v/c2) + eps); m, v, w stored as float. c1 = 1 - b1^t
+ * and c2 = 1 - b2^t come from the caller (Math.pow). n >= 0; lr, wd >= 0; eps > 0; c1, c2 in (0, 1]. */
+int attnkit_adam(long long p, long long grad, long long m, long long v, long long n, double lr, double beta1,
+        double beta2, double eps, double weight_decay, int decoupled, double c1, double c2);
+
+/* SGD in place, exactly org.attnkit.optim.Sgd.update: g = grad + wd w; with momentum (buf != 0):
+ * buf = (float)(first ? g : mu buf + g), g = buf; w = (float)(w - lr g). */
+int attnkit_sgd(long long p, long long grad, long long buf, long long n, double lr, double momentum,
+        double weight_decay, int first);
+
+/* result[0] = sum of in[i]^2 over i < n, in double, in a fixed order (deterministic); waits for the device. */
+int attnkit_sum_squares(long long in, long long n, double* result);
+
+/* out[i] = (float)((double)in[i] * scale) for i < n (out may alias in): gradient clipping. */
+int attnkit_scale(long long out, long long in, long long n, double scale);
+
+/* The kernels' own element (or row) code of the entry points above run on HOST memory, after the same checks:
+ * tests compare them with the reference and with the Java optimizers where there is no GPU. Not for production
+ * use. The strided ones take their arrays' lengths and check every index against them; the residual LayerNorm
+ * (x, residual, sum, y [rows*D], mean, rstd [rows], gamma, beta [D] or null) and the optimizer runs ([n] each)
+ * trust the caller's sizes. */
+int attnkit_strided_copy_host(float* out, long long out_len, long long out_offset, const int* out_strides,
+        const float* in, long long in_len, long long in_offset, const int* in_strides, const int* dims, int rank,
+        double scale);
+int attnkit_broadcast_op_host(float* out, long long out_len, const float* a, long long a_len, const int* a_strides,
+        const float* b, long long b_len, const int* b_strides, const float* c, long long c_len, const int* c_strides,
+        const int* dims, int rank, int op);
+int attnkit_strided_sum_host(float* out, long long out_len, const float* in, long long in_len, const int* kept_dims,
+        const int* kept_strides, int kept_rank, const int* red_dims, const int* red_strides, int red_rank,
+        double scale);
+int attnkit_residual_layernorm_host(float* sum, float* y, float* mean, float* rstd, const float* x,
+        const float* residual, const float* gamma, const float* beta, int rows, int D, double eps, double drop_p,
+        long long seed, long long offset);
+int attnkit_adam_host(float* p, const float* grad, float* m, float* v, long long n, double lr, double beta1,
+        double beta2, double eps, double weight_decay, int decoupled, double c1, double c2);
+int attnkit_sgd_host(float* p, const float* grad, float* buf, long long n, double lr, double momentum,
+        double weight_decay, int first);
 
 #ifdef __cplusplus
 }

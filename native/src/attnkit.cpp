@@ -650,3 +650,358 @@ int attnkit_gated_attention_backward(long long dq, long long dk, long long dv, l
 }
 
 }  // extern "C"
+
+// ==== issue 5, a whole training step on the device (branch cuda-graph): strided copies, broadcasting,
+// reductions over any dims, residual + dropout + LayerNorm, optimizer updates. ====
+#include "graph_launchers.h"
+
+namespace {
+
+// Checks rank and the dims/strides arrays of a call and packs them into st (stride set `which`: 0, 1 or 2).
+// name: the argument named in messages. Returns false with ch.error set on the first failure.
+bool packDims(Checks& ch, attnkit::Strides& st, const int* dims, int rank, int minRank) {
+    ch.range("rank", rank, minRank, ATTNKIT_MAX_RANK);
+    if (!ch.error.empty()) return false;
+    if (rank > 0 && !dims) {
+        ch.error = std::string(ch.fn) + ": dims must not be null";
+        return false;
+    }
+    st.rank = rank;
+    long long n = 1;
+    for (int d = 0; d < 8; d++) {
+        st.dims[d] = 1;
+        st.s0[d] = st.s1[d] = st.s2[d] = 0;
+    }
+    for (int d = 0; d < rank; d++) {
+        if (dims[d] < 0) {
+            ch.error = std::string(ch.fn) + ": dims[" + std::to_string(d) + "] must be >= 0, got "
+                    + std::to_string(dims[d]);
+            return false;
+        }
+        st.dims[d] = dims[d];
+        if (__builtin_mul_overflow(n, (long long)dims[d], &n) || n > (1LL << 40)) {
+            ch.error = std::string(ch.fn) + ": dims hold too many elements";
+            return false;
+        }
+    }
+    return true;
+}
+
+bool packStrides(Checks& ch, long long* out, const int* strides, int rank, const char* name) {
+    if (!ch.error.empty()) return false;
+    if (rank > 0 && !strides) {
+        ch.error = std::string(ch.fn) + ": " + name + " must not be null";
+        return false;
+    }
+    for (int d = 0; d < rank; d++) {
+        if (strides[d] < 0) {
+            ch.error = std::string(ch.fn) + ": " + name + "[" + std::to_string(d) + "] must be >= 0, got "
+                    + std::to_string(strides[d]);
+            return false;
+        }
+        out[d] = strides[d];
+    }
+    return true;
+}
+
+long long elementsOf(const attnkit::Strides& st) {
+    long long n = 1;
+    for (int d = 0; d < st.rank; d++) n *= st.dims[d];
+    return n;
+}
+
+void finiteScalar(Checks& ch, const char* name, double v) {
+    if (ch.error.empty() && !std::isfinite(v)) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+        ch.error = std::string(ch.fn) + ": " + name + " must be finite, got " + buf;
+    }
+}
+
+void nonNegative(Checks& ch, const char* name, double v) {
+    if (ch.error.empty() && !(v >= 0 && std::isfinite(v))) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+        ch.error = std::string(ch.fn) + ": " + name + " must be finite and >= 0, got " + buf;
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+int attnkit_strided_copy(long long out, long long out_offset, const int* out_strides, long long in,
+        long long in_offset, const int* in_strides, const int* dims, int rank, double scale) {
+    Checks ch("attnkit_strided_copy");
+    attnkit::Strides st;
+    if (packDims(ch, st, dims, rank, 1)) {
+        packStrides(ch, st.s0, out_strides, rank, "out_strides");
+        packStrides(ch, st.s1, in_strides, rank, "in_strides");
+    }
+    ch.range("out_offset", out_offset, 0, 1LL << 40);
+    ch.range("in_offset", in_offset, 0, 1LL << 40);
+    finiteScalar(ch, "scale", scale);
+    ch.pointer("out", out); ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if (elementsOf(st) == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::strided_copy(f<float>(out) + out_offset, f<const float>(in) + in_offset, st,
+            (float)scale));
+}
+
+int attnkit_broadcast_op(long long out, long long a, const int* a_strides, long long b, const int* b_strides,
+        long long c, const int* c_strides, const int* dims, int rank, int op) {
+    Checks ch("attnkit_broadcast_op");
+    ch.range("op", op, 0, 5);
+    attnkit::Strides st;
+    if (ch.error.empty() && packDims(ch, st, dims, rank, 1)) {
+        packStrides(ch, st.s0, a_strides, rank, "a_strides");
+        if (op != 4) packStrides(ch, st.s1, b_strides, rank, "b_strides");
+        if (op == 5) packStrides(ch, st.s2, c_strides, rank, "c_strides");
+    }
+    ch.pointer("out", out); ch.pointer("a", a);
+    if (op != 4) ch.pointer("b", b);
+    if (op == 5) ch.pointer("c", c);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if (elementsOf(st) == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::broadcast_op(f<float>(out), f<const float>(a), f<const float>(b),
+            f<const float>(c), st, op));
+}
+
+int attnkit_strided_sum(long long out, long long in, const int* kept_dims, const int* kept_strides, int kept_rank,
+        const int* red_dims, const int* red_strides, int red_rank, double scale) {
+    Checks ch("attnkit_strided_sum");
+    attnkit::Strides kept, red;
+    if (packDims(ch, kept, kept_dims, kept_rank, 0)) packStrides(ch, kept.s0, kept_strides, kept_rank, "kept_strides");
+    if (ch.error.empty() && packDims(ch, red, red_dims, red_rank, 0)) {
+        packStrides(ch, red.s0, red_strides, red_rank, "red_strides");
+    }
+    if (ch.error.empty() && std::isnan(scale)) ch.error = "attnkit_strided_sum: scale must not be NaN";
+    ch.pointer("out", out);
+    if (ch.error.empty() && elementsOf(kept) * elementsOf(red) > 0) ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::strided_sum(f<float>(out), f<const float>(in), kept, red, scale));
+}
+
+// The checks of the fused residual LayerNorm, shared by the device entry point and its host run.
+static bool residualChecks(Checks& ch, long long sum, long long y, long long mean, long long rstd, long long x,
+        long long residual, int rows, int D, double eps, double drop_p) {
+    ch.positive("rows", rows); ch.positive("D", D);
+    if (ch.error.empty() && !(eps > 0 && std::isfinite(eps))) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.17g", eps);
+        ch.error = std::string(ch.fn) + ": eps must be > 0 and finite, got " + buf;
+    }
+    ch.probability(drop_p);
+    ch.elements("x", rows, D, 1);
+    ch.pointer("sum", sum); ch.pointer("y", y); ch.pointer("mean", mean); ch.pointer("rstd", rstd);
+    ch.pointer("x", x); ch.pointer("residual", residual);
+    return ch.ok();
+}
+
+int attnkit_residual_layernorm_forward(long long sum, long long y, long long mean, long long rstd, long long x,
+        long long residual, long long gamma, long long beta, int rows, int D, double eps, double drop_p,
+        long long seed, long long offset) {
+    Checks ch("attnkit_residual_layernorm_forward");
+    if (!residualChecks(ch, sum, y, mean, rstd, x, residual, rows, D, eps, drop_p)) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::residual_layernorm_forward(f<float>(sum), f<float>(y), f<float>(mean),
+            f<float>(rstd), f<const float>(x), f<const float>(residual), f<const float>(gamma), f<const float>(beta),
+            rows, D, eps, drop_p, seed, offset));
+}
+
+int attnkit_adam(long long p, long long grad, long long m, long long v, long long n, double lr, double beta1,
+        double beta2, double eps, double weight_decay, int decoupled, double c1, double c2) {
+    Checks ch("attnkit_adam");
+    ch.range("n", n, 0, 1LL << 40);
+    nonNegative(ch, "lr", lr);
+    if (ch.error.empty() && !(beta1 >= 0 && beta1 < 1)) ch.error = "attnkit_adam: beta1 must be in [0, 1)";
+    if (ch.error.empty() && !(beta2 >= 0 && beta2 < 1)) ch.error = "attnkit_adam: beta2 must be in [0, 1)";
+    if (ch.error.empty() && !(eps > 0 && std::isfinite(eps))) ch.error = "attnkit_adam: eps must be > 0 and finite";
+    nonNegative(ch, "weight_decay", weight_decay);
+    ch.range("decoupled", decoupled, 0, 1);
+    if (ch.error.empty() && !(c1 > 0 && c1 <= 1)) ch.error = "attnkit_adam: c1 must be in (0, 1]";
+    if (ch.error.empty() && !(c2 > 0 && c2 <= 1)) ch.error = "attnkit_adam: c2 must be in (0, 1]";
+    ch.pointer("p", p); ch.pointer("grad", grad); ch.pointer("m", m); ch.pointer("v", v);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if (n == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::adam_update(f<float>(p), f<const float>(grad), f<float>(m), f<float>(v), n, lr,
+            beta1, beta2, eps, weight_decay, decoupled != 0, c1, c2));
+}
+
+int attnkit_sgd(long long p, long long grad, long long buf, long long n, double lr, double momentum,
+        double weight_decay, int first) {
+    Checks ch("attnkit_sgd");
+    ch.range("n", n, 0, 1LL << 40);
+    nonNegative(ch, "lr", lr);
+    if (ch.error.empty() && !(momentum >= 0 && momentum < 1)) ch.error = "attnkit_sgd: momentum must be in [0, 1)";
+    nonNegative(ch, "weight_decay", weight_decay);
+    ch.range("first", first, 0, 1);
+    ch.pointer("p", p); ch.pointer("grad", grad);
+    if (ch.error.empty() && momentum > 0 && !buf) ch.error = "attnkit_sgd: buf must not be null when momentum > 0";
+    if (ch.error.empty() && momentum == 0 && buf) ch.error = "attnkit_sgd: buf given but momentum is 0";
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if (n == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::sgd_update(f<float>(p), f<const float>(grad), f<float>(buf), n, lr, momentum,
+            weight_decay, first != 0));
+}
+
+int attnkit_sum_squares(long long in, long long n, double* result) {
+    Checks ch("attnkit_sum_squares");
+    ch.range("n", n, 0, 1LL << 40);
+    if (ch.error.empty() && !result) ch.error = "attnkit_sum_squares: result must not be null";
+    if (n > 0) ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    result[0] = 0;
+    if (n == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::sum_squares(f<const float>(in), n, result));
+}
+
+int attnkit_scale(long long out, long long in, long long n, double scale) {
+    Checks ch("attnkit_scale");
+    ch.range("n", n, 0, 1LL << 40);
+    finiteScalar(ch, "scale", scale);
+    ch.pointer("out", out); ch.pointer("in", in);
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    if (n == 0) return ATTNKIT_OK;
+    return cudaStatus(ch.fn, attnkit::scale(f<float>(out), f<const float>(in), n, scale));
+}
+
+// ---- host runs of the element code (tests without a GPU) ----
+
+}  // extern "C"
+
+namespace {
+
+// Every index offset + sum c_d strides[d] over the coordinates of st.dims lies in [0, len) (st.s0/s1/s2 by which).
+bool inBounds(Checks& ch, const attnkit::Strides& st, const long long* strides, long long offset, long long len,
+        const char* name) {
+    if (!ch.error.empty()) return false;
+    if (elementsOf(st) == 0) return true;
+    long long hi = offset;
+    for (int d = 0; d < st.rank; d++) hi += (long long)(st.dims[d] - 1) * strides[d];
+    if (offset < 0 || hi >= len) {
+        ch.error = std::string(ch.fn) + ": " + name + " indices reach " + std::to_string(hi) + " but it holds "
+                + std::to_string(len) + " elements";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+int attnkit_strided_copy_host(float* out, long long out_len, long long out_offset, const int* out_strides,
+        const float* in, long long in_len, long long in_offset, const int* in_strides, const int* dims, int rank,
+        double scale) {
+    Checks ch("attnkit_strided_copy_host");
+    attnkit::Strides st;
+    if (packDims(ch, st, dims, rank, 1)) {
+        packStrides(ch, st.s0, out_strides, rank, "out_strides");
+        packStrides(ch, st.s1, in_strides, rank, "in_strides");
+    }
+    finiteScalar(ch, "scale", scale);
+    if (ch.error.empty() && (!out || !in)) ch.error = "attnkit_strided_copy_host: out and in must not be null";
+    inBounds(ch, st, st.s0, out_offset, out_len, "out");
+    inBounds(ch, st, st.s1, in_offset, in_len, "in");
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    attnkit::strided_copy_host(out + out_offset, in + in_offset, st, (float)scale);
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_broadcast_op_host(float* out, long long out_len, const float* a, long long a_len, const int* a_strides,
+        const float* b, long long b_len, const int* b_strides, const float* c, long long c_len, const int* c_strides,
+        const int* dims, int rank, int op) {
+    Checks ch("attnkit_broadcast_op_host");
+    ch.range("op", op, 0, 5);
+    attnkit::Strides st;
+    if (ch.error.empty() && packDims(ch, st, dims, rank, 1)) {
+        packStrides(ch, st.s0, a_strides, rank, "a_strides");
+        if (op != 4) packStrides(ch, st.s1, b_strides, rank, "b_strides");
+        if (op == 5) packStrides(ch, st.s2, c_strides, rank, "c_strides");
+    }
+    if (ch.error.empty() && (!out || !a || (op != 4 && !b) || (op == 5 && !c))) {
+        ch.error = "attnkit_broadcast_op_host: an operand the op reads is null";
+    }
+    if (ch.error.empty() && elementsOf(st) > out_len) ch.error = "attnkit_broadcast_op_host: out is too small";
+    inBounds(ch, st, st.s0, 0, a_len, "a");
+    if (op != 4) inBounds(ch, st, st.s1, 0, b_len, "b");
+    if (op == 5) inBounds(ch, st, st.s2, 0, c_len, "c");
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    attnkit::broadcast_op_host(out, a, b, c, st, op);
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_strided_sum_host(float* out, long long out_len, const float* in, long long in_len, const int* kept_dims,
+        const int* kept_strides, int kept_rank, const int* red_dims, const int* red_strides, int red_rank,
+        double scale) {
+    Checks ch("attnkit_strided_sum_host");
+    attnkit::Strides kept, red;
+    if (packDims(ch, kept, kept_dims, kept_rank, 0)) packStrides(ch, kept.s0, kept_strides, kept_rank, "kept_strides");
+    if (ch.error.empty() && packDims(ch, red, red_dims, red_rank, 0)) {
+        packStrides(ch, red.s0, red_strides, red_rank, "red_strides");
+    }
+    if (ch.error.empty() && std::isnan(scale)) ch.error = "attnkit_strided_sum_host: scale must not be NaN";
+    if (ch.error.empty() && !out) ch.error = "attnkit_strided_sum_host: out must not be null";
+    if (ch.error.empty() && elementsOf(kept) > out_len) ch.error = "attnkit_strided_sum_host: out is too small";
+    if (ch.error.empty() && elementsOf(kept) * elementsOf(red) > 0) {
+        // The largest index: the last kept coordinate plus the last reduced one.
+        attnkit::Strides both;
+        both.rank = kept.rank + red.rank;
+        if (both.rank > 8) {
+            long long hi = 0;
+            for (int d = 0; d < kept.rank; d++) hi += (long long)(kept.dims[d] - 1) * kept.s0[d];
+            for (int d = 0; d < red.rank; d++) hi += (long long)(red.dims[d] - 1) * red.s0[d];
+            if (!in || hi >= in_len) ch.error = "attnkit_strided_sum_host: in is too small or null";
+        } else {
+            for (int d = 0; d < kept.rank; d++) { both.dims[d] = kept.dims[d]; both.s0[d] = kept.s0[d]; }
+            for (int d = 0; d < red.rank; d++) { both.dims[kept.rank + d] = red.dims[d]; both.s0[kept.rank + d] = red.s0[d]; }
+            if (!in) ch.error = "attnkit_strided_sum_host: in must not be null";
+            inBounds(ch, both, both.s0, 0, in_len, "in");
+        }
+    }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    attnkit::strided_sum_host(out, in, kept, red, scale);
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_residual_layernorm_host(float* sum, float* y, float* mean, float* rstd, const float* x,
+        const float* residual, const float* gamma, const float* beta, int rows, int D, double eps, double drop_p,
+        long long seed, long long offset) {
+    Checks ch("attnkit_residual_layernorm_host");
+    if (!residualChecks(ch, (long long)(uintptr_t)sum, (long long)(uintptr_t)y, (long long)(uintptr_t)mean,
+            (long long)(uintptr_t)rstd, (long long)(uintptr_t)x, (long long)(uintptr_t)residual, rows, D, eps,
+            drop_p)) {
+        return ATTNKIT_INVALID_ARGUMENT;
+    }
+    attnkit::residual_layernorm_host(sum, y, mean, rstd, x, residual, gamma, beta, rows, D, eps, drop_p, seed, offset);
+    lastError.clear();
+    return ATTNKIT_OK;
+}
+
+int attnkit_adam_host(float* p, const float* grad, float* m, float* v, long long n, double lr, double beta1,
+        double beta2, double eps, double weight_decay, int decoupled, double c1, double c2) {
+    if (!p || !grad || !m || !v) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_adam_host: arrays must not be null");
+    // The device entry point's checks, with host arrays standing in for device buffers.
+    int rc = attnkit_adam((long long)(uintptr_t)p, (long long)(uintptr_t)grad, (long long)(uintptr_t)m,
+            (long long)(uintptr_t)v, 0, lr, beta1, beta2, eps, weight_decay, decoupled, c1, c2);
+    if (rc != ATTNKIT_OK) return rc;
+    if (n < 0) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_adam_host: n must be >= 0");
+    attnkit::adam_update_host(p, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled != 0, c1, c2);
+    return ATTNKIT_OK;
+}
+
+int attnkit_sgd_host(float* p, const float* grad, float* buf, long long n, double lr, double momentum,
+        double weight_decay, int first) {
+    if (!p || !grad) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_sgd_host: arrays must not be null");
+    int rc = attnkit_sgd((long long)(uintptr_t)p, (long long)(uintptr_t)grad, (long long)(uintptr_t)buf, 0, lr,
+            momentum, weight_decay, first);
+    if (rc != ATTNKIT_OK) return rc;
+    if (n < 0) return fail(ATTNKIT_INVALID_ARGUMENT, "attnkit_sgd_host: n must be >= 0");
+    attnkit::sgd_update_host(p, grad, buf, n, lr, momentum, weight_decay, first != 0);
+    return ATTNKIT_OK;
+}
+
+}  // extern "C"

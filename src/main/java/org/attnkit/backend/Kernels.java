@@ -1,8 +1,11 @@
 package org.attnkit.backend;
 
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
@@ -19,12 +22,31 @@ import org.attnkit.tensor.Tensor;
  * @param <K> the operator's kernel interface
  */
 public final class Kernels<K> {
+    /** Every operator name built in this JVM and the backends it has (a read-only view: {@link #registered}). */
+    private static final Map<String, Set<Backend>> REGISTERED = new ConcurrentHashMap<>();
+
     private final String op;
     private final Map<Backend, K> impls;
 
     private Kernels(String op, Map<Backend, K> impls) {
         this.op = op;
         this.impls = impls;
+        REGISTERED.merge(op, EnumSet.copyOf(impls.keySet()), (a, b) -> {
+            Set<Backend> u = EnumSet.copyOf(a);
+            u.addAll(b);
+            return u;
+        });
+    }
+
+    /**
+     * The backends registered for operator {@code op} (the name of its {@code Kernels}, which is also the
+     * name of its graph nodes), or an empty set when no operator of that name has been initialized in this
+     * JVM. A query only: it lets a test check, without a GPU, that every operator of a graph has a CUDA
+     * backend (a device call would otherwise be the first to find out).
+     */
+    public static Set<Backend> registered(String op) {
+        Set<Backend> s = REGISTERED.get(op);
+        return s == null ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(s));
     }
 
     /** An operator with only its reference implementation. */

@@ -1,10 +1,14 @@
 package org.attnkit.nn;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -134,5 +138,67 @@ public abstract class Module {
 
     public final long step() {
         return step;
+    }
+
+    /**
+     * Moves the whole tree to {@code device} and returns this module: every parameter becomes a new leaf
+     * on the device holding the same values and keeping its {@code requiresGrad} flag (its gradient is
+     * dropped), and every other tensor a module holds in a field (constants such as the MAE membership
+     * matrix) is copied there too, as PyTorch's {@code Module.to} moves parameters and buffers. The fields
+     * that referenced the old tensors (e.g. {@code Linear.weight}) are rebound to the new ones, so
+     * {@link #namedParameters()} and the fields stay the same objects. Optimizers must be built (or their
+     * parameter lists taken) after the move. Tensors already on the device are kept as they are.
+     *
+     * @throws IllegalArgumentException for a null device
+     * @throws org.attnkit.backend.cuda.CudaUnavailableException where the device cannot be used
+     */
+    public final Module to(Device device) {
+        if (device == null) {
+            throw new IllegalArgumentException("Module.to: device must not be null");
+        }
+        moveTree(device, new IdentityHashMap<>());
+        return this;
+    }
+
+    /** moved: old tensor -> its copy on the device, shared across the tree (a tensor held twice moves once). */
+    private void moveTree(Device device, Map<Tensor, Tensor> moved) {
+        for (Map.Entry<String, Tensor> e : parameters.entrySet()) {
+            Tensor old = e.getValue();
+            e.setValue(moved.computeIfAbsent(old, t -> {
+                Tensor n = t.device().equals(device) ? t : t.detach().to(device).detach();
+                if (n != t) {
+                    n.requiresGrad(t.requiresGrad());
+                }
+                return n;
+            }));
+        }
+        for (Class<?> c = getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (Modifier.isStatic(f.getModifiers()) || f.getType() != Tensor.class) {
+                    continue;
+                }
+                Tensor old;
+                try {
+                    f.setAccessible(true);
+                    old = (Tensor) f.get(this);
+                } catch (IllegalAccessException | RuntimeException ex) {
+                    throw new IllegalStateException("Module.to: cannot read field " + c.getSimpleName() + "."
+                            + f.getName() + ": " + ex, ex);
+                }
+                if (old == null) {
+                    continue;
+                }
+                Tensor n = moved.computeIfAbsent(old, t -> t.device().equals(device) ? t : t.detach().to(device));
+                if (n != old) {
+                    try {
+                        f.set(this, n);
+                    } catch (IllegalAccessException ex) {
+                        throw new IllegalStateException("Module.to: cannot rebind field " + c.getSimpleName() + "."
+                                + f.getName() + ": " + ex, ex);
+                    }
+                }
+            }
+        }
+        children.values().forEach(ch -> ch.moveTree(device, moved));
     }
 }

@@ -13,7 +13,10 @@ import org.attnkit.tensor.Tensor;
  *   m = b1 m + (1 - b1) g';   v = b2 v + (1 - b2) g'^2
  *   p = p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  * </pre>
- * The update is computed in double and stored in float; m and v are kept in float.
+ * The update is computed in double and stored in float; m and v are kept in float. For a parameter on a CUDA
+ * device m and v live on that device and one kernel ({@code cuda/optim.cu}) does the same arithmetic in the
+ * same order (no fused multiply-adds), so it gives the CPU update's bits; {@link #state()} copies them to
+ * the host, and a restored state moves to the device at the parameter's next update.
  */
 public final class Adam extends Optimizer {
     private final double beta1;
@@ -23,6 +26,8 @@ public final class Adam extends Optimizer {
     private final Map<Integer, float[]> m = new HashMap<>();
     private final Map<Integer, float[]> v = new HashMap<>();
     private final Map<Integer, Long> t = new HashMap<>();
+    private final Map<Integer, Tensor> deviceM = new HashMap<>();
+    private final Map<Integer, Tensor> deviceV = new HashMap<>();
 
     public Adam(List<ParamGroup> groups, double beta1, double beta2, double eps, boolean decoupledWeightDecay) {
         super(groups);
@@ -51,6 +56,8 @@ public final class Adam extends Optimizer {
     @Override
     protected void update(int index, Tensor p, double[] grad, double lr, double weightDecay) {
         float[] w = p.data();
+        toHost(index, deviceM, m);
+        toHost(index, deviceV, v);
         float[] mi = m.computeIfAbsent(index, i -> new float[w.length]);
         float[] vi = v.computeIfAbsent(index, i -> new float[w.length]);
         long ti = t.merge(index, 1L, Long::sum);
@@ -73,9 +80,44 @@ public final class Adam extends Optimizer {
     }
 
     @Override
+    protected void updateOnDevice(int index, Tensor p, Tensor grad, double lr, double weightDecay) {
+        Tensor mi = onDevice(index, p, m, deviceM);
+        Tensor vi = onDevice(index, p, v, deviceV);
+        long ti = t.merge(index, 1L, Long::sum);
+        double c1 = 1 - Math.pow(beta1, ti);
+        double c2 = 1 - Math.pow(beta2, ti);
+        OptimCuda.adam(p, grad, mi, vi, lr, beta1, beta2, eps, weightDecay, decoupled, c1, c2);
+    }
+
+    /** The device buffer of parameter index: existing, uploaded from a host state, or zeros. */
+    static Tensor onDevice(int index, Tensor p, Map<Integer, float[]> host, Map<Integer, Tensor> device) {
+        Tensor b = device.get(index);
+        if (b != null && b.device().equals(p.device())) {
+            return b;
+        }
+        float[] h = host.remove(index);
+        if (h == null && b != null) {
+            h = b.to(org.attnkit.tensor.Device.CPU).toArray();
+        }
+        b = h != null ? OptimCuda.upload(h, p.device()) : OptimCuda.zerosLike(p);
+        device.put(index, b);
+        return b;
+    }
+
+    /** Moves a device buffer of parameter index back to the host map (the parameter moved to the CPU). */
+    static void toHost(int index, Map<Integer, Tensor> device, Map<Integer, float[]> host) {
+        Tensor b = device.remove(index);
+        if (b != null) {
+            host.put(index, b.to(org.attnkit.tensor.Device.CPU).toArray());
+        }
+    }
+
+    @Override
     protected void saveBuffers(Map<String, Tensor> out) {
         m.forEach((i, b) -> out.put("m." + i, Tensor.of(b, b.length)));
         v.forEach((i, b) -> out.put("v." + i, Tensor.of(b, b.length)));
+        deviceM.forEach((i, b) -> out.put("m." + i, b.to(org.attnkit.tensor.Device.CPU)));
+        deviceV.forEach((i, b) -> out.put("v." + i, b.to(org.attnkit.tensor.Device.CPU)));
         t.forEach((i, n) -> out.put("t." + i, Tensor.wrap(new double[] {n}, 1)));
     }
 
@@ -84,6 +126,8 @@ public final class Adam extends Optimizer {
         m.clear();
         v.clear();
         t.clear();
+        deviceM.clear();
+        deviceV.clear();
         List<Tensor> ps = parameters();
         for (int i = 0; i < ps.size(); i++) {
             int n = ps.get(i).numel();

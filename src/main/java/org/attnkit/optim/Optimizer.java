@@ -10,6 +10,10 @@ import org.attnkit.tensor.Tensor;
  * Updates F32 parameters in place from their accumulated gradients. A parameter whose gradient is null
  * (it took no part in the loss, or it was frozen) is skipped and its optimizer state is left as it was,
  * as in PyTorch. The state ({@link #state()}) is what a checkpoint needs to resume exactly.
+ *
+ * <p>Each parameter is updated where it lives: a CPU parameter by {@link #update} (Java), a parameter on a
+ * CUDA device by {@link #updateOnDevice}, one kernel over the parameter and its state, which lives on the
+ * parameter's device and reproduces the Java update bit for bit ({@code cuda/optim.cu}).
  */
 public abstract class Optimizer {
     protected final List<ParamGroup> groups;
@@ -58,7 +62,11 @@ public abstract class Optimizer {
         for (ParamGroup g : groups) {
             for (Tensor p : g.params()) {
                 if (p.grad() != null) {
-                    update(index, p, p.grad().toDoubleArray(), g.lr() * scale, g.weightDecay());
+                    if (p.device().isCpu()) {
+                        update(index, p, p.grad().toDoubleArray(), g.lr() * scale, g.weightDecay());
+                    } else {
+                        updateOnDevice(index, p, p.grad(), g.lr() * scale, g.weightDecay());
+                    }
                 }
                 index++;
             }
@@ -72,6 +80,12 @@ public abstract class Optimizer {
 
     /** Updates parameter number {@code index} (over all groups) in place. */
     protected abstract void update(int index, Tensor p, double[] grad, double lr, double weightDecay);
+
+    /**
+     * Updates parameter number {@code index}, which lives on a CUDA device with its gradient, in place on
+     * that device: the same update as {@link #update}, with the state on the parameter's device.
+     */
+    protected abstract void updateOnDevice(int index, Tensor p, Tensor grad, double lr, double weightDecay);
 
     /** The optimizer's state as named tensors (step count and per-parameter buffers). */
     public Map<String, Tensor> state() {

@@ -14,6 +14,7 @@ import org.attnkit.io.SafeTensorsFile;
 import org.attnkit.ops.loss.CrossEntropy;
 import org.attnkit.optim.GradClip;
 import org.attnkit.optim.Schedule;
+import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -96,13 +97,19 @@ public final class Trainer {
         updater.begin(step);
         updater.setLrScale(schedule.scale(step));
         Tensor loss = loss(model, b);
-        loss.backward();
+        if (loss.device().isCpu()) {
+            loss.backward();
+        } else {
+            // Tensor.backward() seeds with a host tensor; a device loss needs its seed on its device.
+            loss.backward(Tensor.full(1f, loss.shape().toArray()).to(loss.device()));
+        }
         if (clipNorm > 0) {
             GradClip.clipGlobalNorm(updater.parameters(), clipNorm);
         }
         updater.step();
         step++;
-        double l = loss.item();
+        // The loss's one value comes to the host (a no-op for a CPU model).
+        double l = loss.to(Device.CPU).item();
         stepLosses.add(l);
         return l;
     }
@@ -117,7 +124,7 @@ public final class Trainer {
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             Tensor logits = model.logits(b);
             int classes = logits.dim(-1);
-            float[] z = logits.toArray();
+            float[] z = logits.to(Device.CPU).toArray();
             int right = 0;
             int counted = 0;
             for (int r = 0; r < b.targets().length; r++) {

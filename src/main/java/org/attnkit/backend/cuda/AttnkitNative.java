@@ -169,4 +169,59 @@ public final class AttnkitNative {
 
     /** out[i] = float(in[i]) of a bf16 buffer. */
     public static native int attnkit_bf16_to_f32(long out, long in, long n);
+    // ==== issue 5, a whole training step on the device (branch cuda-graph): strided copies, broadcasting,
+    // reductions over any dims, residual + dropout + LayerNorm, optimizer updates. See attnkit.h. ====
+
+    /** Largest rank of the strided entry points. */
+    public static final int MAX_RANK = 8;
+
+    /** out[outOffset + c . outStrides] = scale * in[inOffset + c . inStrides] for every coordinate c of dims. */
+    public static native int attnkit_strided_copy(long out, long outOffset, int[] outStrides, long in, long inOffset,
+            int[] inStrides, int[] dims, int rank, double scale);
+
+    /** out [dims] = f(a, b, c) at their strides: op 0 a+b, 1 a-b, 2 a*b, 3 a/b, 4 -a, 5 a*(-b/(c*c)). */
+    public static native int attnkit_broadcast_op(long out, long a, int[] aStrides, long b, int[] bStrides, long c,
+            int[] cStrides, int[] dims, int rank, int op);
+
+    /** out [keptDims] = scale * the sum over redDims, in double and a fixed order. */
+    public static native int attnkit_strided_sum(long out, long in, int[] keptDims, int[] keptStrides, int keptRank,
+            int[] redDims, int[] redStrides, int redRank, double scale);
+
+    /** sum = residual + dropout(x), y = LayerNorm(sum), mean and rstd per row, in one kernel. */
+    public static native int attnkit_residual_layernorm_forward(long sum, long y, long mean, long rstd, long x,
+            long residual, long gamma, long beta, int rows, int D, double eps, double dropP, long seed, long offset);
+
+    /** Adam/AdamW in place, bit for bit org.attnkit.optim.Adam's update; c1, c2 the bias corrections. */
+    public static native int attnkit_adam(long p, long grad, long m, long v, long n, double lr, double beta1,
+            double beta2, double eps, double weightDecay, int decoupled, double c1, double c2);
+
+    /** SGD in place, bit for bit org.attnkit.optim.Sgd's update; buf 0 without momentum. */
+    public static native int attnkit_sgd(long p, long grad, long buf, long n, double lr, double momentum,
+            double weightDecay, int first);
+
+    /** result[0] = the sum of squares of n floats, in double, in a fixed order. */
+    public static native int attnkit_sum_squares(long in, long n, double[] result);
+
+    /** out[i] = (float) (in[i] * scale), in double. */
+    public static native int attnkit_scale(long out, long in, long n, double scale);
+
+    /** Host runs of the element code of the entry points above (tests without a GPU); see attnkit.h. */
+    public static native int attnkit_strided_copy_host(float[] out, long outLen, long outOffset, int[] outStrides,
+            float[] in, long inLen, long inOffset, int[] inStrides, int[] dims, int rank, double scale);
+
+    public static native int attnkit_broadcast_op_host(float[] out, long outLen, float[] a, long aLen, int[] aStrides,
+            float[] b, long bLen, int[] bStrides, float[] c, long cLen, int[] cStrides, int[] dims, int rank, int op);
+
+    public static native int attnkit_strided_sum_host(float[] out, long outLen, float[] in, long inLen, int[] keptDims,
+            int[] keptStrides, int keptRank, int[] redDims, int[] redStrides, int redRank, double scale);
+
+    public static native int attnkit_residual_layernorm_host(float[] sum, float[] y, float[] mean, float[] rstd,
+            float[] x, float[] residual, float[] gamma, float[] beta, int rows, int D, double eps, double dropP, long seed,
+            long offset);
+
+    public static native int attnkit_adam_host(float[] p, float[] grad, float[] m, float[] v, long n, double lr,
+            double beta1, double beta2, double eps, double weightDecay, int decoupled, double c1, double c2);
+
+    public static native int attnkit_sgd_host(float[] p, float[] grad, float[] buf, long n, double lr, double momentum,
+            double weightDecay, int first);
 }

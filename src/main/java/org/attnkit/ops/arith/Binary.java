@@ -21,10 +21,14 @@ final class Binary {
         return Autograd.record(op, c, (dc, needs) -> k.backward(a, b, dc, needs), a, b);
     }
 
-    /** A rank-0 constant of a's dtype, for the scalar variants; rejects null a and non-finite s. */
+    /**
+     * A rank-0 constant of a's dtype on a's device (uploaded once where a lives on a GPU, so that
+     * {@code a op s} runs there), for the scalar variants; rejects null a and non-finite s.
+     */
     static Tensor scalarLike(String op, Tensor a, double s) {
         Check.notNull(op, "a", a);
         Check.finite(op, "scalar", s);
-        return Tensor.fromDoubles(new double[] {s}, a.dtype());
+        Tensor c = Tensor.fromDoubles(new double[] {s}, a.dtype());
+        return a.device().isCpu() ? c : c.to(a.device());
     }
 }

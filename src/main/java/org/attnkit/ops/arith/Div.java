@@ -20,7 +20,8 @@ import org.attnkit.tensor.Tensor;
  */
 public final class Div {
     static final Kernels<BinaryKernels> KERNELS = Kernels.of("div", (BinaryKernels) new DivRef())
-            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.DIV));
+            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.DIV))
+            .with(Backend.CUDA, BinaryCuda.div());
 
     private Div() {
     }

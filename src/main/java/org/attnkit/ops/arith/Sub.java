@@ -16,7 +16,8 @@ import org.attnkit.tensor.Tensor;
  */
 public final class Sub {
     static final Kernels<BinaryKernels> KERNELS = Kernels.of("sub", (BinaryKernels) new SubRef())
-            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.SUB));
+            .with(Backend.SIMD, new BinarySimdKernels(BinarySimd.SUB))
+            .with(Backend.CUDA, BinaryCuda.sub());
 
     private Sub() {
     }

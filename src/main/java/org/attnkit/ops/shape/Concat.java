@@ -1,12 +1,19 @@
 package org.attnkit.ops.shape;
 
 import org.attnkit.autograd.Autograd;
-import org.attnkit.tensor.DType;
+import org.attnkit.backend.Backend;
+import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.util.Check;
 
-/** Concatenation along one dimension; every other dimension must match. */
+/**
+ * Concatenation along one dimension; every other dimension must match and all tensors share device and
+ * dtype. Backward slices the gradient back into one piece per input.
+ */
 public final class Concat {
+    static final Kernels<ShapeKernels> KERNELS = Kernels.of("concat", (ShapeKernels) new ShapeRef())
+            .with(Backend.CUDA, new ShapeCuda());
+
     private Concat() {
     }
 
@@ -38,32 +45,17 @@ public final class Concat {
             }
             outShape[d] += s[d];
         }
-        DType dtype = xs[0].dtype();
-        Tensor out = Tensor.zeros(dtype, outShape);
-        int[][] indices = new int[xs.length][];
-        int start = 0;
-        for (int i = 0; i < xs.length; i++) {
-            indices[i] = Slice.blockIndex(outShape, d, start, xs[i].dim(d));
-            start += xs[i].dim(d);
-            if (dtype == DType.F64) {
-                double[] src = xs[i].doubleData();
-                double[] dst = out.doubleData();
-                for (int j = 0; j < src.length; j++) {
-                    dst[indices[i][j]] = src[j];
-                }
-            } else {
-                float[] src = xs[i].data();
-                float[] dst = out.data();
-                for (int j = 0; j < src.length; j++) {
-                    dst[indices[i][j]] = src[j];
-                }
-            }
+        ShapeKernels k = KERNELS.select(xs[0]);
+        Tensor out = k.concat(d, xs.clone(), outShape);
+        int[] starts = new int[xs.length];
+        for (int i = 1; i < xs.length; i++) {
+            starts[i] = starts[i - 1] + xs[i - 1].dim(d);
         }
         return Autograd.record("concat", out, (g, needs) -> {
             Tensor[] grads = new Tensor[xs.length];
             for (int i = 0; i < xs.length; i++) {
                 if (needs[i]) {
-                    grads[i] = Elements.gather(g, indices[i], xs[i].shape().toArray());
+                    grads[i] = k.slice(g, d, starts[i], starts[i] + xs[i].dim(d));
                 }
             }
             return grads;

@@ -1,10 +1,18 @@
 package org.attnkit.ops.shape;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
+import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 
-/** Reorders dimensions (a copy): output dimension i is input dimension {@code perm[i]}. */
+/**
+ * Reorders dimensions (a copy): output dimension i is input dimension {@code perm[i]}. Backward permutes
+ * the gradient back with the inverse permutation; nothing is saved but the permutation.
+ */
 public final class Permute {
+    static final Kernels<ShapeKernels> KERNELS = Kernels.of("permute", (ShapeKernels) new ShapeRef())
+            .with(Backend.CUDA, new ShapeCuda());
+
     private Permute() {
     }
 
@@ -21,32 +29,11 @@ public final class Permute {
             }
             seen[p] = true;
         }
-        int[] inShape = x.shape().toArray();
-        int[] inStrides = x.shape().strides();
-        int[] outShape = new int[r];
-        for (int i = 0; i < r; i++) {
-            outShape[i] = inShape[perm[i]];
-        }
-        int n = x.numel();
-        int[] index = new int[n];
-        int[] coord = new int[r];
-        for (int i = 0; i < n; i++) {
-            int off = 0;
-            for (int d = 0; d < r; d++) {
-                off += coord[d] * inStrides[perm[d]];
-            }
-            index[i] = off;
-            for (int d = r - 1; d >= 0; d--) {
-                if (++coord[d] < outShape[d]) {
-                    break;
-                }
-                coord[d] = 0;
-            }
-        }
-        Tensor y = Elements.gather(x, index, outShape);
+        int[] p = perm.clone();
+        Tensor y = KERNELS.select(x).permute(x, p);
         int[] inverse = new int[r];
         for (int i = 0; i < r; i++) {
-            inverse[perm[i]] = i;
+            inverse[p[i]] = i;
         }
         return Autograd.record("permute", y, (g, needs) -> new Tensor[] {apply(g, inverse)}, x);
     }

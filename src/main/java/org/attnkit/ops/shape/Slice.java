@@ -1,10 +1,18 @@
 package org.attnkit.ops.shape;
 
 import org.attnkit.autograd.Autograd;
+import org.attnkit.backend.Backend;
+import org.attnkit.backend.Kernels;
 import org.attnkit.tensor.Tensor;
 
-/** Elements {@code [start, end)} along one dimension (a copy). */
+/**
+ * Elements {@code [start, end)} along one dimension (a copy). Backward scatters the gradient into zeros
+ * of the input's shape; nothing is saved but the shape and the range.
+ */
 public final class Slice {
+    static final Kernels<ShapeKernels> KERNELS = Kernels.of("slice", (ShapeKernels) new ShapeRef())
+            .with(Backend.CUDA, new ShapeCuda());
+
     private Slice() {
     }
 
@@ -15,13 +23,10 @@ public final class Slice {
             throw new IllegalArgumentException("slice: range [" + start + ", " + end + ") must lie within [0, "
                     + size + "] of dim " + d + " of shape " + x.shape());
         }
-        int[] outShape = x.shape().toArray();
-        outShape[d] = end - start;
-        int[] index = blockIndex(x.shape().toArray(), d, start, end - start);
-        Tensor y = Elements.gather(x, index, outShape);
+        ShapeKernels k = KERNELS.select(x);
+        Tensor y = k.slice(x, d, start, end);
         int[] inShape = x.shape().toArray();
-        return Autograd.record("slice", y,
-                (g, needs) -> new Tensor[] {Elements.scatter(g, index, inShape, g.dtype())}, x);
+        return Autograd.record("slice", y, (g, needs) -> new Tensor[] {k.sliceBackward(g, inShape, d, start)}, x);
     }
 
     /** Flat indices into a tensor of {@code shape} of the elements with coordinate d in [start, start+len). */
