@@ -59,7 +59,7 @@ public final class MixtureOfHeadsBlock extends EncoderLayer {
         return mode;
     }
 
-    /** The gate {@code [B,E]} of the last forward pass (a detached copy), or null before the first. */
+    /** The gate {@code [B,E]} of the last forward pass (a detached copy on the host), or null before the first. */
     public Tensor lastGate() {
         return lastGate;
     }
@@ -85,20 +85,25 @@ public final class MixtureOfHeadsBlock extends EncoderLayer {
         GateMode m = isTraining() ? mode : GateMode.MIXTURE;
         if (m == GateMode.MIXTURE) {
             g = gate.forward(x);
-            lastGate = g.detach().copy();
+            lastGate = hostCopy(g.detach());
         } else {
             Tensor probs;
             try (GradMode.Scope ignored = GradMode.noGrad()) {
                 probs = m == GateMode.SAMPLED ? gate.forward(x).detach()
                         : Tensor.full(1f / config.heads(), x.dim(0), config.heads());
             }
-            lastGate = probs.copy();
-            g = Membership.sampleOneHot(probs, config.seed() * 31 + 5, step());
+            lastGate = hostCopy(probs);
+            // Sampling experts is a host decision on B x E numbers: an explicit, small round trip.
+            g = Membership.sampleOneHot(lastGate, config.seed() * 31 + 5, step()).to(x.device());
         }
         // One fused op: on CUDA, alpha is applied in the attention epilogue (no extra pass over o); on the
         // CPU it is the same computation as HeadMixture(Attention(...)), bit for bit.
         return out.forward(GatedAttention.apply(qx, kx, vx, config.heads(), false, null, g,
                 membershipOn(x.device())));
+    }
+
+    private static Tensor hostCopy(Tensor t) {
+        return t.device().isCpu() ? t.copy() : t.to(Device.CPU);
     }
 
     /** The fixed membership where the activations are: the op wants all its inputs on one device. */

@@ -79,10 +79,10 @@ public abstract class Module {
         return n;
     }
 
-    /** Copies of every parameter's values, by dotted name (what a checkpoint stores). */
+    /** Host copies of every parameter's values, by dotted name (what a checkpoint stores). */
     public final Map<String, Tensor> stateDict() {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        namedParameters().forEach((n, p) -> out.put(n, p.copy()));
+        namedParameters().forEach((n, p) -> out.put(n, p.device().isCpu() ? p.copy() : p.to(Device.CPU)));
         return out;
     }
 
@@ -108,7 +108,12 @@ public abstract class Module {
                 throw new IllegalArgumentException("loadStateDict: parameter '" + e.getKey() + "' has shape "
                         + dst.shape() + " but the state holds " + src.shape());
             }
-            System.arraycopy(src.toArray(), 0, dst.data(), 0, dst.numel());
+            float[] values = src.device().isCpu() ? src.toArray() : src.to(Device.CPU).toArray();
+            if (dst.device().isCpu()) {
+                System.arraycopy(values, 0, dst.data(), 0, dst.numel());
+            } else {
+                org.attnkit.backend.cuda.CudaTensors.upload(dst, values);
+            }
         }
     }
 

@@ -30,6 +30,6 @@ public final class SinusoidalPositions extends Module {
     }
 
     public Tensor forward(Tensor x) {
-        return Add.apply(x, table(x.dim(1), dim));
+        return Add.apply(x, table(x.dim(1), dim).to(x.device()));
     }
 }

@@ -35,7 +35,7 @@ public final class SummaryMixingBlock extends EncoderLayer {
         Tensor f = Gelu.apply(local.forward(x));
         Tensor s = Gelu.apply(summary.forward(x));
         Tensor sbar = Mean.apply(s, 1, true); // [B,1,ds]
-        Tensor sbarT = Add.apply(Tensor.zeros(s.shape().toArray()), sbar); // [B,T,ds]
+        Tensor sbarT = Add.apply(Tensor.zeros(s.device(), s.shape().toArray()), sbar); // [B,T,ds]
         return Gelu.apply(combine.forward(Tensor.concat(-1, f, sbarT)));
     }
 }

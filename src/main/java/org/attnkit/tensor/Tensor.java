@@ -97,6 +97,14 @@ public final class Tensor {
         return wrap(new float[Shape.of(shape).numel()], shape);
     }
 
+    /** A zero-filled F32 tensor on {@code device} (on a CUDA device, filled there: no host buffer is copied). */
+    public static Tensor zeros(Device device, int... shape) {
+        if (device == null) {
+            throw new IllegalArgumentException("device must not be null");
+        }
+        return device.isCpu() ? zeros(shape) : org.attnkit.backend.cuda.CudaTensors.zeros(device, shape);
+    }
+
     public static Tensor zeros(DType dtype, int... shape) {
         int n = Shape.of(shape).numel();
         return dtype == DType.F32 ? wrap(new float[n], shape) : wrap(new double[n], shape);
@@ -278,8 +286,11 @@ public final class Tensor {
         return org.attnkit.backend.cuda.CudaTensors.copy(this, device);
     }
 
-    /** A copy with the same values, not part of any graph. */
+    /** A copy with the same values on the same device, not part of any graph. */
     public Tensor copy() {
+        if (!device().isCpu()) {
+            return org.attnkit.backend.cuda.CudaTensors.duplicate(this);
+        }
         HeapStorage h = heap("copy()");
         return h.floats != null ? wrap(h.floats.clone(), shape.toArray()) : wrap(h.doubles.clone(), shape.toArray());
     }
@@ -351,7 +362,7 @@ public final class Tensor {
                     + shape + "; pass the output gradient with backward(grad)");
         }
         Tensor one = dtype() == DType.F64 ? wrap(new double[] {1}, shape.toArray()) : full(1f, shape.toArray());
-        Autograd.backward(this, one);
+        Autograd.backward(this, one.to(device())); // the seed lives where the graph does
     }
 
     /** Back-propagates {@code gradOutput} (same shape as this tensor) through the graph. */

@@ -105,4 +105,18 @@ class TensorTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Device.parse("tpu"));
         assertTrue(e.getMessage().contains("tpu"), e.getMessage());
     }
+
+    @Test
+    void zerosOnADevice() {
+        Tensor z = Tensor.zeros(Device.CPU, 2, 3);
+        assertEquals(Device.CPU, z.device());
+        assertArrayEquals(new float[6], z.toArray());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tensor.zeros((Device) null, 2));
+        assertTrue(e.getMessage().contains("device"), e.getMessage());
+        if (!org.attnkit.backend.cuda.Cuda.isAvailable()) {
+            // Where CUDA cannot run, asking for device memory names the reason instead of crashing.
+            RuntimeException r = assertThrows(RuntimeException.class, () -> Tensor.zeros(Device.cuda(0), 2));
+            assertTrue(r.getMessage().contains("CUDA"), r.getMessage());
+        }
+    }
 }

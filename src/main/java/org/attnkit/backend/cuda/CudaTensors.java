@@ -45,6 +45,29 @@ public final class CudaTensors {
         return out;
     }
 
+    /** A new tensor on t's CUDA device with t's values (a device-to-device copy): {@code Tensor.copy()} there. */
+    public static Tensor duplicate(Tensor t) {
+        Cuda.requireAvailable("copy a tensor on " + t.device());
+        Tensor out = empty(t.device(), t.shape().toArray());
+        if (t.numel() > 0) {
+            JCudaDriverApi.makeCurrent(t.device().index());
+            JCudaDriverApi.copyDeviceToDevice(address(out, "output"), address(t, "tensor"), (long) t.numel() * Float.BYTES);
+        }
+        return out;
+    }
+
+    /** Overwrites the CUDA tensor {@code dst} in place with the host values {@code src} (dst.numel() of them). */
+    public static void upload(Tensor dst, float[] src) {
+        if (src.length != dst.numel()) {
+            throw new IllegalArgumentException("upload: " + src.length + " values for a tensor of " + dst.numel());
+        }
+        Cuda.requireAvailable("write a tensor on " + dst.device());
+        if (src.length > 0) {
+            JCudaDriverApi.makeCurrent(dst.device().index());
+            JCudaDriverApi.copyToDevice(address(dst, "tensor"), src);
+        }
+    }
+
     /** An uninitialized F32 tensor on {@code device} (the kernels write every element of their outputs). */
     public static Tensor empty(Device device, int... shape) {
         int n = 1;

@@ -314,4 +314,40 @@ class CudaGraphEquivalenceTest {
         m.to(Device.CPU);
         m.namedParameters().forEach((k, v) -> assertArrayEquals(values.get(k), v.toArray(), k));
     }
+
+    @Test
+    void aDeviceModelsStateDictIsOnTheHostAndLoadsBackIntoTheDevice() {
+        TokenClassifier m = new TokenClassifier(new SplittableRandom(3), MixerType.LIGHTCONV, 8, 3,
+                new LayerConfig(16, 32, 4, true, 0.1, 3), new int[] {3}, false, false);
+        Map<String, Tensor> host = m.stateDict();
+        m.to(GPU);
+        Map<String, Tensor> fromDevice = m.stateDict();
+        assertEquals(host.keySet(), fromDevice.keySet());
+        fromDevice.forEach((k, v) -> {
+            assertEquals(Device.CPU, v.device(), k);
+            assertArrayEquals(host.get(k).toArray(), v.toArray(), k);
+        });
+        // Overwrite the device parameters with other values, then load the saved state back into them.
+        TokenClassifier other = new TokenClassifier(new SplittableRandom(4), MixerType.LIGHTCONV, 8, 3,
+                new LayerConfig(16, 32, 4, true, 0.1, 3), new int[] {3}, false, false);
+        m.loadStateDict(other.stateDict());
+        m.namedParameters().forEach((k, v) -> assertArrayEquals(other.namedParameters().get(k).toArray(),
+                v.to(Device.CPU).toArray(), k));
+        m.loadStateDict(host);
+        m.namedParameters().forEach((k, v) -> {
+            assertEquals(GPU, v.device(), k);
+            assertArrayEquals(host.get(k).toArray(), v.to(Device.CPU).toArray(), k);
+        });
+    }
+
+    @Test
+    void copyAndZerosStayOnTheDevice() {
+        Tensor x = Tensor.wrap(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).to(GPU);
+        Tensor c = x.copy();
+        assertEquals(GPU, c.device());
+        assertArrayEquals(x.to(Device.CPU).toArray(), c.to(Device.CPU).toArray());
+        Tensor z = Tensor.zeros(GPU, 4, 5);
+        assertEquals(GPU, z.device());
+        assertArrayEquals(new float[20], z.to(Device.CPU).toArray());
+    }
 }

@@ -22,7 +22,6 @@ import org.attnkit.train.Task;
 import org.attnkit.train.Trainer;
 import org.attnkit.train.Updater;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,7 +36,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * nonlocality task of {@link Experiments}: vocabulary 8, T = 16, B = 16), with dropout and DropConnect 0.1 so
  * that the masks are exercised (the same Philox masks on both devices), Adam (0.9, 0.98, 1e-8) at lr 0.01 with
  * the warm-up schedule and clipping at 1.0, as {@link Experiments#trainer}; one SGD-with-momentum run.
- * Sinusoidal positions are off: {@code nn.SinusoidalPositions} adds a CPU table (see the disabled test).
+ * Sinusoidal positions are off except in {@link #withSinusoidalPositionsAsTheTrainingIssueRunsThem}.
  *
  * <p>Tolerance, stated: step 0 within {@value #FIRST_RTOL} relative (one forward of fp32 kernels with other
  * summation orders), every step within {@value #ATOL} + {@value #RTOL} x |loss| (Adam turns tiny gradient
@@ -104,25 +103,18 @@ class CudaTrainingStepTest {
     }
 
     @Test
-    @Disabled("blocked outside this piece: MixtureOfHeadsBlock keeps lastGate = g.detach().copy(), and Tensor.copy()"
-            + " reads heap storage (a CUDA gate throws); Membership.sampleOneHot (block coordinate descent's F-steps)"
-            + " reads the gate on the host")
     void maeFollowsTheCpuLossCurve() {
         assertSameCurve("MAE", curve(MixerType.MAE, true, false, false, Device.CPU),
                 curve(MixerType.MAE, true, false, false, CudaTesting.GPU));
     }
 
     @Test
-    @Disabled("blocked outside this piece: SummaryMixingBlock broadcasts the summary with Add.apply(Tensor.zeros(...), sbar),"
-            + " a CPU zeros tensor (Add could broadcast sbar [B,1,ds] directly now)")
     void summaryMixingFollowsTheCpuLossCurve() {
         assertSameCurve("SUMMARY", curve(MixerType.SUMMARY, true, false, false, Device.CPU),
                 curve(MixerType.SUMMARY, true, false, false, CudaTesting.GPU));
     }
 
     @Test
-    @Disabled("blocked outside this piece: SinusoidalPositions.forward adds a CPU table to x (needs"
-            + " table(...).to(x.device()))")
     void withSinusoidalPositionsAsTheTrainingIssueRunsThem() {
         assertSameCurve("LIGHTCONV with positions", curve(MixerType.LIGHTCONV, true, false, true, Device.CPU),
                 curve(MixerType.LIGHTCONV, true, false, true, CudaTesting.GPU));
