@@ -2,6 +2,7 @@ package org.attnkit.nn;
 
 import java.util.SplittableRandom;
 import org.attnkit.ops.dynamicconv.DynamicConv;
+import org.attnkit.ops.linear.LinearEpilogue;
 import org.attnkit.random.DropConnect;
 import org.attnkit.tensor.Tensor;
 
@@ -13,7 +14,6 @@ import org.attnkit.tensor.Tensor;
 public final class DynamicConvBlock extends EncoderLayer {
     public final int kernelSize;
     private final Linear in;
-    private final Glu glu;
     private final Linear out;
     private final Tensor weight;
     private final double weightDropout;
@@ -27,7 +27,6 @@ public final class DynamicConvBlock extends EncoderLayer {
         this.kernelSize = kernelSize;
         this.weightDropout = weightDropout;
         in = child("in", new Linear(rng, config.dim(), 2 * config.dim(), true));
-        glu = child("glu", new Glu());
         weight = parameter("weight", Init.xavier(rng, config.heads() * kernelSize, config.dim()));
         out = child("out", new Linear(rng, config.dim(), config.dim(), true));
     }
@@ -37,7 +36,7 @@ public final class DynamicConvBlock extends EncoderLayer {
         DropConnect dc = isTraining() && weightDropout > 0
                 ? new DropConnect(weightDropout, config.seed() * 31 + 3, step(), DropConnect.Scope.POSITION)
                 : DropConnect.NONE;
-        Tensor h = glu.forward(in.forward(x));
+        Tensor h = in.forward(x, LinearEpilogue.Activation.GLU); // GLU over the last dim, fused on CUDA
         h = DynamicConv.apply(h, null, weight, null, config.heads(),
                 DynamicConv.Options.centered(kernelSize).withDropConnect(dc));
         return out.forward(h);

@@ -1,7 +1,7 @@
 package org.attnkit.nn;
 
 import java.util.SplittableRandom;
-import org.attnkit.ops.activation.Relu;
+import org.attnkit.ops.linear.LinearEpilogue;
 import org.attnkit.ops.arith.Add;
 import org.attnkit.tensor.Tensor;
 
@@ -55,7 +55,7 @@ public abstract class EncoderLayer extends Module {
         if (ff1 == null) {
             return x;
         }
-        h = ff2.forward(Relu.apply(ff1.forward(pre ? norm2.forward(x) : x)));
+        h = ff2.forward(ff1.forward(pre ? norm2.forward(x) : x, LinearEpilogue.Activation.RELU));
         x = Add.apply(x, drop2.forward(h));
         return pre ? x : norm2.forward(x);
     }

@@ -2,6 +2,7 @@ package org.attnkit.nn;
 
 import java.util.SplittableRandom;
 import org.attnkit.ops.lightconv.LightConv;
+import org.attnkit.ops.linear.LinearEpilogue;
 import org.attnkit.random.DropConnect;
 import org.attnkit.tensor.Tensor;
 
@@ -13,7 +14,6 @@ import org.attnkit.tensor.Tensor;
 public final class LightConvBlock extends EncoderLayer {
     public final int kernelSize;
     private final Linear in;
-    private final Glu glu;
     private final Linear out;
     private final Tensor weight;
     private final double weightDropout;
@@ -27,7 +27,6 @@ public final class LightConvBlock extends EncoderLayer {
         this.kernelSize = kernelSize;
         this.weightDropout = weightDropout;
         in = child("in", new Linear(rng, config.dim(), 2 * config.dim(), true));
-        glu = child("glu", new Glu());
         weight = parameter("weight", Init.uniform(rng, Math.sqrt(6.0 / (1 + kernelSize)), config.heads(), kernelSize));
         out = child("out", new Linear(rng, config.dim(), config.dim(), true));
     }
@@ -37,7 +36,7 @@ public final class LightConvBlock extends EncoderLayer {
         DropConnect dc = isTraining() && weightDropout > 0
                 ? new DropConnect(weightDropout, config.seed() * 31 + 3, step(), DropConnect.Scope.HEAD_KERNEL)
                 : DropConnect.NONE;
-        Tensor h = glu.forward(in.forward(x));
+        Tensor h = in.forward(x, LinearEpilogue.Activation.GLU); // GLU over the last dim, fused on CUDA
         h = LightConv.apply(h, weight, null, LightConv.Options.centered(kernelSize).withDropConnect(dc));
         return out.forward(h);
     }

@@ -23,4 +23,12 @@ public final class Linear extends Module {
     public Tensor forward(Tensor x) {
         return org.attnkit.ops.linear.Linear.apply(x, weight, bias);
     }
+
+    /**
+     * The activation of this layer's output as one operator: the same bits as the activation op applied to
+     * {@link #forward(Tensor)} on the CPU, one fused GEMM epilogue on CUDA.
+     */
+    public Tensor forward(Tensor x, org.attnkit.ops.linear.LinearEpilogue.Activation activation) {
+        return org.attnkit.ops.linear.LinearEpilogue.apply(x, weight, bias, activation);
+    }
 }
