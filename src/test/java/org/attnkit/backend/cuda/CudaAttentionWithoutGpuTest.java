@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.function.Supplier;
 import org.attnkit.ops.attention.Attention;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
@@ -23,23 +22,23 @@ class CudaAttentionWithoutGpuTest {
     @Test
     void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_attention_forward: Tk must be >= 1, got 0",
+        CudaTesting.assertNativeRejects("attnkit_attention_forward: Tk must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_attention_forward(8, 8, 8, 8, 0, 2, 3, 0, 2, 8, 8, 0));
-        assertNative("attnkit_attention_forward: heads H must divide D (3 must divide 8)",
+        CudaTesting.assertNativeRejects("attnkit_attention_forward: heads H must divide D (3 must divide 8)",
                 () -> AttnkitNative.attnkit_attention_forward(8, 8, 8, 8, 0, 2, 3, 4, 3, 8, 9, 0));
-        assertNative("attnkit_attention_forward: heads H must divide Dv (2 must divide 5)",
+        CudaTesting.assertNativeRejects("attnkit_attention_forward: heads H must divide Dv (2 must divide 5)",
                 () -> AttnkitNative.attnkit_attention_forward(8, 8, 8, 8, 0, 2, 3, 4, 2, 8, 5, 0));
-        assertNative("attnkit_attention_forward: D/H must be in [1, 128], got 256",
+        CudaTesting.assertNativeRejects("attnkit_attention_forward: D/H must be in [1, 128], got 256",
                 () -> AttnkitNative.attnkit_attention_forward(8, 8, 8, 8, 0, 2, 3, 4, 1, 256, 8, 0));
-        assertNative("attnkit_attention_forward: Dv/H must be in [1, 128], got 130",
+        CudaTesting.assertNativeRejects("attnkit_attention_forward: Dv/H must be in [1, 128], got 130",
                 () -> AttnkitNative.attnkit_attention_forward(8, 8, 8, 8, 0, 2, 3, 4, 2, 8, 260, 1));
-        assertNative("attnkit_attention_forward: B*H must be in [1, 65535], got 65536",
+        CudaTesting.assertNativeRejects("attnkit_attention_forward: B*H must be in [1, 65535], got 65536",
                 () -> AttnkitNative.attnkit_attention_forward(8, 8, 8, 8, 0, 4096, 3, 4, 16, 64, 64, 0));
-        assertNative("attnkit_attention_forward: v must not be null",
+        CudaTesting.assertNativeRejects("attnkit_attention_forward: v must not be null",
                 () -> AttnkitNative.attnkit_attention_forward(8, 8, 8, 0, 0, 2, 3, 4, 2, 8, 8, 0));
-        assertNative("attnkit_attention_backward: no gradient asked for",
+        CudaTesting.assertNativeRejects("attnkit_attention_backward: no gradient asked for",
                 () -> AttnkitNative.attnkit_attention_backward(0, 0, 0, 8, 8, 8, 0, 8, 2, 3, 4, 2, 8, 8, 0));
-        assertNative("attnkit_attention_backward: dy must not be null",
+        CudaTesting.assertNativeRejects("attnkit_attention_backward: dy must not be null",
                 () -> AttnkitNative.attnkit_attention_backward(8, 0, 0, 8, 8, 8, 0, 0, 2, 3, 4, 2, 8, 8, 0));
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         // Valid arguments pass every check and reach the runtime, which has no device here.
@@ -70,13 +69,5 @@ class CudaAttentionWithoutGpuTest {
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class,
                 () -> Attention.apply(CudaTesting.fakeDeviceTensor(2, 3, 8), CudaTesting.fakeDeviceTensor(2, 4, 8), CudaTesting.fakeDeviceTensor(2, 4, 6), 2, true, CudaTesting.fakeDeviceTensor(2, 4)));
         assertTrue(u.getMessage().startsWith("attention forward: CUDA is unavailable ("), u.getMessage());
-    }
-
-    private static void assertNative(String expected, Supplier<Integer> call) {
-        int rc = call.get();
-        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
-        assertEquals(expected, NativeCalls.lastError());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
-        assertEquals("op: " + expected, e.getMessage());
     }
 }

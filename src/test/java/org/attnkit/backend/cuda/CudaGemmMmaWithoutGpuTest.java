@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.function.Supplier;
 import org.attnkit.ops.linear.LinearEpilogue;
 import org.attnkit.ops.linear.LinearEpilogue.Activation;
 import org.attnkit.tensor.Tensor;
@@ -23,59 +22,59 @@ class CudaGemmMmaWithoutGpuTest {
     @Test
     void gemmExChecksItsArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_gemm_ex: batch must be in [1, 65535], got 0",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: batch must be in [1, 65535], got 0",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 0, 2, 2, 2, 0, 0, 0, 1, 0));
-        assertNative("attnkit_gemm_ex: M must be in [0, 4194240], got 4194241",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: M must be in [0, 4194240], got 4194241",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 1, 4194241, 2, 2, 0, 0, 0, 1, 0));
-        assertNative("attnkit_gemm_ex: N must be in [0, 2147483647], got -1",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: N must be in [0, 2147483647], got -1",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 1, 2, -1, 2, 0, 0, 0, 1, 0));
-        assertNative("attnkit_gemm_ex: K must be in [0, 2147483647], got -2",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: K must be in [0, 2147483647], got -2",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 1, 2, 2, -2, 0, 0, 0, 1, 0));
-        assertNative("attnkit_gemm_ex: trans_a must be in [0, 1], got 2",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: trans_a must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 1, 2, 2, 2, 2, 0, 0, 1, 0));
-        assertNative("attnkit_gemm_ex: trans_w must be in [0, 1], got 5",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: trans_w must be in [0, 1], got 5",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 1, 2, 2, 2, 0, 5, 0, 1, 0));
-        assertNative("attnkit_gemm_ex: share_w must be in [0, 1], got -1",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: share_w must be in [0, 1], got -1",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 1, 2, 2, 2, 0, 0, -1, 1, 0));
-        assertNative("attnkit_gemm_ex: precision must be in [0, 2], got 3",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: precision must be in [0, 2], got 3",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 1, 2, 2, 2, 0, 0, 0, 3, 0));
-        assertNative("attnkit_gemm_ex: epilogue must be in [0, 5], got 6",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: epilogue must be in [0, 5], got 6",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 1, 2, 2, 2, 0, 0, 0, 2, 6));
-        assertNative("attnkit_gemm_ex: N must be even for the GLU epilogue (halves a, gate), got 7",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: N must be even for the GLU epilogue (halves a, gate), got 7",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 8, 8, 8, 0, 1, 2, 7, 2, 0, 0, 0, 0, 5));
-        assertNative("attnkit_gemm_ex: z given for epilogue 0 (none), where y is the pre-activation",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: z given for epilogue 0 (none), where y is the pre-activation",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 8, 8, 8, 0, 1, 2, 2, 2, 0, 0, 0, 0, 0));
-        assertNative("attnkit_gemm_ex: c has too many elements",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: c has too many elements",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 8, 8, 0, 65535, 4194240, Integer.MAX_VALUE, 1, 0, 0, 0, 1,
                         0));
-        assertNative("attnkit_gemm_ex: y must not be null",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: y must not be null",
                 () -> AttnkitNative.attnkit_gemm_ex(0, 0, 8, 8, 0, 1, 2, 2, 2, 0, 0, 0, 1, 0));
-        assertNative("attnkit_gemm_ex: a must not be null",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: a must not be null",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 0, 0, 8, 0, 1, 2, 2, 2, 0, 0, 0, 2, 0));
-        assertNative("attnkit_gemm_ex: w must not be null",
+        CudaTesting.assertNativeRejects("attnkit_gemm_ex: w must not be null",
                 () -> AttnkitNative.attnkit_gemm_ex(8, 8, 8, 0, 0, 1, 2, 2, 2, 0, 0, 0, 2, 1));
     }
 
     @Test
     void gemmBf16AndTheConversionsCheckTheirArguments() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_gemm_bf16: batch must be in [1, 65535], got 65536",
+        CudaTesting.assertNativeRejects("attnkit_gemm_bf16: batch must be in [1, 65535], got 65536",
                 () -> AttnkitNative.attnkit_gemm_bf16(8, 8, 8, 0, 65536, 2, 2, 2, 0, 0, 0, 0));
-        assertNative("attnkit_gemm_bf16: M must be in [0, 8388480], got 8388481",
+        CudaTesting.assertNativeRejects("attnkit_gemm_bf16: M must be in [0, 8388480], got 8388481",
                 () -> AttnkitNative.attnkit_gemm_bf16(8, 8, 8, 0, 1, 8388481, 2, 2, 0, 0, 0, 0));
-        assertNative("attnkit_gemm_bf16: trans_a must be in [0, 1], got 3",
+        CudaTesting.assertNativeRejects("attnkit_gemm_bf16: trans_a must be in [0, 1], got 3",
                 () -> AttnkitNative.attnkit_gemm_bf16(8, 8, 8, 0, 1, 2, 2, 2, 3, 0, 0, 0));
-        assertNative("attnkit_gemm_bf16: c_bf16 must be in [0, 1], got 2",
+        CudaTesting.assertNativeRejects("attnkit_gemm_bf16: c_bf16 must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_gemm_bf16(8, 8, 8, 0, 1, 2, 2, 2, 0, 0, 0, 2));
-        assertNative("attnkit_gemm_bf16: c must not be null",
+        CudaTesting.assertNativeRejects("attnkit_gemm_bf16: c must not be null",
                 () -> AttnkitNative.attnkit_gemm_bf16(0, 8, 8, 0, 1, 2, 2, 2, 0, 0, 0, 0));
-        assertNative("attnkit_gemm_bf16: a must not be null",
+        CudaTesting.assertNativeRejects("attnkit_gemm_bf16: a must not be null",
                 () -> AttnkitNative.attnkit_gemm_bf16(8, 0, 8, 0, 1, 2, 2, 2, 0, 0, 0, 1));
-        assertNative("attnkit_f32_to_bf16: n must be in [0, 1099511627776], got -1",
+        CudaTesting.assertNativeRejects("attnkit_f32_to_bf16: n must be in [0, 1099511627776], got -1",
                 () -> AttnkitNative.attnkit_f32_to_bf16(8, 8, -1));
-        assertNative("attnkit_f32_to_bf16: out must not be null",
+        CudaTesting.assertNativeRejects("attnkit_f32_to_bf16: out must not be null",
                 () -> AttnkitNative.attnkit_f32_to_bf16(0, 8, 4));
-        assertNative("attnkit_bf16_to_f32: in must not be null",
+        CudaTesting.assertNativeRejects("attnkit_bf16_to_f32: in must not be null",
                 () -> AttnkitNative.attnkit_bf16_to_f32(8, 0, 4));
     }
 
@@ -166,13 +165,5 @@ class CudaGemmMmaWithoutGpuTest {
                 () -> LinearEpilogue.apply(CudaTesting.fakeDeviceTensor(2, 6), CudaTesting.fakeDeviceTensor(4, 6),
                         CudaTesting.fakeDeviceTensor(4), Activation.GELU));
         assertTrue(u.getMessage().startsWith("linear_epilogue forward: CUDA is unavailable ("), u.getMessage());
-    }
-
-    private static void assertNative(String expected, Supplier<Integer> call) {
-        int rc = call.get();
-        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
-        assertEquals(expected, NativeCalls.lastError());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
-        assertEquals("op: " + expected, e.getMessage());
     }
 }

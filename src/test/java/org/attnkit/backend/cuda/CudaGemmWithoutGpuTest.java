@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.function.Supplier;
 import org.attnkit.ops.linear.Linear;
 import org.attnkit.ops.matmul.MatMul;
 import org.attnkit.tensor.Device;
@@ -24,39 +23,39 @@ class CudaGemmWithoutGpuTest {
     @Test
     void gemmChecksItsArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_gemm: batch must be in [1, 65535], got 0",
+        CudaTesting.assertNativeRejects("attnkit_gemm: batch must be in [1, 65535], got 0",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 0, 2, 2, 2, 0, 0, 0));
-        assertNative("attnkit_gemm: batch must be in [1, 65535], got 65536",
+        CudaTesting.assertNativeRejects("attnkit_gemm: batch must be in [1, 65535], got 65536",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 65536, 2, 2, 2, 0, 0, 0));
-        assertNative("attnkit_gemm: M must be in [0, 4194240], got -1",
+        CudaTesting.assertNativeRejects("attnkit_gemm: M must be in [0, 4194240], got -1",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 1, -1, 2, 2, 0, 0, 0));
-        assertNative("attnkit_gemm: M must be in [0, 4194240], got 4194241",
+        CudaTesting.assertNativeRejects("attnkit_gemm: M must be in [0, 4194240], got 4194241",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 1, 4194241, 2, 2, 0, 0, 0));
-        assertNative("attnkit_gemm: N must be in [0, 2147483647], got -3",
+        CudaTesting.assertNativeRejects("attnkit_gemm: N must be in [0, 2147483647], got -3",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 1, 2, -3, 2, 0, 0, 0));
-        assertNative("attnkit_gemm: K must be in [0, 2147483647], got -1",
+        CudaTesting.assertNativeRejects("attnkit_gemm: K must be in [0, 2147483647], got -1",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 1, 2, 2, -1, 0, 0, 0));
-        assertNative("attnkit_gemm: trans_a must be in [0, 1], got 2",
+        CudaTesting.assertNativeRejects("attnkit_gemm: trans_a must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 1, 2, 2, 2, 2, 0, 0));
-        assertNative("attnkit_gemm: trans_w must be in [0, 1], got -1",
+        CudaTesting.assertNativeRejects("attnkit_gemm: trans_w must be in [0, 1], got -1",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 1, 2, 2, 2, 0, -1, 0));
-        assertNative("attnkit_gemm: share_w must be in [0, 1], got 3",
+        CudaTesting.assertNativeRejects("attnkit_gemm: share_w must be in [0, 1], got 3",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 1, 2, 2, 2, 0, 0, 3));
-        assertNative("attnkit_gemm: c has too many elements",
+        CudaTesting.assertNativeRejects("attnkit_gemm: c has too many elements",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 8, 0, 65535, 4194240, Integer.MAX_VALUE, 1, 0, 0, 0));
-        assertNative("attnkit_gemm: c must not be null",
+        CudaTesting.assertNativeRejects("attnkit_gemm: c must not be null",
                 () -> AttnkitNative.attnkit_gemm(0, 8, 8, 0, 1, 2, 2, 2, 0, 0, 0));
-        assertNative("attnkit_gemm: a must not be null",
+        CudaTesting.assertNativeRejects("attnkit_gemm: a must not be null",
                 () -> AttnkitNative.attnkit_gemm(8, 0, 8, 0, 1, 2, 2, 2, 0, 0, 0));
-        assertNative("attnkit_gemm: w must not be null",
+        CudaTesting.assertNativeRejects("attnkit_gemm: w must not be null",
                 () -> AttnkitNative.attnkit_gemm(8, 8, 0, 0, 1, 2, 2, 2, 0, 0, 0));
-        assertNative("attnkit_column_sum: cols must be >= 1, got 0",
+        CudaTesting.assertNativeRejects("attnkit_column_sum: cols must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_column_sum(8, 8, 3, 0));
-        assertNative("attnkit_column_sum: rows must be in [0, 2147483647], got -2",
+        CudaTesting.assertNativeRejects("attnkit_column_sum: rows must be in [0, 2147483647], got -2",
                 () -> AttnkitNative.attnkit_column_sum(8, 8, -2, 4));
-        assertNative("attnkit_column_sum: in must not be null",
+        CudaTesting.assertNativeRejects("attnkit_column_sum: in must not be null",
                 () -> AttnkitNative.attnkit_column_sum(8, 0, 3, 4));
-        assertNative("attnkit_column_sum: out must not be null",
+        CudaTesting.assertNativeRejects("attnkit_column_sum: out must not be null",
                 () -> AttnkitNative.attnkit_column_sum(0, 8, 3, 4));
     }
 
@@ -108,13 +107,5 @@ class CudaGemmWithoutGpuTest {
         Tensor y = Linear.apply(Tensor.randn(3, 2, 3), Tensor.randn(4, 5, 3), Tensor.randn(5, 5));
         assertEquals(Device.CPU, y.device());
         assertEquals(10, y.numel());
-    }
-
-    private static void assertNative(String expected, Supplier<Integer> call) {
-        int rc = call.get();
-        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
-        assertEquals(expected, NativeCalls.lastError());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
-        assertEquals("op: " + expected, e.getMessage());
     }
 }

@@ -45,28 +45,28 @@ class CudaGraphWithoutGpuTest {
     void theStridedCopyChecksArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         int[] one = {1};
-        assertNative("attnkit_strided_copy: rank must be in [1, 8], got 0",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: rank must be in [1, 8], got 0",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, one, 8, 0, one, one, 0, 1.0));
-        assertNative("attnkit_strided_copy: rank must be in [1, 8], got 9",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: rank must be in [1, 8], got 9",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, new int[9], 8, 0, new int[9], new int[9], 9, 1.0));
-        assertNative("attnkit_strided_copy: dims[1] must be >= 0, got -3",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: dims[1] must be >= 0, got -3",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, new int[2], 8, 0, new int[2], new int[] {2, -3}, 2, 1.0));
-        assertNative("attnkit_strided_copy: dims hold too many elements",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: dims hold too many elements",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, new int[2], 8, 0, new int[2],
                         new int[] {1 << 20, 1 << 21}, 2, 1.0));
-        assertNative("attnkit_strided_copy: out_strides[0] must be >= 0, got -1",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: out_strides[0] must be >= 0, got -1",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, new int[] {-1}, 8, 0, one, one, 1, 1.0));
-        assertNative("attnkit_strided_copy: in_strides[0] must be >= 0, got -2",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: in_strides[0] must be >= 0, got -2",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, one, 8, 0, new int[] {-2}, one, 1, 1.0));
-        assertNative("attnkit_strided_copy: out_offset must be in [0, " + BIG + "], got -1",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: out_offset must be in [0, " + BIG + "], got -1",
                 () -> AttnkitNative.attnkit_strided_copy(8, -1, one, 8, 0, one, one, 1, 1.0));
-        assertNative("attnkit_strided_copy: in_offset must be in [0, " + BIG + "], got -5",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: in_offset must be in [0, " + BIG + "], got -5",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, one, 8, -5, one, one, 1, 1.0));
-        assertNative("attnkit_strided_copy: scale must be finite, got nan",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: scale must be finite, got nan",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, one, 8, 0, one, one, 1, Double.NaN));
-        assertNative("attnkit_strided_copy: out must not be null",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: out must not be null",
                 () -> AttnkitNative.attnkit_strided_copy(0, 0, one, 8, 0, one, one, 1, 1.0));
-        assertNative("attnkit_strided_copy: in must not be null",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy: in must not be null",
                 () -> AttnkitNative.attnkit_strided_copy(8, 0, one, 0, 0, one, one, 1, 1.0));
         // An empty copy makes no CUDA call.
         assertEquals(AttnkitNative.OK, AttnkitNative.attnkit_strided_copy(8, 0, new int[2], 8, 0, new int[2],
@@ -81,19 +81,19 @@ class CudaGraphWithoutGpuTest {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         int[] s = {1, 0};
         int[] dims = {2, 3};
-        assertNative("attnkit_broadcast_op: op must be in [0, 5], got 6",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op: op must be in [0, 5], got 6",
                 () -> AttnkitNative.attnkit_broadcast_op(8, 8, s, 8, s, 0, null, dims, 2, 6));
-        assertNative("attnkit_broadcast_op: rank must be in [1, 8], got 9",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op: rank must be in [1, 8], got 9",
                 () -> AttnkitNative.attnkit_broadcast_op(8, 8, new int[9], 8, new int[9], 0, null, new int[9], 9, 0));
-        assertNative("attnkit_broadcast_op: a_strides[1] must be >= 0, got -1",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op: a_strides[1] must be >= 0, got -1",
                 () -> AttnkitNative.attnkit_broadcast_op(8, 8, new int[] {0, -1}, 8, s, 0, null, dims, 2, 1));
-        assertNative("attnkit_broadcast_op: b_strides[0] must be >= 0, got -4",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op: b_strides[0] must be >= 0, got -4",
                 () -> AttnkitNative.attnkit_broadcast_op(8, 8, s, 8, new int[] {-4, 0}, 0, null, dims, 2, 2));
-        assertNative("attnkit_broadcast_op: b must not be null",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op: b must not be null",
                 () -> AttnkitNative.attnkit_broadcast_op(8, 8, s, 0, s, 0, null, dims, 2, 3));
-        assertNative("attnkit_broadcast_op: c must not be null",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op: c must not be null",
                 () -> AttnkitNative.attnkit_broadcast_op(8, 8, s, 8, s, 0, s, dims, 2, 5));
-        assertNative("attnkit_broadcast_op: a must not be null",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op: a must not be null",
                 () -> AttnkitNative.attnkit_broadcast_op(8, 0, s, 8, s, 0, null, dims, 2, 0));
         assertEquals(AttnkitNative.OK, AttnkitNative.attnkit_broadcast_op(8, 8, s, 8, s, 0, null, new int[] {0, 3}, 2, 0));
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
@@ -108,21 +108,21 @@ class CudaGraphWithoutGpuTest {
     void theStridedSumChecksArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         int[] two = {2};
-        assertNative("attnkit_strided_sum: rank must be in [0, 8], got 9",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum: rank must be in [0, 8], got 9",
                 () -> AttnkitNative.attnkit_strided_sum(8, 8, new int[9], new int[9], 9, two, two, 1, 1.0));
-        assertNative("attnkit_strided_sum: rank must be in [0, 8], got -1",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum: rank must be in [0, 8], got -1",
                 () -> AttnkitNative.attnkit_strided_sum(8, 8, two, two, 1, two, two, -1, 1.0));
-        assertNative("attnkit_strided_sum: kept_strides[0] must be >= 0, got -1",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum: kept_strides[0] must be >= 0, got -1",
                 () -> AttnkitNative.attnkit_strided_sum(8, 8, two, new int[] {-1}, 1, two, two, 1, 1.0));
-        assertNative("attnkit_strided_sum: red_strides[0] must be >= 0, got -7",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum: red_strides[0] must be >= 0, got -7",
                 () -> AttnkitNative.attnkit_strided_sum(8, 8, two, two, 1, two, new int[] {-7}, 1, 1.0));
-        assertNative("attnkit_strided_sum: dims[0] must be >= 0, got -2",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum: dims[0] must be >= 0, got -2",
                 () -> AttnkitNative.attnkit_strided_sum(8, 8, new int[] {-2}, two, 1, two, two, 1, 1.0));
-        assertNative("attnkit_strided_sum: scale must not be NaN",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum: scale must not be NaN",
                 () -> AttnkitNative.attnkit_strided_sum(8, 8, two, two, 1, two, two, 1, Double.NaN));
-        assertNative("attnkit_strided_sum: out must not be null",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum: out must not be null",
                 () -> AttnkitNative.attnkit_strided_sum(0, 8, two, two, 1, two, two, 1, 1.0));
-        assertNative("attnkit_strided_sum: in must not be null",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum: in must not be null",
                 () -> AttnkitNative.attnkit_strided_sum(8, 0, two, two, 1, two, two, 1, 1.0));
         // No outputs: nothing to do, no CUDA call.
         assertEquals(AttnkitNative.OK, AttnkitNative.attnkit_strided_sum(8, 8, new int[] {0}, two, 1, two, two, 1, 1.0));
@@ -138,20 +138,20 @@ class CudaGraphWithoutGpuTest {
     void theFusedResidualLayerNormChecksArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         String fn = "attnkit_residual_layernorm_forward: ";
-        assertNative(fn + "rows must be >= 1, got 0",
+        CudaTesting.assertNativeRejects(fn + "rows must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_residual_layernorm_forward(8, 8, 8, 8, 8, 8, 0, 0, 0, 4, 1e-5, 0, 1, 2));
-        assertNative(fn + "D must be >= 1, got -1",
+        CudaTesting.assertNativeRejects(fn + "D must be >= 1, got -1",
                 () -> AttnkitNative.attnkit_residual_layernorm_forward(8, 8, 8, 8, 8, 8, 0, 0, 3, -1, 1e-5, 0, 1, 2));
-        assertNative(fn + "eps must be > 0 and finite, got 0",
+        CudaTesting.assertNativeRejects(fn + "eps must be > 0 and finite, got 0",
                 () -> AttnkitNative.attnkit_residual_layernorm_forward(8, 8, 8, 8, 8, 8, 0, 0, 3, 4, 0, 0, 1, 2));
-        assertNative(fn + "drop_p must be in [0, 1), got 1",
+        CudaTesting.assertNativeRejects(fn + "drop_p must be in [0, 1), got 1",
                 () -> AttnkitNative.attnkit_residual_layernorm_forward(8, 8, 8, 8, 8, 8, 0, 0, 3, 4, 1e-5, 1, 1, 2));
-        assertNative(fn + "x has too many elements",
+        CudaTesting.assertNativeRejects(fn + "x has too many elements",
                 () -> AttnkitNative.attnkit_residual_layernorm_forward(8, 8, 8, 8, 8, 8, 0, 0, 1 << 30, 1 << 20, 1e-5,
                         0, 1, 2));
-        assertNative(fn + "sum must not be null",
+        CudaTesting.assertNativeRejects(fn + "sum must not be null",
                 () -> AttnkitNative.attnkit_residual_layernorm_forward(0, 8, 8, 8, 8, 8, 0, 0, 3, 4, 1e-5, 0, 1, 2));
-        assertNative(fn + "residual must not be null",
+        CudaTesting.assertNativeRejects(fn + "residual must not be null",
                 () -> AttnkitNative.attnkit_residual_layernorm_forward(8, 8, 8, 8, 8, 0, 0, 0, 3, 4, 1e-5, 0, 1, 2));
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         assertReachesRuntime("attnkit_residual_layernorm_forward",
@@ -161,43 +161,43 @@ class CudaGraphWithoutGpuTest {
     @Test
     void theOptimizerKernelsCheckArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_adam: n must be in [0, " + BIG + "], got -1",
+        CudaTesting.assertNativeRejects("attnkit_adam: n must be in [0, " + BIG + "], got -1",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, -1, 0.1, 0.9, 0.999, 1e-8, 0, 0, 0.1, 0.001));
-        assertNative("attnkit_adam: lr must be finite and >= 0, got -0.10000000000000001",
+        CudaTesting.assertNativeRejects("attnkit_adam: lr must be finite and >= 0, got -0.10000000000000001",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, 4, -0.1, 0.9, 0.999, 1e-8, 0, 0, 0.1, 0.001));
-        assertNative("attnkit_adam: beta1 must be in [0, 1)",
+        CudaTesting.assertNativeRejects("attnkit_adam: beta1 must be in [0, 1)",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, 4, 0.1, 1.0, 0.999, 1e-8, 0, 0, 0.1, 0.001));
-        assertNative("attnkit_adam: beta2 must be in [0, 1)",
+        CudaTesting.assertNativeRejects("attnkit_adam: beta2 must be in [0, 1)",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, 4, 0.1, 0.9, -0.5, 1e-8, 0, 0, 0.1, 0.001));
-        assertNative("attnkit_adam: eps must be > 0 and finite",
+        CudaTesting.assertNativeRejects("attnkit_adam: eps must be > 0 and finite",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, 4, 0.1, 0.9, 0.999, 0, 0, 0, 0.1, 0.001));
-        assertNative("attnkit_adam: weight_decay must be finite and >= 0, got inf",
+        CudaTesting.assertNativeRejects("attnkit_adam: weight_decay must be finite and >= 0, got inf",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, 4, 0.1, 0.9, 0.999, 1e-8, Double.POSITIVE_INFINITY, 0,
                         0.1, 0.001));
-        assertNative("attnkit_adam: decoupled must be in [0, 1], got 2",
+        CudaTesting.assertNativeRejects("attnkit_adam: decoupled must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, 4, 0.1, 0.9, 0.999, 1e-8, 0, 2, 0.1, 0.001));
-        assertNative("attnkit_adam: c1 must be in (0, 1]",
+        CudaTesting.assertNativeRejects("attnkit_adam: c1 must be in (0, 1]",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, 4, 0.1, 0.9, 0.999, 1e-8, 0, 0, 0, 0.001));
-        assertNative("attnkit_adam: c2 must be in (0, 1]",
+        CudaTesting.assertNativeRejects("attnkit_adam: c2 must be in (0, 1]",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 8, 4, 0.1, 0.9, 0.999, 1e-8, 0, 0, 0.1, 1.5));
-        assertNative("attnkit_adam: v must not be null",
+        CudaTesting.assertNativeRejects("attnkit_adam: v must not be null",
                 () -> AttnkitNative.attnkit_adam(8, 8, 8, 0, 4, 0.1, 0.9, 0.999, 1e-8, 0, 0, 0.1, 0.001));
-        assertNative("attnkit_sgd: momentum must be in [0, 1)",
+        CudaTesting.assertNativeRejects("attnkit_sgd: momentum must be in [0, 1)",
                 () -> AttnkitNative.attnkit_sgd(8, 8, 8, 4, 0.1, 1.0, 0, 0));
-        assertNative("attnkit_sgd: buf must not be null when momentum > 0",
+        CudaTesting.assertNativeRejects("attnkit_sgd: buf must not be null when momentum > 0",
                 () -> AttnkitNative.attnkit_sgd(8, 8, 0, 4, 0.1, 0.9, 0, 0));
-        assertNative("attnkit_sgd: buf given but momentum is 0",
+        CudaTesting.assertNativeRejects("attnkit_sgd: buf given but momentum is 0",
                 () -> AttnkitNative.attnkit_sgd(8, 8, 8, 4, 0.1, 0, 0, 0));
-        assertNative("attnkit_sgd: first must be in [0, 1], got 2",
+        CudaTesting.assertNativeRejects("attnkit_sgd: first must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_sgd(8, 8, 8, 4, 0.1, 0.9, 0, 2));
-        assertNative("attnkit_sgd: grad must not be null", () -> AttnkitNative.attnkit_sgd(8, 0, 0, 4, 0.1, 0, 0, 0));
-        assertNative("attnkit_sum_squares: result must not be null",
+        CudaTesting.assertNativeRejects("attnkit_sgd: grad must not be null", () -> AttnkitNative.attnkit_sgd(8, 0, 0, 4, 0.1, 0, 0, 0));
+        CudaTesting.assertNativeRejects("attnkit_sum_squares: result must not be null",
                 () -> AttnkitNative.attnkit_sum_squares(8, 4, null));
-        assertNative("attnkit_sum_squares: n must be in [0, " + BIG + "], got -1",
+        CudaTesting.assertNativeRejects("attnkit_sum_squares: n must be in [0, " + BIG + "], got -1",
                 () -> AttnkitNative.attnkit_sum_squares(8, -1, new double[1]));
-        assertNative("attnkit_scale: scale must be finite, got inf",
+        CudaTesting.assertNativeRejects("attnkit_scale: scale must be finite, got inf",
                 () -> AttnkitNative.attnkit_scale(8, 8, 4, Double.POSITIVE_INFINITY));
-        assertNative("attnkit_scale: in must not be null", () -> AttnkitNative.attnkit_scale(8, 0, 4, 0.5));
+        CudaTesting.assertNativeRejects("attnkit_scale: in must not be null", () -> AttnkitNative.attnkit_scale(8, 0, 4, 0.5));
         // Nothing to update or sum: no CUDA call.
         assertEquals(AttnkitNative.OK, AttnkitNative.attnkit_adam(8, 8, 8, 8, 0, 0.1, 0.9, 0.999, 1e-8, 0, 0, 0.1, 0.001));
         double[] r = {7};
@@ -310,22 +310,22 @@ class CudaGraphWithoutGpuTest {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         float[] three = new float[3];
         float[] six = new float[6];
-        assertNative("attnkit_strided_copy_host: in indices reach 5 but it holds 3 elements",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy_host: in indices reach 5 but it holds 3 elements",
                 () -> AttnkitNative.attnkit_strided_copy_host(six, 6, 0, new int[] {1}, three, 3, 0, new int[] {1},
                         new int[] {6}, 1, 1.0));
-        assertNative("attnkit_strided_copy_host: out indices reach 7 but it holds 6 elements",
+        CudaTesting.assertNativeRejects("attnkit_strided_copy_host: out indices reach 7 but it holds 6 elements",
                 () -> AttnkitNative.attnkit_strided_copy_host(six, 6, 1, new int[] {2}, six, 6, 0, new int[] {1},
                         new int[] {4}, 1, 1.0));
-        assertNative("attnkit_broadcast_op_host: b indices reach 4 but it holds 3 elements",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op_host: b indices reach 4 but it holds 3 elements",
                 () -> AttnkitNative.attnkit_broadcast_op_host(six, 6, six, 6, new int[] {3, 1}, three, 3,
                         new int[] {0, 2}, null, 0, null, new int[] {2, 3}, 2, 0));
-        assertNative("attnkit_broadcast_op_host: an operand the op reads is null",
+        CudaTesting.assertNativeRejects("attnkit_broadcast_op_host: an operand the op reads is null",
                 () -> AttnkitNative.attnkit_broadcast_op_host(six, 6, six, 6, new int[] {1}, null, 0, new int[] {1},
                         null, 0, null, new int[] {6}, 1, 2));
-        assertNative("attnkit_strided_sum_host: in indices reach 6 but it holds 6 elements",
+        CudaTesting.assertNativeRejects("attnkit_strided_sum_host: in indices reach 6 but it holds 6 elements",
                 () -> AttnkitNative.attnkit_strided_sum_host(three, 3, six, 6, new int[] {3}, new int[] {2}, 1,
                         new int[] {2}, new int[] {2}, 1, 1.0));
-        assertNative("attnkit_adam: beta1 must be in [0, 1)",
+        CudaTesting.assertNativeRejects("attnkit_adam: beta1 must be in [0, 1)",
                 () -> AttnkitNative.attnkit_adam_host(three, three, three, three, 3, 0.1, 1.0, 0.9, 1e-8, 0, 0, 0.1,
                         0.1));
         // Valid: [2,3] columns summed, in place of a device.
@@ -334,14 +334,6 @@ class CudaGraphWithoutGpuTest {
                 new int[] {3}, new int[] {1}, 1, new int[] {2}, new int[] {3}, 1, 0.5));
         assertEquals(2.5f, out[0]);
         assertEquals(4.5f, out[2]);
-    }
-
-    private static void assertNative(String expected, Supplier<Integer> call) {
-        int rc = call.get();
-        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
-        assertEquals(expected, NativeCalls.lastError());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
-        assertEquals("op: " + expected, e.getMessage());
     }
 
     private static void assertReachesRuntime(String fn, Supplier<Integer> call) {

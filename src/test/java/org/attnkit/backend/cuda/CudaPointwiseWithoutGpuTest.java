@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.function.Supplier;
 import org.attnkit.ops.activation.Gelu;
 import org.attnkit.ops.activation.Relu;
 import org.attnkit.ops.activation.Sigmoid;
@@ -31,41 +30,41 @@ class CudaPointwiseWithoutGpuTest {
     @Test
     void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_dropout: drop_p must be in [0, 1), got 1",
+        CudaTesting.assertNativeRejects("attnkit_dropout: drop_p must be in [0, 1), got 1",
                 () -> AttnkitNative.attnkit_dropout(8, 8, 10, 1.0, 0, 0));
-        assertNative("attnkit_dropout: drop_p must be in [0, 1), got nan",
+        CudaTesting.assertNativeRejects("attnkit_dropout: drop_p must be in [0, 1), got nan",
                 () -> AttnkitNative.attnkit_dropout(8, 8, 10, Double.NaN, 0, 0));
-        assertNative("attnkit_dropout: drop_p must be > 0 (p = 0 is the identity), got 0",
+        CudaTesting.assertNativeRejects("attnkit_dropout: drop_p must be > 0 (p = 0 is the identity), got 0",
                 () -> AttnkitNative.attnkit_dropout(8, 8, 10, 0.0, 0, 0));
-        assertNative("attnkit_dropout: n must be in [1, 1099511627776], got 0",
+        CudaTesting.assertNativeRejects("attnkit_dropout: n must be in [1, 1099511627776], got 0",
                 () -> AttnkitNative.attnkit_dropout(8, 8, 0, 0.5, 0, 0));
-        assertNative("attnkit_dropout: in must not be null", () -> AttnkitNative.attnkit_dropout(8, 0, 10, 0.5, 0, 0));
-        assertNative("attnkit_binary: op must be in [0, 2], got 3",
+        CudaTesting.assertNativeRejects("attnkit_dropout: in must not be null", () -> AttnkitNative.attnkit_dropout(8, 0, 10, 0.5, 0, 0));
+        CudaTesting.assertNativeRejects("attnkit_binary: op must be in [0, 2], got 3",
                 () -> AttnkitNative.attnkit_binary(8, 8, 8, 2, 3, 2, 3));
-        assertNative("attnkit_binary: b_rows must be 1 or rows = 4, got 2",
+        CudaTesting.assertNativeRejects("attnkit_binary: b_rows must be 1 or rows = 4, got 2",
                 () -> AttnkitNative.attnkit_binary(8, 8, 8, 4, 3, 2, 0));
-        assertNative("attnkit_binary: b must not be null", () -> AttnkitNative.attnkit_binary(8, 8, 0, 4, 3, 4, 1));
-        assertNative("attnkit_binary: cols must be >= 1, got 0", () -> AttnkitNative.attnkit_binary(8, 8, 8, 4, 0, 4, 1));
-        assertNative("attnkit_binary: a has too many elements",
+        CudaTesting.assertNativeRejects("attnkit_binary: b must not be null", () -> AttnkitNative.attnkit_binary(8, 8, 0, 4, 3, 4, 1));
+        CudaTesting.assertNativeRejects("attnkit_binary: cols must be >= 1, got 0", () -> AttnkitNative.attnkit_binary(8, 8, 8, 4, 0, 4, 1));
+        CudaTesting.assertNativeRejects("attnkit_binary: a has too many elements",
                 () -> AttnkitNative.attnkit_binary(8, 8, 8, 1L << 30, 1L << 30, 1, 1));
     }
 
     @Test
     void theReductionLaunchersCheckArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_reduce_sum: axis must be in [0, 1], got 2",
+        CudaTesting.assertNativeRejects("attnkit_reduce_sum: axis must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_reduce_sum(8, 8, 2, 3, 2, 1.0));
-        assertNative("attnkit_reduce_sum: rows must be in [1, 2147483647], got 0",
+        CudaTesting.assertNativeRejects("attnkit_reduce_sum: rows must be in [1, 2147483647], got 0",
                 () -> AttnkitNative.attnkit_reduce_sum(8, 8, 0, 3, 1, 1.0));
-        assertNative("attnkit_reduce_sum: cols must be in [1, 2147483647], got 0",
+        CudaTesting.assertNativeRejects("attnkit_reduce_sum: cols must be in [1, 2147483647], got 0",
                 () -> AttnkitNative.attnkit_reduce_sum(8, 8, 3, 0, 0, 1.0));
-        assertNative("attnkit_reduce_sum: scale must not be NaN",
+        CudaTesting.assertNativeRejects("attnkit_reduce_sum: scale must not be NaN",
                 () -> AttnkitNative.attnkit_reduce_sum(8, 8, 2, 3, 1, Double.NaN));
-        assertNative("attnkit_reduce_sum: in must not be null",
+        CudaTesting.assertNativeRejects("attnkit_reduce_sum: in must not be null",
                 () -> AttnkitNative.attnkit_reduce_sum(8, 0, 2, 3, 1, 1.0));
-        assertNative("attnkit_expand: cols must be in [1, 1099511627776], got 0",
+        CudaTesting.assertNativeRejects("attnkit_expand: cols must be in [1, 1099511627776], got 0",
                 () -> AttnkitNative.attnkit_expand(8, 8, 2, 0, 1, 1.0));
-        assertNative("attnkit_expand: dy must not be null", () -> AttnkitNative.attnkit_expand(8, 0, 2, 3, 0, 1.0));
+        CudaTesting.assertNativeRejects("attnkit_expand: dy must not be null", () -> AttnkitNative.attnkit_expand(8, 0, 2, 3, 0, 1.0));
         // An empty sum over a row needs no input and reaches the runtime (which has no device here).
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_reduce_sum(8, 0, 3, 0, 1, 1.0),
@@ -75,17 +74,17 @@ class CudaPointwiseWithoutGpuTest {
     @Test
     void theEmbeddingLaunchersCheckArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_embedding_forward: n must be in [1, 1073741824], got 0",
+        CudaTesting.assertNativeRejects("attnkit_embedding_forward: n must be in [1, 1073741824], got 0",
                 () -> AttnkitNative.attnkit_embedding_forward(8, 8, 8, 0, 5, 4));
-        assertNative("attnkit_embedding_forward: V must be in [1, 1073741824], got 1073741825",
+        CudaTesting.assertNativeRejects("attnkit_embedding_forward: V must be in [1, 1073741824], got 1073741825",
                 () -> AttnkitNative.attnkit_embedding_forward(8, 8, 8, 3, (1 << 30) + 1, 4));
-        assertNative("attnkit_embedding_forward: ids must not be null",
+        CudaTesting.assertNativeRejects("attnkit_embedding_forward: ids must not be null",
                 () -> AttnkitNative.attnkit_embedding_forward(8, 8, 0, 3, 5, 4));
-        assertNative("attnkit_embedding_backward: D must be >= 1, got 0",
+        CudaTesting.assertNativeRejects("attnkit_embedding_backward: D must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_embedding_backward(8, 8, 8, 8, 3, 5, 0));
-        assertNative("attnkit_embedding_backward: order must not be null",
+        CudaTesting.assertNativeRejects("attnkit_embedding_backward: order must not be null",
                 () -> AttnkitNative.attnkit_embedding_backward(8, 8, 0, 8, 3, 5, 4));
-        assertNative("attnkit_embedding_backward: start must not be null",
+        CudaTesting.assertNativeRejects("attnkit_embedding_backward: start must not be null",
                 () -> AttnkitNative.attnkit_embedding_backward(8, 8, 8, 0, 3, 5, 4));
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         // No ids: dy and order may be absent; the zero gradient still needs the device.
@@ -105,12 +104,12 @@ class CudaPointwiseWithoutGpuTest {
     @Test
     void theActivationLauncherChecksArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_unary: op must be in [0, 7], got 8", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 8));
-        assertNative("attnkit_unary: n must be in [1, 1099511627776], got 0",
+        CudaTesting.assertNativeRejects("attnkit_unary: op must be in [0, 7], got 8", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 8));
+        CudaTesting.assertNativeRejects("attnkit_unary: n must be in [1, 1099511627776], got 0",
                 () -> AttnkitNative.attnkit_unary(8, 8, 0, 0, 0));
-        assertNative("attnkit_unary: dy must not be null", () -> AttnkitNative.attnkit_unary(8, 8, 0, 4, 7));
-        assertNative("attnkit_unary: dy given for a forward op 6", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 6));
-        assertNative("attnkit_unary: x must not be null", () -> AttnkitNative.attnkit_unary(8, 0, 0, 4, 2));
+        CudaTesting.assertNativeRejects("attnkit_unary: dy must not be null", () -> AttnkitNative.attnkit_unary(8, 8, 0, 4, 7));
+        CudaTesting.assertNativeRejects("attnkit_unary: dy given for a forward op 6", () -> AttnkitNative.attnkit_unary(8, 8, 8, 4, 6));
+        CudaTesting.assertNativeRejects("attnkit_unary: x must not be null", () -> AttnkitNative.attnkit_unary(8, 0, 0, 4, 2));
         assumeFalse(Cuda.isAvailable(), "a GPU is present");
         assertEquals(AttnkitNative.NO_DEVICE, AttnkitNative.attnkit_unary(8, 8, 0, 4, 4), NativeCalls.lastError());
         assertUnavailable("tanh forward", () -> Tanh.apply(CudaTesting.fakeDeviceTensor(2, 3)));
@@ -165,13 +164,5 @@ class CudaPointwiseWithoutGpuTest {
     private static void assertUnavailable(String prefix, Runnable call) {
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class, call::run);
         assertTrue(u.getMessage().startsWith(prefix + ": CUDA is unavailable ("), u.getMessage());
-    }
-
-    private static void assertNative(String expected, Supplier<Integer> call) {
-        int rc = call.get();
-        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
-        assertEquals(expected, NativeCalls.lastError());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
-        assertEquals("op: " + expected, e.getMessage());
     }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.function.Supplier;
 import org.attnkit.ops.glu.Glu;
 import org.attnkit.ops.layernorm.LayerNorm;
 import org.attnkit.ops.loss.CrossEntropy;
@@ -28,46 +27,46 @@ class CudaRowwiseWithoutGpuTest {
     @Test
     void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_softmax: n must be >= 1, got 0", () -> AttnkitNative.attnkit_softmax(8, 8, 0, 2, 0, 1, 0));
-        assertNative("attnkit_softmax: kind must be in [0, 3], got 4",
+        CudaTesting.assertNativeRejects("attnkit_softmax: n must be >= 1, got 0", () -> AttnkitNative.attnkit_softmax(8, 8, 0, 2, 0, 1, 0));
+        CudaTesting.assertNativeRejects("attnkit_softmax: kind must be in [0, 3], got 4",
                 () -> AttnkitNative.attnkit_softmax(8, 8, 8, 2, 3, 1, 4));
-        assertNative("attnkit_softmax: dy must not be null", () -> AttnkitNative.attnkit_softmax(8, 8, 0, 2, 3, 1, 2));
-        assertNative("attnkit_softmax: dy given for a forward kind 1",
+        CudaTesting.assertNativeRejects("attnkit_softmax: dy must not be null", () -> AttnkitNative.attnkit_softmax(8, 8, 0, 2, 3, 1, 2));
+        CudaTesting.assertNativeRejects("attnkit_softmax: dy given for a forward kind 1",
                 () -> AttnkitNative.attnkit_softmax(8, 8, 8, 2, 3, 1, 1));
-        assertNative("attnkit_softmax: x has too many elements",
+        CudaTesting.assertNativeRejects("attnkit_softmax: x has too many elements",
                 () -> AttnkitNative.attnkit_softmax(8, 8, 0, Integer.MAX_VALUE, Integer.MAX_VALUE, 2, 0));
-        assertNative("attnkit_layernorm_forward: eps must be > 0 and finite, got 0",
+        CudaTesting.assertNativeRejects("attnkit_layernorm_forward: eps must be > 0 and finite, got 0",
                 () -> AttnkitNative.attnkit_layernorm_forward(8, 8, 8, 8, 0, 0, 2, 4, 0.0));
-        assertNative("attnkit_layernorm_forward: eps must be > 0 and finite, got nan",
+        CudaTesting.assertNativeRejects("attnkit_layernorm_forward: eps must be > 0 and finite, got nan",
                 () -> AttnkitNative.attnkit_layernorm_forward(8, 8, 8, 8, 0, 0, 2, 4, Double.NaN));
-        assertNative("attnkit_layernorm_forward: rstd must not be null",
+        CudaTesting.assertNativeRejects("attnkit_layernorm_forward: rstd must not be null",
                 () -> AttnkitNative.attnkit_layernorm_forward(8, 8, 0, 8, 0, 0, 2, 4, 1e-5));
-        assertNative("attnkit_layernorm_forward: D must be >= 1, got 0",
+        CudaTesting.assertNativeRejects("attnkit_layernorm_forward: D must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_layernorm_forward(8, 8, 8, 8, 0, 0, 2, 0, 1e-5));
-        assertNative("attnkit_layernorm_backward: no gradient asked for",
+        CudaTesting.assertNativeRejects("attnkit_layernorm_backward: no gradient asked for",
                 () -> AttnkitNative.attnkit_layernorm_backward(0, 0, 0, 8, 0, 8, 8, 8, 2, 4));
-        assertNative("attnkit_layernorm_backward: dy must not be null",
+        CudaTesting.assertNativeRejects("attnkit_layernorm_backward: dy must not be null",
                 () -> AttnkitNative.attnkit_layernorm_backward(8, 0, 0, 8, 0, 8, 8, 0, 2, 4));
-        assertNative("attnkit_glu_forward: m must be >= 1, got 0", () -> AttnkitNative.attnkit_glu_forward(8, 8, 3, 0));
-        assertNative("attnkit_glu_forward: x has too many elements",
+        CudaTesting.assertNativeRejects("attnkit_glu_forward: m must be >= 1, got 0", () -> AttnkitNative.attnkit_glu_forward(8, 8, 3, 0));
+        CudaTesting.assertNativeRejects("attnkit_glu_forward: x has too many elements",
                 () -> AttnkitNative.attnkit_glu_forward(8, 8, 1L << 20, 1L << 20));
-        assertNative("attnkit_glu_backward: dy must not be null", () -> AttnkitNative.attnkit_glu_backward(8, 8, 0, 3, 2));
+        CudaTesting.assertNativeRejects("attnkit_glu_backward: dy must not be null", () -> AttnkitNative.attnkit_glu_backward(8, 8, 0, 3, 2));
     }
 
     @Test
     void theCrossEntropyLaunchersCheckArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
-        assertNative("attnkit_cross_entropy_forward: C must be in [1, 16777216], got 16777217",
+        CudaTesting.assertNativeRejects("attnkit_cross_entropy_forward: C must be in [1, 16777216], got 16777217",
                 () -> AttnkitNative.attnkit_cross_entropy_forward(8, 8, 8, 8, 2, (1 << 24) + 1));
-        assertNative("attnkit_cross_entropy_forward: rows must be >= 1, got 0",
+        CudaTesting.assertNativeRejects("attnkit_cross_entropy_forward: rows must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_cross_entropy_forward(8, 8, 8, 8, 0, 5));
-        assertNative("attnkit_cross_entropy_forward: targets must not be null",
+        CudaTesting.assertNativeRejects("attnkit_cross_entropy_forward: targets must not be null",
                 () -> AttnkitNative.attnkit_cross_entropy_forward(8, 8, 8, 0, 2, 5));
-        assertNative("attnkit_cross_entropy_backward: per_row must be in [0, 1], got 2",
+        CudaTesting.assertNativeRejects("attnkit_cross_entropy_backward: per_row must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_cross_entropy_backward(8, 8, 8, 8, 8, 2, 5, 2, 1.0));
-        assertNative("attnkit_cross_entropy_backward: scale must be finite",
+        CudaTesting.assertNativeRejects("attnkit_cross_entropy_backward: scale must be finite",
                 () -> AttnkitNative.attnkit_cross_entropy_backward(8, 8, 8, 8, 8, 2, 5, 0, Double.POSITIVE_INFINITY));
-        assertNative("attnkit_cross_entropy_backward: dloss must not be null",
+        CudaTesting.assertNativeRejects("attnkit_cross_entropy_backward: dloss must not be null",
                 () -> AttnkitNative.attnkit_cross_entropy_backward(8, 8, 8, 8, 0, 2, 5, 0, 1.0));
     }
 
@@ -110,13 +109,5 @@ class CudaRowwiseWithoutGpuTest {
     private static void assertUnavailable(String prefix, Runnable call) {
         CudaUnavailableException u = assertThrows(CudaUnavailableException.class, call::run);
         assertTrue(u.getMessage().startsWith(prefix + ": CUDA is unavailable ("), u.getMessage());
-    }
-
-    private static void assertNative(String expected, Supplier<Integer> call) {
-        int rc = call.get();
-        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
-        assertEquals(expected, NativeCalls.lastError());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
-        assertEquals("op: " + expected, e.getMessage());
     }
 }

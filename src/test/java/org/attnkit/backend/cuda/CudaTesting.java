@@ -1,6 +1,10 @@
 package org.attnkit.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.attnkit.backend.Backend;
 import org.attnkit.testing.Compare;
 import org.attnkit.testing.DeviceStandIn;
@@ -21,6 +25,18 @@ final class CudaTesting {
     }
 
     /** Whether the JNI library was built into the classes (nvcc present and profile cuda active). */
+    /**
+     * The native call returns INVALID_ARGUMENT, {@code attnkit_last_error()} is exactly {@code expected}, and
+     * {@link NativeCalls#check} turns that status into an IllegalArgumentException carrying the message.
+     */
+    static void assertNativeRejects(String expected, Supplier<Integer> call) {
+        int rc = call.get();
+        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
+        assertEquals(expected, NativeCalls.lastError());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
+        assertEquals("op: " + expected, e.getMessage());
+    }
+
     static boolean jniBuilt() {
         return CudaTesting.class.getClassLoader().getResource(Cuda.JNI_RESOURCE) != null;
     }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.function.Supplier;
 import org.attnkit.ops.dynamicconv.DynamicConv;
 import org.attnkit.ops.lightconv.LightConv;
 import org.attnkit.ops.mae.HeadMixture;
@@ -84,28 +83,28 @@ class CudaWithoutGpuTest {
     void theNativeLaunchersCheckArgumentsBeforeAnyCudaCall() {
         assumeTrue(CudaTesting.jniBuilt(), "the JNI library was not built (no nvcc, or -P '!cuda')");
         // Without a GPU any CUDA call would fail with NO_DEVICE: INVALID_ARGUMENT proves the check ran first.
-        assertNative("attnkit_lightconv_forward: K must be >= 1, got 0", () -> AttnkitNative.attnkit_lightconv_forward(
+        CudaTesting.assertNativeRejects("attnkit_lightconv_forward: K must be >= 1, got 0", () -> AttnkitNative.attnkit_lightconv_forward(
                 8, 8, 8, 0, 1, 4, 4, 2, 0, 0, 1, 0, 0, 0, 0));
-        assertNative("attnkit_lightconv_forward: pad must be in [0, 2], got 3",
+        CudaTesting.assertNativeRejects("attnkit_lightconv_forward: pad must be in [0, 2], got 3",
                 () -> AttnkitNative.attnkit_lightconv_forward(8, 8, 8, 0, 1, 4, 4, 2, 3, 3, 1, 0, 0, 0, 0));
-        assertNative("attnkit_lightconv_forward: heads H must divide channels C (3 must divide 4)",
+        CudaTesting.assertNativeRejects("attnkit_lightconv_forward: heads H must divide channels C (3 must divide 4)",
                 () -> AttnkitNative.attnkit_lightconv_forward(8, 8, 8, 0, 1, 4, 4, 3, 3, 1, 1, 0, 0, 0, 0));
-        assertNative("attnkit_lightconv_forward: drop_p must be in [0, 1), got 1",
+        CudaTesting.assertNativeRejects("attnkit_lightconv_forward: drop_p must be in [0, 1), got 1",
                 () -> AttnkitNative.attnkit_lightconv_forward(8, 8, 8, 0, 1, 4, 4, 2, 3, 1, 1, 1.0, 0, 0, 0));
-        assertNative("attnkit_lightconv_forward: x must not be null",
+        CudaTesting.assertNativeRejects("attnkit_lightconv_forward: x must not be null",
                 () -> AttnkitNative.attnkit_lightconv_forward(8, 0, 8, 0, 1, 4, 4, 2, 3, 1, 1, 0, 0, 0, 0));
-        assertNative("attnkit_lightconv_backward: drop_scope must be in [0, 1], got 2",
+        CudaTesting.assertNativeRejects("attnkit_lightconv_backward: drop_scope must be in [0, 1], got 2",
                 () -> AttnkitNative.attnkit_lightconv_backward(8, 8, 0, 8, 8, 8, 1, 4, 4, 2, 3, 1, 1, 0, 0, 0, 2));
-        assertNative("attnkit_dynamicconv_forward: K must be in [1, 4096], got 5000",
+        CudaTesting.assertNativeRejects("attnkit_dynamicconv_forward: K must be in [1, 4096], got 5000",
                 () -> AttnkitNative.attnkit_dynamicconv_forward(8, 8, 0, 8, 0, 1, 4, 4, 4, 2, 5000, 0, 1, 0, 0, 0, 0, 0));
-        assertNative("attnkit_dynamicconv_backward: dquery given but query is null (x is the query)",
+        CudaTesting.assertNativeRejects("attnkit_dynamicconv_backward: dquery given but query is null (x is the query)",
                 () -> AttnkitNative.attnkit_dynamicconv_backward(8, 8, 0, 0, 8, 8, 0, 8, 0, 1, 4, 4, 4, 2, 3, 1, 1, 0,
                         0, 0, 0, 0));
-        assertNative("attnkit_head_mixture_forward: m must be in [1, 4], got 5",
+        CudaTesting.assertNativeRejects("attnkit_head_mixture_forward: m must be in [1, 4], got 5",
                 () -> AttnkitNative.attnkit_head_mixture_forward(8, 8, 8, 8, 1, 2, 8, 3, 4, 5, 0));
-        assertNative("attnkit_add: n must be in [0, 1099511627776], got -1",
+        CudaTesting.assertNativeRejects("attnkit_add: n must be in [0, 1099511627776], got -1",
                 () -> AttnkitNative.attnkit_add(8, 8, 8, -1));
-        assertNative("attnkit_mae_gate_backward: T must be >= 1, got 0",
+        CudaTesting.assertNativeRejects("attnkit_mae_gate_backward: T must be >= 1, got 0",
                 () -> AttnkitNative.attnkit_mae_gate_backward(8, 0, 0, 0, 0, 8, 8, 0, 8, 0, 8, 8, 1, 0, 4, 3, 2, 0));
     }
 
@@ -150,14 +149,6 @@ class CudaWithoutGpuTest {
             }
             assertTrue(p > 0.5 || kept > 0, "p " + p + " kept nothing");
         }
-    }
-
-    private static void assertNative(String expected, Supplier<Integer> call) {
-        int rc = call.get();
-        assertEquals(AttnkitNative.INVALID_ARGUMENT, rc, "status for: " + expected);
-        assertEquals(expected, NativeCalls.lastError());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check("op", rc));
-        assertEquals("op: " + expected, e.getMessage());
     }
 
     @Test
