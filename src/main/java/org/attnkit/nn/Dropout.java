@@ -1,5 +1,6 @@
 package org.attnkit.nn;
 
+import org.attnkit.ops.layernorm.ResidualLayerNorm;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -23,5 +24,13 @@ public final class Dropout extends Module {
             return x;
         }
         return org.attnkit.ops.dropout.Dropout.apply(x, p, seed, step());
+    }
+
+    /**
+     * {@code residual + forward(x)} and its LayerNorm by {@code norm}, as one {@link ResidualLayerNorm} with
+     * this module's mask (none outside training).
+     */
+    public ResidualLayerNorm.Result addThenNormalize(Tensor x, Tensor residual, LayerNorm norm) {
+        return ResidualLayerNorm.apply(x, residual, isTraining() ? p : 0, seed, step(), norm.gamma, norm.beta);
     }
 }
