@@ -71,3 +71,4 @@ for name, f in [("torch lightconv forward", lightconv), ("torch dynamicconv forw
         s.record(); f(); e.record(); e.synchronize(); ts.append(s.elapsed_time(e))
     ts.sort(); print(f"{name:36s} {ts[10]:9.3f} ms")
 PY
+java $FLAGS -cp "$CP" GpuTests $C.CudaAttentionBf16WithoutGpuTest $C.CudaAttentionBf16EquivalenceTest 2>&1 | tee "$OUT/tests-attention-bf16.log"  # issue 5, bf16 tensor-core attention forward (cuda-attn-bf16)
