@@ -88,9 +88,15 @@ __device__ __forceinline__ void load_tile(__nv_bfloat16* dst, const __nv_bfloat1
     }
 }
 
-// d = 64: at most 128 registers, so 4 CTAs (16 warps, 180 KB of shared memory) fit an SM.
+// d = 64 on sm_90: at most 128 registers, so 4 CTAs (16 warps, 180 KB of shared memory) fit an SM. sm_80 has room
+// for 3 such CTAs' shared memory (164 KB), and 128 registers spill there: ask for 3.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#define FA_MIN_CTAS_D64 3
+#else
+#define FA_MIN_CTAS_D64 4
+#endif
 template <int HD, typename TOut>
-__global__ void __launch_bounds__(FA_THREADS, HD == 64 ? 4 : 2) attn_fwd_bf16(FaArgs a) {
+__global__ void __launch_bounds__(FA_THREADS, HD == 64 ? FA_MIN_CTAS_D64 : 2) attn_fwd_bf16(FaArgs a) {
     using S = FaSmem<HD>;
     constexpr int LD = S::LD;
     constexpr int KSTEPS = HD / 16;  // k16 steps of S = Q K^T
@@ -264,6 +270,11 @@ cudaError_t launch_fa(const FaArgs& a) {
         cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
         if (err != cudaSuccess) return err;
     }
+    // All of the unified L1/shared storage as shared memory: the kernel reads global memory only through cp.async
+    // (which bypasses L1) and the optional mask, and the occupancy (4 CTAs of 45 KB at d = 64) needs the space.
+    cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+            cudaSharedmemCarveoutMaxShared);
+    if (err != cudaSuccess) return err;
     dim3 grid(ceil_div(a.Tq, FA_M), a.B * a.H);
     kernel<<<grid, FA_THREADS, smem>>>(a);
     return cudaGetLastError();
