@@ -229,7 +229,8 @@ def run(B, Tq, Tk, H, HD, causal, use_mask, y_bf16, seed):
         mask[:Tk] = 1.0  # batch 0: every key padded -> zeros, lse inf
     y, lse, stats = kernel(q, k, v, mask, B, Tq, Tk, H, D, causal, y_bf16)
     yr, lr = naive(q, k, v, mask, B, Tq, Tk, H, D, causal)
-    # P in bf16 (relative 2^-9 per probability) and a bf16 output (2^-9): errors of order 1e-2 of |v| at most.
+    # P in bf16 (relative 2^-8 per probability: at most 2^-8 max|v| per output) and a bf16 output (2^-8 |o|):
+    # for these |v| <= ~4.5 the worst case is about 2e-2; the errors seen are well below it.
     err = np.abs(y - yr).max()
     fin = np.isfinite(lr)
     assert np.array_equal(fin, np.isfinite(lse)), "fully masked rows differ"

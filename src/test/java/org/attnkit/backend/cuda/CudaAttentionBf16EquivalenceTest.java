@@ -30,11 +30,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Tolerance. Inputs are exactly bf16 on both sides, so the scores agree to fp32 accumulation error (d 2^-24 of
  * |q||k|, negligible), and exp2.approx adds about 2^-22 relative. What remains is the kernel's rounding of the
- * probabilities to bf16 before P V: each p_ij gets a relative error of at most 2^-9 (8 significant bits, round to
- * nearest), while l = sum_j p_ij is formed from the unrounded p. So |o_i - ref_i| <= sum_j 2^-9 p_ij |v_j| / l
- * <= 2^-9 max|v| per element; a bf16 output adds its own rounding, 2^-9 |o_i|. The test allows twice these
- * bounds (4e-3 of the output scale max|v|, plus 2^-8 |ref| for bf16 output): about the suggested 1e-2 relative to
- * the output scale, but derived. lse: fp32 arithmetic on O(1..10) values: 1e-4 absolute.
+ * probabilities to bf16 before P V: each p_ij gets a relative error of at most u = 2^-8 (bf16 keeps 8 significant
+ * bits; round to nearest: half an ulp), while l = sum_j p_ij is formed from the unrounded p. So
+ * |o_i - ref_i| <= sum_j u p_ij |v_j| / l <= u max|v| per element (a worst case: the errors of many keys mostly
+ * cancel); a bf16 output adds its own rounding, u |o_i|. The test allows twice these bounds (2^-7 = 7.8e-3 of the
+ * output scale max|v|, plus 2^-7 |ref| for bf16 output): the suggested 1e-2 relative to the output scale, but
+ * derived. lse: fp32 arithmetic on O(1..10) values: 1e-4 relative.
  *
  * <p>Also: the bf16 output is bit for bit the fp32 output rounded to nearest even (the same o / l rounded once),
  * and two runs give the same bits (no atomics). Index math and fragment layouts were emulated on the host by
@@ -146,10 +147,10 @@ class CudaAttentionBf16EquivalenceTest {
         for (float x : v) {
             vScale = Math.max(vScale, Math.abs(x));
         }
-        double tol = 2 * Math.pow(2, -9) * vScale;
+        double tol = 2 * Math.pow(2, -8) * vScale;
         for (int i = 0; i < ref.length; i++) {
             assertEquals(ref[i], got32[i], tol, "fp32 output, element " + i);
-            assertEquals(ref[i], got16[i], tol + Math.pow(2, -8) * Math.abs(ref[i]), "bf16 output, element " + i);
+            assertEquals(ref[i], got16[i], tol + 2 * Math.pow(2, -8) * Math.abs(ref[i]), "bf16 output, element " + i);
             assertEquals(Float.floatToRawIntBits(bf16(got32[i])), Float.floatToRawIntBits(got16[i]),
                     "bf16 output is not the fp32 output rounded, element " + i);
         }
