@@ -14,9 +14,13 @@
 #include "common.cuh"
 #include "gemm_epilogue.cuh"
 #include "launchers.h"
+#include "mma_bf16.cuh"
 
 namespace attnkit {
 namespace {
+
+// mma_bf16, cp_async16, cp_async_commit, cp_async_wait, ldmatrix_x4: cuda/mma_bf16.cuh.
+using namespace mma;
 
 constexpr int BM = 128, BN = 128, BK = 32, THREADS = 256;
 constexpr int WARP_N = 32;                 // logical columns per warp (4 n8 tiles); the GLU group
@@ -59,20 +63,12 @@ __device__ __forceinline__ void store_out(__nv_bfloat16* p, float v) { *p = __fl
 
 __device__ __forceinline__ uint32_t pair(const __nv_bfloat16* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
-// d += a b for one m16 x n8 tile and one k-step (k8 for TF32, k16 for BF16); PTX ISA fragment layouts:
+// d += a b for one m16 x n8 tile and one k8 step (TF32; BF16's k16 twin is in mma_bf16.cuh); PTX ISA fragment layouts:
 // g = lane / 4, t = lane % 4; a0 (g, k), a1 (g+8, k), a2 (g, k'), a3 (g+8, k'); b0 (k, n=g), b1 (k', n=g);
 // d0 (g, 2t), d1 (g, 2t+1), d2 (g+8, 2t), d3 (g+8, 2t+1).
 __device__ __forceinline__ void mma_tf32(float* d, const uint32_t* a, const uint32_t* b) {
     asm volatile(
             "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-            "{%0,%1,%2,%3};\n"
-            : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-__device__ __forceinline__ void mma_bf16(float* d, const uint32_t* a, const uint32_t* b) {
-    asm volatile(
-            "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
             "{%0,%1,%2,%3};\n"
             : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
@@ -280,26 +276,6 @@ int grid_for(long long n) {
 // fragments read with ldmatrix. Same warp layout, accumulators and epilogue as gemm_mma (no activation).
 constexpr int KC_LD = BK + 8;  // 40 halves = 80-byte rows: the 8 row addresses of an ldmatrix hit distinct banks
 
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
-    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
-    int bytes = valid ? 16 : 0;  // 0: nothing is read and the 16 bytes are zero-filled
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
-}
-
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-
-// Waits until at most one committed group of this thread is still in flight.
-__device__ __forceinline__ void cp_async_wait_all_but_one() { asm volatile("cp.async.wait_group 1;\n" ::); }
-
-// Four 8 x 8 b16 matrices: lane l gives the address of row l % 8 of matrix l / 8 and receives, in register q,
-// row l / 4, columns 2 (l % 4) and 2 (l % 4) + 1 of matrix q.
-__device__ __forceinline__ void ldmatrix_x4(uint32_t* r, const void* smem) {
-    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(s));
-}
-
 template <typename TOut>
 __global__ void __launch_bounds__(THREADS) gemm_bf16_kc(TOut* __restrict__ Y, const __nv_bfloat16* __restrict__ A,
         const __nv_bfloat16* __restrict__ Bm, const float* __restrict__ bias, int M, int N, int Kd,
@@ -346,7 +322,7 @@ __global__ void __launch_bounds__(THREADS) gemm_bf16_kc(TOut* __restrict__ Y, co
         // Stage st ^ 1 was last read in iteration kt - 1, which every thread has left (its final barrier).
         if (kt + 1 < slices) load(st ^ 1, (kt + 1) * BK);
         cp_async_commit();            // maybe an empty group: one group per iteration keeps the count simple
-        cp_async_wait_all_but_one();  // this thread's copies of slice kt have landed ...
+        cp_async_wait<1>();           // this thread's copies of slice kt have landed ...
         __syncthreads();              // ... and everyone's
 #pragma unroll
         for (int kk = 0; kk < BK; kk += 16) {

@@ -71,3 +71,4 @@ for name, f in [("torch lightconv forward", lightconv), ("torch dynamicconv forw
         s.record(); f(); e.record(); e.synchronize(); ts.append(s.elapsed_time(e))
     ts.sort(); print(f"{name:36s} {ts[10]:9.3f} ms")
 PY
+java $FLAGS -cp "$CP" GpuTests $C.CudaAttentionBf16WithoutGpuTest $C.CudaAttentionBf16EquivalenceTest 2>&1 | tee "$OUT/tests-attention-bf16.log"; java $FLAGS -cp "$CP" org.attnkit.cli.Main bench --backend cuda --op attention 2>&1 | tee "$OUT/bench-attention-bf16.txt"  # issue 5, bf16 tensor-core attention forward (cuda-attn-bf16): its tests, then the attention headline rows (bf16-buffers rows vs torch-attention-peer.log above, same call)

@@ -292,6 +292,19 @@ int attnkit_adam_host(float* p, const float* grad, float* m, float* v, long long
 int attnkit_sgd_host(float* p, const float* grad, float* buf, long long n, double lr, double momentum,
         double weight_decay, int first);
 
+/* ==== issue 5, bf16 tensor-core attention forward (branch cuda-attn-bf16, cuda/attention_bf16.cu) ==== */
+
+/* FlashAttention-2-style forward on bf16 device buffers (2 bytes per element), fp32 accumulation and online
+ * softmax: q [B,Tq,D], k and v [B,Tk,D] (BTC, head h = columns h*d .. h*d+d-1, d = D/H); y [B,Tq,D] fp32
+ * (y_bf16 0) or bf16 rounded to nearest even (y_bf16 1); lse [B*H, Tq] fp32 (row b*H+h) = the natural
+ * log-sum-exp of the row's scaled scores (+inf for a fully masked row), or 0 when not wanted. Semantics of
+ * attnkit_attention_forward: scale 1/sqrt(d); mask [B,Tk] fp32 (nonzero = padded key) or 0; causal: key
+ * j > i + Tk - Tq masked; a fully masked query outputs zeros. Limits: d = D/H is 64 or 128, B*H <= 65535,
+ * q, k, v and y 16-byte aligned (cp.async reads 16-byte chunks; cudaMalloc gives 256). mma.sync (sm_80+),
+ * deterministic. For benchmarks against PyTorch's scaled_dot_product_attention in bf16; no backward. */
+int attnkit_attention_forward_bf16(long long y, long long lse, long long q, long long k, long long v,
+        long long mask, int B, int Tq, int Tk, int H, int D, int causal, int y_bf16);
+
 #ifdef __cplusplus
 }
 #endif

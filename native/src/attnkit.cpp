@@ -1005,3 +1005,49 @@ int attnkit_sgd_host(float* p, const float* grad, float* buf, long long n, doubl
 }
 
 }  // extern "C"
+
+// ==== issue 5, bf16 tensor-core attention forward (branch cuda-attn-bf16, cuda/attention_bf16.cu) ====
+
+namespace attnkit {
+// cuda/attention_bf16.cu (declared here, not in launchers.h, to keep this piece in one block).
+cudaError_t attention_forward_bf16(void* y, float* lse, const void* q, const void* k, const void* v,
+        const float* mask, int B, int Tq, int Tk, int H, int D, bool causal, bool yBf16);
+}  // namespace attnkit
+
+extern "C" {
+
+int attnkit_attention_forward_bf16(long long y, long long lse, long long q, long long k, long long v,
+        long long mask, int B, int Tq, int Tk, int H, int D, int causal, int y_bf16) {
+    Checks ch("attnkit_attention_forward_bf16");
+    ch.positive("B", B); ch.positive("Tq", Tq); ch.positive("Tk", Tk); ch.positive("H", H); ch.positive("D", D);
+    ch.divides("heads H must divide D", H, D);
+    if (ch.error.empty() && D / H != 64 && D / H != 128) {
+        ch.error = "attnkit_attention_forward_bf16: D/H must be 64 or 128 (the head sizes of the bf16 kernel), got "
+                + std::to_string(D / H);
+    }
+    ch.range("B*H", (long long)B * H, 1, 65535);
+    ch.range("causal", causal, 0, 1);
+    ch.range("y_bf16", y_bf16, 0, 1);
+    ch.elements("q", (long long)B * Tq, D, 1);
+    ch.elements("k", (long long)B * Tk, D, 1);
+    ch.pointer("y", y); ch.pointer("q", q); ch.pointer("k", k); ch.pointer("v", v);
+    const char* names[] = {"y", "q", "k", "v"};
+    const long long addresses[] = {y, q, k, v};
+    for (int i = 0; i < 4 && ch.error.empty(); i++) {
+        if (addresses[i] % 16 != 0) {
+            ch.error = std::string(ch.fn) + ": " + names[i] + " must be 16-byte aligned, got address "
+                    + std::to_string(addresses[i]);
+        }
+    }
+    if (ch.error.empty() && lse % 4 != 0) {
+        ch.error = std::string(ch.fn) + ": lse must be 4-byte aligned, got address " + std::to_string(lse);
+    }
+    if (ch.error.empty() && mask % 4 != 0) {
+        ch.error = std::string(ch.fn) + ": mask must be 4-byte aligned, got address " + std::to_string(mask);
+    }
+    if (!ch.ok()) return ATTNKIT_INVALID_ARGUMENT;
+    return cudaStatus(ch.fn, attnkit::attention_forward_bf16(f<void>(y), f<float>(lse), f<const void>(q),
+            f<const void>(k), f<const void>(v), f<const float>(mask), B, Tq, Tk, H, D, causal != 0, y_bf16 != 0));
+}
+
+}  // extern "C"

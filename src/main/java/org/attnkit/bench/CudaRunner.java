@@ -26,7 +26,9 @@ import org.attnkit.tensor.Tensor;
  * <p>Besides the selected ops at the bench shape (at the current {@link Cuda#gemmPrecision()} for the GEMM
  * ops), the headline rows of issue 5: the GEMM at fp32, tf32 and on bf16 buffers (the bf16 entry point with
  * bf16 output, like {@code torch.matmul} on bf16 tensors) at 8192^3 and 4096x512x512, and attention at
- * B=8 H=16 T=4096 d=64. Needs a GPU; NOT yet run on one.
+ * B=8 H=16 T=4096 d=64: the fp32 operator forward and forward+backward, and the bf16 tensor-core forward on bf16
+ * buffers, causal and not (precision "bf16-buffers", like {@code scaled_dot_product_attention} on bf16 tensors).
+ * Needs a GPU; NOT yet run on one.
  */
 public final class CudaRunner {
     /**
@@ -140,7 +142,7 @@ public final class CudaRunner {
     /**
      * The headline rows: the GEMM forward at fp32 and tf32 (MatMul at that precision; the precision is restored
      * afterwards) and on bf16 buffers, at each of {@code gemms}; then attention forward and forward+backward at
-     * {@code attention} (none when null).
+     * {@code attention} (none when null), and the bf16 attention forward there, not causal and causal.
      */
     public List<BenchRunner.Row> headline(List<GemmShape> gemms, BenchShape attention,
                                           Consumer<BenchRunner.Row> sink) {
@@ -164,8 +166,57 @@ public final class CudaRunner {
             for (Pass pass : Pass.values()) {
                 emit.accept(opRow(BenchOp.ATTENTION, pass, attention, ""));
             }
+            for (boolean causal : new boolean[] {false, true}) {
+                emit.accept(attentionBf16Row(attention, causal));
+            }
         }
         return rows;
+    }
+
+    /**
+     * FLOPs of the bf16 attention row: 4 B T^2 C (S = Q K^T and O = P V), halved when causal (the convention of
+     * the PyTorch peer in cuda/gpu-run.sh, so the two TFLOP/s compare).
+     */
+    static double attentionBf16Flops(BenchShape s, boolean causal) {
+        return 4.0 * s.B() * s.T() * (double) s.T() * s.C() / (causal ? 2 : 1);
+    }
+
+    /** Bytes of the bf16 attention row: read q, k, v and write y (bf16, 2 bytes each), write lse (fp32 per row). */
+    static double attentionBf16Bytes(BenchShape s) {
+        double n = (double) s.B() * s.T() * s.C();
+        return 4 * n * 2 + 4.0 * s.B() * s.H() * s.T();
+    }
+
+    /**
+     * attnkit_attention_forward_bf16 (the tensor-core FA2-style forward, cuda/attention_bf16.cu) on bf16 buffers
+     * q, k, v [B,T,C] with bf16 output and the lse written, self-attention (Tq = Tk = T), no padding mask; Java
+     * tensors are fp32, so this is a bench row and not an operator. Skipped (with the reason) when the head size
+     * C/H is not 64 or 128, e.g. at the quick shape.
+     */
+    BenchRunner.Row attentionBf16Row(BenchShape s, boolean causal) {
+        String what = "bf16 buffers (attnkit_attention_forward_bf16, " + (causal ? "causal" : "not causal")
+                + ", bf16 out + lse";
+        double flops = attentionBf16Flops(s, causal);
+        double bytes = attentionBf16Bytes(s);
+        int d = s.C() / s.H();
+        if (d != 64 && d != 128) {
+            return new BenchRunner.Row(BenchOp.ATTENTION, Backend.CUDA, Pass.FWD, s, flops, bytes, Double.NaN, 0,
+                    Double.NaN, false, "skipped: " + what + "): head size " + d + ", the bf16 kernel takes 64 or 128",
+                    ceilings("bf16"), "bf16-buffers");
+        }
+        try (CudaScope ignored = CudaScope.open()) {
+            long q = bf16Buffer(BenchOp.randn(2001, 1, s.B() * s.T(), s.C()));
+            long k = bf16Buffer(BenchOp.randn(2002, 1, s.B() * s.T(), s.C()));
+            long v = bf16Buffer(BenchOp.randn(2003, 1, s.B() * s.T(), s.C()));
+            long y = CudaTensors.address(CudaTensors.empty(device, halfFloats((long) s.B() * s.T() * s.C())), "y");
+            long lse = CudaTensors.address(CudaTensors.empty(device, s.B() * s.H(), s.T()), "lse");
+            int c = causal ? 1 : 0;
+            Timed t = time(() -> NativeCalls.check("bench attention bf16", AttnkitNative.attnkit_attention_forward_bf16(
+                    y, lse, q, k, v, 0, s.B(), s.T(), s.T(), s.H(), s.C(), c, 1)));
+            return new BenchRunner.Row(BenchOp.ATTENTION, Backend.CUDA, Pass.FWD, s, flops, bytes, t.ms, t.reps,
+                    Double.NaN, false, what + (causal ? "; FLOPs halved" : "") + "); CUDA events", ceilings("bf16"),
+                    "bf16-buffers");
+        }
     }
 
     /** attnkit_gemm_bf16 on bf16 buffers with bf16 output: 2 MNK FLOPs, (MK + KN + MN) * 2 bytes. */

@@ -224,4 +224,13 @@ public final class AttnkitNative {
 
     public static native int attnkit_sgd_host(float[] p, float[] grad, float[] buf, long n, double lr, double momentum,
             double weightDecay, int first);
+
+    // ==== issue 5, bf16 tensor-core attention forward (branch cuda-attn-bf16, cuda/attention_bf16.cu) ====
+
+    /**
+     * FlashAttention-2-style forward on bf16 buffers q [B,Tq,D], k, v [B,Tk,D] (d = D/H of 64 or 128, 16-byte
+     * aligned): y [B,Tq,D] fp32 or (yBf16 1) bf16, lse [B*H,Tq] fp32 or 0; mask [B,Tk] fp32 or 0; causal 0/1.
+     */
+    public static native int attnkit_attention_forward_bf16(long y, long lse, long q, long k, long v, long mask,
+            int B, int Tq, int Tk, int H, int D, int causal, int yBf16);
 }
