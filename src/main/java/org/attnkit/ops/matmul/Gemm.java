@@ -246,13 +246,37 @@ public final class Gemm {
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
+        // Written out rather than through a store(FloatVector, ...) helper: in a method this large C2 can stop
+        // inlining at its node-count cutoff, and a vector passed to a call that is not inlined is boxed and its
+        // operations no longer intrinsified (measured: GEMM at a third of its speed after another operator had
+        // run first, with PrintInlining showing "store ... NodeCountInliningCutoff").
         if (rows == MR && cols == NR) {
-            store(c00, c01, C, co, load);
-            store(c10, c11, C, co + ldc, load);
-            store(c20, c21, C, co + 2 * ldc, load);
-            store(c30, c31, C, co + 3 * ldc, load);
-            store(c40, c41, C, co + 4 * ldc, load);
-            store(c50, c51, C, co + 5 * ldc, load);
+            if (load) {
+                c00 = FloatVector.fromArray(S, C, co).add(c00);
+                c01 = FloatVector.fromArray(S, C, co + V).add(c01);
+                c10 = FloatVector.fromArray(S, C, co + ldc).add(c10);
+                c11 = FloatVector.fromArray(S, C, co + ldc + V).add(c11);
+                c20 = FloatVector.fromArray(S, C, co + 2 * ldc).add(c20);
+                c21 = FloatVector.fromArray(S, C, co + 2 * ldc + V).add(c21);
+                c30 = FloatVector.fromArray(S, C, co + 3 * ldc).add(c30);
+                c31 = FloatVector.fromArray(S, C, co + 3 * ldc + V).add(c31);
+                c40 = FloatVector.fromArray(S, C, co + 4 * ldc).add(c40);
+                c41 = FloatVector.fromArray(S, C, co + 4 * ldc + V).add(c41);
+                c50 = FloatVector.fromArray(S, C, co + 5 * ldc).add(c50);
+                c51 = FloatVector.fromArray(S, C, co + 5 * ldc + V).add(c51);
+            }
+            c00.intoArray(C, co);
+            c01.intoArray(C, co + V);
+            c10.intoArray(C, co + ldc);
+            c11.intoArray(C, co + ldc + V);
+            c20.intoArray(C, co + 2 * ldc);
+            c21.intoArray(C, co + 2 * ldc + V);
+            c30.intoArray(C, co + 3 * ldc);
+            c31.intoArray(C, co + 3 * ldc + V);
+            c40.intoArray(C, co + 4 * ldc);
+            c41.intoArray(C, co + 4 * ldc + V);
+            c50.intoArray(C, co + 5 * ldc);
+            c51.intoArray(C, co + 5 * ldc + V);
             return;
         }
         float[] tile = new float[MR * NR];
@@ -312,15 +336,6 @@ public final class Gemm {
                 C[at + j] = load ? C[at + j] + tile[r * V + j] : tile[r * V + j];
             }
         }
-    }
-
-    private static void store(FloatVector v0, FloatVector v1, float[] C, int at, boolean load) {
-        if (load) {
-            v0 = FloatVector.fromArray(S, C, at).add(v0);
-            v1 = FloatVector.fromArray(S, C, at + V).add(v1);
-        }
-        v0.intoArray(C, at);
-        v1.intoArray(C, at + V);
     }
 
     private static void run(boolean parallel, int tasks, java.util.function.IntConsumer task) {
