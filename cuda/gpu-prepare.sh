@@ -12,17 +12,20 @@ mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFi
 stage=target/gpu-bundle
 rm -rf "$stage/classes" "$stage/test-classes" "$stage/lib" "$stage/tools"
 mkdir -p "$stage/lib" "$stage/tools" .gpu
-if [ ! -d "$stage/jre" ]; then
+if [ ! -x "$stage/jre/bin/java" ] || ! "$stage/jre/bin/java" --list-modules | grep -q java.desktop; then
+  rm -rf "$stage/jre"
   /usr/lib/jvm/temurin-25-jdk-amd64/bin/jlink \
-    --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.management,java.logging,jdk.management \
+    --add-modules java.base,jdk.incubator.vector,jdk.unsupported,java.management,java.logging,jdk.management,java.desktop \
     --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$stage/jre"
 fi
 cp -r target/classes "$stage/classes"
 cp -r target/test-classes "$stage/test-classes"
-# Only what the CUDA tests and CudaBench load: the plotting, PDF and terminal jars of the CLI stay here.
+# The jars of the test class path but PDF export's (about 3 MB of the 64 MiB the device tool carries): the CLI
+# (`attnkit bench --backend cuda` runs there) needs the rest, since picocli reflects over every subcommand,
+# reaching the progress bar of `train` and the charts of `--plot`.
 for jar in $(tr ':' ' ' < target/test-classpath.txt); do
   case "$(basename "$jar")" in
-    pdfbox*|fontbox*|xchart*|VectorGraphics2D*|graphics2d*|animated-gif*|commons-logging*|jline*|progressbar*) ;;
+    pdfbox*|fontbox*|commons-logging*) ;;
     *) cp "$jar" "$stage/lib/" ;;
   esac
 done
