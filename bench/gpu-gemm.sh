@@ -4,8 +4,8 @@
 #   1. the GEMM tests (tensor-core GEMMs, epilogues, precision, no-GPU checks),
 #   2. compute-sanitizer memcheck/racecheck on them,
 #   3. `attnkit bench --backend cuda` rows (CUDA events): ops, GEMM fp32/tf32/bf16-buffers, attention headline,
-#   4. the T sweep of lightconv, dynamicconv and attention as JSON lines (the trimmed JRE has no java.desktop:
-#      draw the PNG back here with `java -cp target/classes:<deps> org.attnkit.bench.BenchPlot gpu-T.png sweep.jsonl`),
+#   4. the T sweep of lightconv, dynamicconv and attention as JSON lines (draw the PNG from them, there or back
+#      here, with `java -Djava.awt.headless=true -cp <classes>:<deps> org.attnkit.bench.BenchPlot gpu-T.png sweep.jsonl`),
 #   5. the PyTorch peer at the same shapes, timed with torch.cuda.Event.
 set -uo pipefail
 cd "$(dirname "$0")/.."
