@@ -50,8 +50,19 @@ final class LinearEpilogueCuda implements LinearEpilogueKernels {
         int[] shape = x.shape().toArray();
         shape[shape.length - 1] = out;
         Tensor dz = CudaTensors.empty(x.device(), shape);
+        try {
+            activationBackward(dz, y, z, dy, activation, rows, out);
+            return LINEAR.backward(x, weight, dz, needsGrad); // new tensors: dz is scratch
+        } finally {
+            CudaTensors.release(dz);
+        }
+    }
+
+    /** dz = dy times the activation's derivative, from y or the saved pre-activation z. */
+    private static void activationBackward(Tensor dz, Tensor y, Tensor z, Tensor dy, Activation activation, int rows,
+            int out) {
         if (dz.numel() > 0) {
-            CudaTensors.enter(x.device());
+            CudaTensors.enter(dz.device());
             long n = dz.numel();
             int status = switch (activation) {
                 // relu' from y: y > 0 exactly where z > 0
@@ -66,6 +77,5 @@ final class LinearEpilogueCuda implements LinearEpilogueKernels {
             };
             NativeCalls.check(OP + " backward", status);
         }
-        return LINEAR.backward(x, weight, dz, needsGrad);
     }
 }
