@@ -44,10 +44,18 @@ public final class BenchRunner {
      * @param note why the row is skipped, or how the reference was handled; empty when nothing to say
      * @param precision the CUDA GEMM precision of the row ("fp32", "tf32", "bf16", "bf16-buffers") where it
      *                  matters, else empty (every CPU row)
+     * @param minMs the fastest timed call in milliseconds, NaN when skipped or not recorded
      */
     public record Row(BenchOp op, Backend backend, Pass pass, BenchShape shape, double flops, double bytes,
                       double ms, int reps, double refMs, boolean refEstimated, String note, Ceilings ceilings,
-                      String precision) {
+                      String precision, double minMs) {
+        /** A row without the fastest call recorded. */
+        public Row(BenchOp op, Backend backend, Pass pass, BenchShape shape, double flops, double bytes, double ms,
+                   int reps, double refMs, boolean refEstimated, String note, Ceilings ceilings, String precision) {
+            this(op, backend, pass, shape, flops, bytes, ms, reps, refMs, refEstimated, note, ceilings, precision,
+                    Double.NaN);
+        }
+
         /** A row without a precision (CPU rows). */
         public Row(BenchOp op, Backend backend, Pass pass, BenchShape shape, double flops, double bytes, double ms,
                    int reps, double refMs, boolean refEstimated, String note, Ceilings ceilings) {
@@ -125,7 +133,11 @@ public final class BenchRunner {
     }
 
     /** The reference's time at {@code shape}: measured, predicted, or missing with a reason. */
-    record RefTime(double ms, int reps, boolean estimated, String note) {
+    record RefTime(double ms, int reps, boolean estimated, String note, double minMs) {
+        RefTime(double ms, int reps, boolean estimated, String note) {
+            this(ms, reps, estimated, note, Double.NaN);
+        }
+
     }
 
     RefTime referenceTime(BenchOp op, Pass pass, BenchShape shape) {
@@ -158,7 +170,7 @@ public final class BenchRunner {
             Timer t = settings.ref();
             Timer.Result r = t.time(() -> w.run(pass));
             return new RefTime(r.ms(), r.reps(), false, r.reps() < settings.fast().minReps()
-                    ? "ref: " + r.reps() + (r.reps() == 1 ? " rep" : " reps") : "");
+                    ? "ref: " + r.reps() + (r.reps() == 1 ? " rep" : " reps") : "", r.minMs());
         } catch (UnsupportedOperationException e) {
             return new RefTime(Double.NaN, 0, false, "ref failed: " + e.getMessage());
         }
@@ -173,7 +185,7 @@ public final class BenchRunner {
     private Row refRow(BenchOp op, Pass pass, BenchShape shape, Costs.Cost cost, RefTime ref) {
         double ms = ref.estimated() ? Double.NaN : ref.ms();
         return new Row(op, Backend.REF, pass, shape, cost.flops(), cost.bytes(), ms, ref.reps(), ref.ms(),
-                ref.estimated(), ref.note(), ceilings);
+                ref.estimated(), ref.note(), ceilings, "", ref.estimated() ? Double.NaN : ref.minMs());
     }
 
     private Row timedRow(BenchOp op, Backend b, Pass pass, BenchShape shape, Costs.Cost cost, RefTime ref) {
@@ -182,7 +194,7 @@ public final class BenchRunner {
             Timer.Result r = settings.fast().time(() -> w.run(pass));
             String note = ref.estimated() ? "speedup vs predicted ref" : "";
             return new Row(op, b, pass, shape, cost.flops(), cost.bytes(), r.ms(), r.reps(), ref.ms(),
-                    ref.estimated(), note, ceilings);
+                    ref.estimated(), note, ceilings, "", r.minMs());
         } catch (UnsupportedOperationException e) {
             if (missingBackend(e, b)) {
                 return skippedRow(op, b, pass, shape, cost, ref, e.getMessage());

@@ -32,14 +32,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code attnkit bench}: measures this machine's ceilings (fp32 FMA peak and streaming bandwidth, from
- * Java) and then times each op x backend x pass, printing median ms, GFLOP/s, GB/s, the fraction of the
+ * Java) and then times each op x backend x pass, printing median and fastest ms, GFLOP/s, GB/s, the fraction of the
  * binding roofline and the speedup over the scalar reference. Costs come from
  * {@link org.attnkit.bench.Costs} (SPEC's cost tables).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false,
         description = {"Measure this machine's fp32 FMA peak and streaming bandwidth, then time each op on each "
-                + "backend, forward (fwd) and forward+backward (fwdbwd): median ms, GFLOP/s, GB/s, "
+                + "backend, forward (fwd) and forward+backward (fwdbwd): median and fastest ms, GFLOP/s, GB/s, "
                 + "roofline_fraction = max(FLOPs/peak, bytes/bandwidth)/time, and the speedup over the reference.",
                 "The reference is timed with fewer repetitions; where one call would take too long it is "
                         + "predicted from a B=1 run and the row says so.",
@@ -277,9 +277,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** The table's column header. */
     static String header() {
-        return String.format(Locale.ROOT, "%-11s %-7s %-6s %4s %5s %5s %3s %3s %11s %9s %8s %9s %9s  %s",
-                "op", "backend", "pass", "B", "T", "C", "H", "K", "median_ms", "GFLOP/s", "GB/s", "roofline",
-                "vs_ref", "note");
+        return String.format(Locale.ROOT, "%-11s %-7s %-6s %4s %5s %5s %3s %3s %11s %9s %9s %8s %9s %9s  %s",
+                "op", "backend", "pass", "B", "T", "C", "H", "K", "median_ms", "min_ms", "GFLOP/s", "GB/s",
+                "roofline", "vs_ref", "note");
     }
 
     /** One table row; skipped rows show dashes and their reason. */
@@ -295,9 +295,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (!r.skipped()) {
             note = (note.isEmpty() ? "" : note + "; ") + r.bound() + "-bound";
         }
-        return String.format(Locale.ROOT, "%-11s %-7s %-6s %4d %5d %5d %3d %3d %11s %9s %8s %9s %9s  %s",
+        return String.format(Locale.ROOT, "%-11s %-7s %-6s %4d %5d %5d %3d %3d %11s %9s %9s %8s %9s %9s  %s",
                 r.op().id(), r.backend().id(), r.pass().id(), s.B(), s.T(), s.C(), s.H(), s.K(),
-                fmt(r.ms(), "%.3f"), fmt(r.gflops(), "%.1f"), fmt(r.gbps(), "%.1f"),
+                fmt(r.ms(), "%.3f"), fmt(r.minMs(), "%.3f"), fmt(r.gflops(), "%.1f"), fmt(r.gbps(), "%.1f"),
                 fmt(r.rooflineFraction(), "%.3f"), speed, note);
     }
 
@@ -318,6 +318,7 @@ public final class BenchCommand implements Callable<Integer> {
         o.addProperty("H", s.H());
         o.addProperty("K", s.K());
         o.add("ms", num(r.ms()));
+        o.add("min_ms", num(r.minMs()));
         o.add("gflops", num(r.gflops()));
         o.add("gbps", num(r.gbps()));
         o.add("roofline_fraction", num(r.rooflineFraction()));

@@ -131,6 +131,23 @@ class CostsTest {
     }
 
     @Test
+    void timerReportsTheFastestTimedCall() {
+        // Timed calls of 30, 1 and 30 ms after one 1 ms warm-up call: the median is a slow call, the fastest the 1 ms.
+        long[] sleeps = {1, 30, 1, 30};
+        int[] calls = {0};
+        Timer.Result r = new Timer(0, 1, 0, 0, 3, 3).time(() -> {
+            try {
+                Thread.sleep(sleeps[calls[0]++]);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertEquals(3, r.reps());
+        assertTrue(r.minMs() >= 1 && r.minMs() < 25, "min " + r.minMs());
+        assertTrue(r.ms() >= 30, "median " + r.ms());
+    }
+
+    @Test
     void warmUpGoesOnWhileTheRunsKeepGettingFaster() {
         // Like a kernel still being compiled: 80, 40, 20, 10, 5 ms, then flat. The warm-up must not stop at
         // minWarmup = 1 while the runs improve, and stops after three runs without a new best.

@@ -84,6 +84,14 @@ class BenchCommandTest {
                 assertFalse(o.get("note").getAsString().isEmpty(), o.toString());
             } else {
                 assertTrue(o.get("ms").getAsDouble() > 0, o.toString());
+                // The fastest timed call: positive, and no slower than the median of the same calls.
+                if (!o.get("min_ms").isJsonNull()) {
+                    double min = o.get("min_ms").getAsDouble();
+                    assertTrue(min > 0 && min <= o.get("ms").getAsDouble(), o.toString());
+                } else {
+                    assertTrue(o.get("speedup_estimated").getAsBoolean() || "ref".equals(o.get("backend").getAsString()),
+                            "only a predicted reference row has no fastest call: " + o);
+                }
                 assertTrue(o.get("gflops").getAsDouble() > 0, o.toString());
                 assertTrue(o.get("gbps").getAsDouble() > 0, o.toString());
                 assertTrue(o.get("roofline_fraction").getAsDouble() > 0, o.toString());
