@@ -30,7 +30,10 @@ final class DevicesCommand implements Callable<Integer> {
         out.println("  Vector API: " + vectorApi());
         out.println("  JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version",
                 System.getProperty("java.version")) + " (" + System.getProperty("java.vendor") + ")"
-                + String.format(Locale.ROOT, ", max heap %.1f GiB", rt.maxMemory() / (1024.0 * 1024 * 1024)));
+                + String.format(Locale.ROOT, ", max heap %.1f GiB", rt.maxMemory() / (1024.0 * 1024 * 1024))
+                + ", collectors " + java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                        .map(java.lang.management.GarbageCollectorMXBean::getName)
+                        .collect(java.util.stream.Collectors.joining(" + ")));
         CudaStatus.Probe cuda = CudaStatus.probe();
         if (cuda.available()) {
             out.println("CUDA: " + cuda.devices().size() + " device(s)");
