@@ -131,6 +131,15 @@ public final class AttnkitNative {
     /** Activations: even op forward (0 tanh, 2 relu, 4 sigmoid, 6 gelu), odd op the backward from dy. */
     public static native int attnkit_unary(long out, long x, long dy, long n, int op);
 
+    /**
+     * Forward op codes of {@link #attnkit_unary}; code + 1 is the backward, from the saved output y (tanh,
+     * sigmoid) or input x (relu, gelu).
+     */
+    public static final int UNARY_TANH = 0;
+    public static final int UNARY_RELU = 2;
+    public static final int UNARY_SIGMOID = 4;
+    public static final int UNARY_GELU = 6;
+
     // ==== cuda-attn (issue 5): attention with the MAE per-head weight alpha in its epilogue ====
 
     /** Attention with alpha = (H/m) gate M applied per head in the epilogue; gate [B,E] or [B,Tq,E] (perToken). */

@@ -23,19 +23,19 @@ final class ActivationCuda implements TanhKernels, ReluKernels, SigmoidKernels, 
     }
 
     static ActivationCuda tanh() {
-        return new ActivationCuda("tanh", 0);
+        return new ActivationCuda("tanh", AttnkitNative.UNARY_TANH);
     }
 
     static ActivationCuda relu() {
-        return new ActivationCuda("relu", 2);
+        return new ActivationCuda("relu", AttnkitNative.UNARY_RELU);
     }
 
     static ActivationCuda sigmoid() {
-        return new ActivationCuda("sigmoid", 4);
+        return new ActivationCuda("sigmoid", AttnkitNative.UNARY_SIGMOID);
     }
 
     static ActivationCuda gelu() {
-        return new ActivationCuda("gelu", 6);
+        return new ActivationCuda("gelu", AttnkitNative.UNARY_GELU);
     }
 
     @Override

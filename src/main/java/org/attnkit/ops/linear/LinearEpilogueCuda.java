@@ -65,12 +65,15 @@ final class LinearEpilogueCuda implements LinearEpilogueKernels {
             CudaTensors.enter(dz.device());
             long n = dz.numel();
             int status = switch (activation) {
-                // relu' from y: y > 0 exactly where z > 0
-                case RELU -> AttnkitNative.attnkit_unary(address(dz, "dz"), address(y, "y"), address(dy, "dy"), n, 3);
-                case TANH -> AttnkitNative.attnkit_unary(address(dz, "dz"), address(y, "y"), address(dy, "dy"), n, 1);
+                // relu' from y: y > 0 exactly where z > 0 (the backward op is the forward code + 1)
+                case RELU -> AttnkitNative.attnkit_unary(address(dz, "dz"), address(y, "y"), address(dy, "dy"), n,
+                        AttnkitNative.UNARY_RELU + 1);
+                case TANH -> AttnkitNative.attnkit_unary(address(dz, "dz"), address(y, "y"), address(dy, "dy"), n,
+                        AttnkitNative.UNARY_TANH + 1);
                 case SIGMOID -> AttnkitNative.attnkit_unary(address(dz, "dz"), address(y, "y"), address(dy, "dy"), n,
-                        5);
-                case GELU -> AttnkitNative.attnkit_unary(address(dz, "dz"), address(z, "z"), address(dy, "dy"), n, 7);
+                        AttnkitNative.UNARY_SIGMOID + 1);
+                case GELU -> AttnkitNative.attnkit_unary(address(dz, "dz"), address(z, "z"), address(dy, "dy"), n,
+                        AttnkitNative.UNARY_GELU + 1);
                 // z rows are [a (out/2), gate (out/2)]: the [outer, 2, m] layout of attnkit_glu_backward
                 case GLU -> AttnkitNative.attnkit_glu_backward(address(dz, "dz"), address(z, "z"),
                         address(dy, "dy"), rows, out / 2);
