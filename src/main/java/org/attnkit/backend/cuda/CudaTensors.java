@@ -27,6 +27,16 @@ public final class CudaTensors {
             }
             return Tensor.wrap(host, t.shape().toArray());
         }
+        return onDevice(t, device);
+    }
+
+    /** A new tensor on t's CUDA device with t's values (a device-to-device copy): {@code Tensor.copy()} there. */
+    public static Tensor duplicate(Tensor t) {
+        return onDevice(t, t.device());
+    }
+
+    /** A new tensor on the CUDA {@code device} holding t's values (t on the host or on a device). */
+    private static Tensor onDevice(Tensor t, Device device) {
         if (t.dtype() != DType.F32) {
             throw new IllegalArgumentException("CUDA tensors are F32 only; this tensor is " + t.dtype()
                     + " (convert it with to(DType.F32) first)");
@@ -41,17 +51,6 @@ public final class CudaTensors {
                 JCudaDriverApi.copyDeviceToDevice(address(out, "output"), address(t, "tensor"),
                         (long) t.numel() * Float.BYTES);
             }
-        }
-        return out;
-    }
-
-    /** A new tensor on t's CUDA device with t's values (a device-to-device copy): {@code Tensor.copy()} there. */
-    public static Tensor duplicate(Tensor t) {
-        Cuda.requireAvailable("copy a tensor on " + t.device());
-        Tensor out = empty(t.device(), t.shape().toArray());
-        if (t.numel() > 0) {
-            JCudaDriverApi.makeCurrent(t.device().index());
-            JCudaDriverApi.copyDeviceToDevice(address(out, "output"), address(t, "tensor"), (long) t.numel() * Float.BYTES);
         }
         return out;
     }
