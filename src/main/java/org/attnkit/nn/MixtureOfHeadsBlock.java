@@ -102,10 +102,6 @@ public final class MixtureOfHeadsBlock extends EncoderLayer {
                 membershipOn(x.device())));
     }
 
-    private static Tensor hostCopy(Tensor t) {
-        return t.device().isCpu() ? t.copy() : t.to(Device.CPU);
-    }
-
     /** The fixed membership where the activations are: the op wants all its inputs on one device. */
     private Tensor membershipOn(Device device) {
         if (device.equals(membership.device())) {

@@ -82,8 +82,13 @@ public abstract class Module {
     /** Host copies of every parameter's values, by dotted name (what a checkpoint stores). */
     public final Map<String, Tensor> stateDict() {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        namedParameters().forEach((n, p) -> out.put(n, p.device().isCpu() ? p.copy() : p.to(Device.CPU)));
+        namedParameters().forEach((n, p) -> out.put(n, hostCopy(p)));
         return out;
+    }
+
+    /** A copy of t's values on the host, never t itself (the caller may keep it while t changes in place). */
+    static Tensor hostCopy(Tensor t) {
+        return t.device().isCpu() ? t.copy() : t.to(Device.CPU);
     }
 
     /**
@@ -108,7 +113,7 @@ public abstract class Module {
                 throw new IllegalArgumentException("loadStateDict: parameter '" + e.getKey() + "' has shape "
                         + dst.shape() + " but the state holds " + src.shape());
             }
-            float[] values = src.device().isCpu() ? src.toArray() : src.to(Device.CPU).toArray();
+            float[] values = src.to(Device.CPU).toArray();
             if (dst.device().isCpu()) {
                 System.arraycopy(values, 0, dst.data(), 0, dst.numel());
             } else {

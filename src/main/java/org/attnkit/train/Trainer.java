@@ -97,12 +97,7 @@ public final class Trainer {
         updater.begin(step);
         updater.setLrScale(schedule.scale(step));
         Tensor loss = loss(model, b);
-        if (loss.device().isCpu()) {
-            loss.backward();
-        } else {
-            // Tensor.backward() seeds with a host tensor; a device loss needs its seed on its device.
-            loss.backward(Tensor.full(1f, loss.shape().toArray()).to(loss.device()));
-        }
+        loss.backward(); // seeded on the loss's device
         if (clipNorm > 0) {
             GradClip.clipGlobalNorm(updater.parameters(), clipNorm);
         }
