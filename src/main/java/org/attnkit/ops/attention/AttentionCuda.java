@@ -19,8 +19,9 @@ import org.attnkit.tensor.Tensor;
  * larger head sizes use one thread per query or key (its registers spill at 128). The
  * native library is touched only after {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
  *
- * <p>Public only for {@link #requireSupported}, the shape limits that the fused MAE op
- * ({@code org.attnkit.ops.mae.GatedAttention}) shares with this kernel.
+ * <p>Public only for {@link #requireSupported}, {@link #outputWithoutKernel}, {@link #gradientBuffers} and
+ * {@link #noColumns}, which
+ * the fused MAE op ({@code org.attnkit.ops.mae.GatedAttention}) shares with this kernel.
  */
 public final class AttentionCuda implements AttentionKernels {
     static final int MAX_HEAD_DIM = 128;
@@ -32,17 +33,15 @@ public final class AttentionCuda implements AttentionKernels {
     public Tensor forward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask) {
         requireSupported(Attention.OP, q, v, heads);
         Cuda.requireAvailable(Attention.OP + " forward");
+        Tensor trivial = outputWithoutKernel(q, k, v);
+        if (trivial != null) {
+            return trivial;
+        }
         int b = q.dim(0);
         int tq = q.dim(1);
         int tk = k.dim(1);
         int dv = v.dim(2);
         Device device = q.device();
-        if ((long) b * tq * dv == 0) {
-            return CudaTensors.empty(device, b, tq, dv);
-        }
-        if (tk == 0) {
-            return CudaTensors.zeros(device, b, tq, dv); // every query fully masked
-        }
         Tensor y = CudaTensors.empty(device, b, tq, dv);
         CudaTensors.enter(device);
         NativeCalls.check(Attention.OP + " forward", AttnkitNative.attnkit_attention_forward(address(y, "y"),
@@ -60,26 +59,58 @@ public final class AttentionCuda implements AttentionKernels {
         int tq = q.dim(1);
         int tk = k.dim(1);
         int dv = v.dim(2);
-        Device device = q.device();
-        boolean empty = (long) b * tq * tk * dv == 0;
-        Tensor[] grads = new Tensor[3];
-        Tensor[] like = {q, k, v};
-        for (int i = 0; i < 3; i++) {
-            if (needs[i]) {
-                int[] shape = like[i].shape().toArray();
-                // No query, key or value column: every gradient is a sum over nothing.
-                grads[i] = empty ? CudaTensors.zeros(device, shape) : CudaTensors.empty(device, shape);
-            }
+        Tensor[] grads = gradientBuffers(new Tensor[] {q, k, v}, needs);
+        if (grads == null) {
+            return new Tensor[3];
         }
-        if (empty || (grads[0] == null && grads[1] == null && grads[2] == null)) {
+        if (noColumns(q, k, v)) {
             return grads;
         }
-        CudaTensors.enter(device);
+        CudaTensors.enter(q.device());
         NativeCalls.check(Attention.OP + " backward", AttnkitNative.attnkit_attention_backward(address(grads[0], "dq"),
                 address(grads[1], "dk"), address(grads[2], "dv"), address(q, "q"), address(k, "k"), address(v, "v"),
                 address(keyPaddingMask, "keyPaddingMask"), address(dy, "dy"), b, tq, tk, heads, q.dim(2), dv,
                 causal ? 1 : 0));
         return grads;
+    }
+
+    /**
+     * The output [B,Tq,Dv] where no kernel needs to run, else null: empty when there is no query or value
+     * column, zeros when there is no key (every query fully masked, whatever scales it).
+     */
+    public static Tensor outputWithoutKernel(Tensor q, Tensor k, Tensor v) {
+        int b = q.dim(0);
+        int tq = q.dim(1);
+        int dv = v.dim(2);
+        if ((long) b * tq * dv == 0) {
+            return CudaTensors.empty(q.device(), b, tq, dv);
+        }
+        return k.dim(1) == 0 ? CudaTensors.zeros(q.device(), b, tq, dv) : null;
+    }
+
+    /**
+     * Gradient buffers shaped like {@code like[i]} where {@code needs[i]}, on q's device (like[0] is q), or null
+     * when none is needed. With no query, key or value column (B*Tq*Tk*Dv = 0) every gradient is a sum over
+     * nothing: zeros, and no kernel runs; otherwise uninitialized, for the kernel to write.
+     */
+    public static Tensor[] gradientBuffers(Tensor[] like, boolean[] needs) {
+        Tensor q = like[0];
+        boolean empty = noColumns(q, like[1], like[2]);
+        Tensor[] grads = new Tensor[like.length];
+        boolean any = false;
+        for (int i = 0; i < like.length; i++) {
+            if (needs[i]) {
+                int[] shape = like[i].shape().toArray();
+                grads[i] = empty ? CudaTensors.zeros(q.device(), shape) : CudaTensors.empty(q.device(), shape);
+                any = true;
+            }
+        }
+        return any ? grads : null;
+    }
+
+    /** No query, key or value column (B*Tq*Tk*Dv = 0): the backward has nothing to compute. */
+    public static boolean noColumns(Tensor q, Tensor k, Tensor v) {
+        return (long) q.dim(0) * q.dim(1) * k.dim(1) * v.dim(2) == 0;
     }
 
     /**

@@ -24,17 +24,15 @@ final class GatedAttentionCuda implements GatedAttentionKernels {
             Tensor gate, Tensor membership, int headsPerExpert) {
         AttentionCuda.requireSupported(GatedAttention.OP, q, v, heads);
         Cuda.requireAvailable(GatedAttention.OP + " forward");
+        Tensor trivial = AttentionCuda.outputWithoutKernel(q, k, v); // no key: alpha * 0
+        if (trivial != null) {
+            return trivial;
+        }
         int b = q.dim(0);
         int tq = q.dim(1);
         int tk = k.dim(1);
         int dv = v.dim(2);
         Device device = q.device();
-        if ((long) b * tq * dv == 0) {
-            return CudaTensors.empty(device, b, tq, dv);
-        }
-        if (tk == 0) {
-            return CudaTensors.zeros(device, b, tq, dv); // every query fully masked: alpha * 0
-        }
         Tensor y = CudaTensors.empty(device, b, tq, dv);
         CudaTensors.enter(device);
         NativeCalls.check(GatedAttention.OP + " forward", AttnkitNative.attnkit_gated_attention_forward(
@@ -54,21 +52,15 @@ final class GatedAttentionCuda implements GatedAttentionKernels {
         int tq = q.dim(1);
         int tk = k.dim(1);
         int dv = v.dim(2);
-        Device device = q.device();
-        // No query, key or value column: o is all zeros (or empty), so every gradient is a sum over nothing.
-        boolean empty = (long) b * tq * tk * dv == 0;
-        Tensor[] grads = new Tensor[4];
-        Tensor[] like = {q, k, v, gate};
-        for (int i = 0; i < 4; i++) {
-            if (needs[i]) {
-                int[] shape = like[i].shape().toArray();
-                grads[i] = empty ? CudaTensors.zeros(device, shape) : CudaTensors.empty(device, shape);
-            }
+        // No query, key or value column: o is all zeros (or empty), so every gradient, dgate too, is zero.
+        Tensor[] grads = AttentionCuda.gradientBuffers(new Tensor[] {q, k, v, gate}, needs);
+        if (grads == null) {
+            return new Tensor[4];
         }
-        if (empty || (grads[0] == null && grads[1] == null && grads[2] == null && grads[3] == null)) {
+        if (AttentionCuda.noColumns(q, k, v)) {
             return grads;
         }
-        CudaTensors.enter(device);
+        CudaTensors.enter(q.device());
         NativeCalls.check(GatedAttention.OP + " backward", AttnkitNative.attnkit_gated_attention_backward(
                 address(grads[0], "dq"), address(grads[1], "dk"), address(grads[2], "dv"), address(grads[3], "dgate"),
                 address(q, "q"), address(k, "k"), address(v, "v"), address(keyPaddingMask, "keyPaddingMask"),
