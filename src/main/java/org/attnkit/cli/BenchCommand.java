@@ -179,10 +179,13 @@ public final class BenchCommand implements Callable<Integer> {
             c.add("gbps", num(ceilings.gbps()));
             c.addProperty("threads", CpuPool.threads());
             c.addProperty("vector_floats", lanes);
+            c.addProperty("java", Runtime.version().toString());
             out.println(c);
         } else {
-            out.printf(Locale.ROOT, "ceilings (Java, %d threads, %d-float vectors): FMA peak %.1f GFLOP/s, "
-                    + "streaming bandwidth %.1f GB/s%n", CpuPool.threads(), lanes, ceilings.gflops(), ceilings.gbps());
+            // The JVM's version is part of the result: the same kernels ran up to 3x apart on JDK 17 and 25.
+            out.printf(Locale.ROOT, "ceilings (Java %s, %d threads, %d-float vectors): FMA peak %.1f GFLOP/s, "
+                    + "streaming bandwidth %.1f GB/s%n", Runtime.version(), CpuPool.threads(), lanes, ceilings.gflops(),
+                    ceilings.gbps());
             out.println(header());
         }
         out.flush();

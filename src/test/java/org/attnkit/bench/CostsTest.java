@@ -1,6 +1,7 @@
 package org.attnkit.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -164,6 +165,37 @@ class CostsTest {
         assertEquals(1, r.reps());
         assertTrue(calls[0] >= sleeps.length + 1, "calls: " + calls[0]);
         assertTrue(calls[0] < 40, "calls: " + calls[0]);
+    }
+
+    @Test
+    void warmUpClockStartsAfterTheFirstRun() {
+        // A 300 ms first run (class loading, the interpreter) and 1 ms runs after it: with 50 ms of warm-up
+        // the timer must still warm for ~50 ms after the first run, not stop because 300 ms have passed.
+        int[] calls = {0};
+        new Timer(0.05, 1, 10, 0, 1, 1).time(() -> {
+            try {
+                Thread.sleep(calls[0]++ == 0 ? 300 : 1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(calls[0] >= 15, "calls: " + calls[0]);
+    }
+
+    @Test
+    void warmUpSeesAGradualSpeedUpThroughTheWindowedMedian() {
+        // Runs i at recent[i % 10]. No new best within the last three runs, so only the window test decides.
+        double[] slowThenFaster = new double[2 * Timer.WINDOW];
+        double[] flat = new double[2 * Timer.WINDOW];
+        for (int i = 0; i < 2 * Timer.WINDOW; i++) {
+            boolean lastWindow = i >= Timer.WINDOW;
+            slowThenFaster[i] = lastWindow ? 2.0 + 0.1 * (i % 3) : 3.0 + 0.1 * (i % 2);
+            flat[i] = 3.0 + 0.1 * (i % 3);
+        }
+        assertTrue(Timer.improving(slowThenFaster, 2 * Timer.WINDOW, 3));
+        assertFalse(Timer.improving(flat, 2 * Timer.WINDOW, 3));
+        assertFalse(Timer.improving(slowThenFaster, 2 * Timer.WINDOW - 1, 3), "fewer than two windows of runs");
+        assertTrue(Timer.improving(flat, 2 * Timer.WINDOW, 2), "a new best within the last three runs");
     }
 
     @Test

@@ -65,6 +65,7 @@ class BenchCommandTest {
         assertEquals("ceiling", ceiling.get("op").getAsString());
         assertTrue(ceiling.get("gflops").getAsDouble() > 0, ceiling.toString());
         assertTrue(ceiling.get("gbps").getAsDouble() > 0, ceiling.toString());
+        assertEquals(Runtime.version().toString(), ceiling.get("java").getAsString());
 
         List<JsonObject> rows = objs.subList(1, objs.size());
         // 2 ops x 2 passes x (ref, simd, cuda)
@@ -137,7 +138,7 @@ class BenchCommandTest {
         Run r = run("--quick", "--op", "layernorm", "--backend", "simd");
         assertEquals(0, r.exit(), r.err());
         List<String> lines = r.lines();
-        assertTrue(lines.get(0).startsWith("ceilings (Java"), lines.get(0));
+        assertTrue(lines.get(0).startsWith("ceilings (Java " + Runtime.version() + ","), lines.get(0));
         assertTrue(lines.get(1).contains("median_ms") && lines.get(1).contains("roofline"), lines.get(1));
         assertEquals(4, lines.size(), r.out());
         assertTrue(lines.get(2).startsWith("layernorm") && lines.get(2).contains("simd"), lines.get(2));
