@@ -22,17 +22,26 @@ public final class Autograd {
      * Returns {@code output}.
      */
     public static Tensor record(String op, Tensor output, BackwardFn fn, Tensor... inputs) {
-        if (!GradMode.isEnabled()) {
-            return output;
-        }
-        boolean any = false;
-        for (Tensor t : inputs) {
-            any |= t != null && t.requiresGrad();
-        }
-        if (any) {
+        if (willRecord(inputs)) {
             output.attachGrad(new Node(op, inputs.clone(), fn));
         }
         return output;
+    }
+
+    /**
+     * Whether {@link #record} would record an op on these inputs: grad mode is on and one of them requires
+     * grad. For a forward that can save work for its backward only when there will be one.
+     */
+    public static boolean willRecord(Tensor... inputs) {
+        if (!GradMode.isEnabled()) {
+            return false;
+        }
+        for (Tensor t : inputs) {
+            if (t != null && t.requiresGrad()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

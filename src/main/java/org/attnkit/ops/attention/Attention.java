@@ -28,7 +28,8 @@ import org.attnkit.util.Check;
  *
  * <p>The mask is a fixed input: it never receives a gradient, and a mask that requires grad is
  * rejected. Backward saves q, k, v and the mask and recomputes the probabilities (as a flash-style
- * kernel does), then applies the standard softmax-attention backward:
+ * kernel does; a backend may also keep per-row statistics of its forward, see
+ * {@link AttentionKernels#forwardSaving}), then applies the standard softmax-attention backward:
  * {@code dv_h[j] = sum_i p[i,j] dy_h[i]}, {@code dp[i,j] = dy_h[i] . v_h[j]},
  * {@code ds[i,j] = p[i,j] (dp[i,j] - sum_j' p[i,j'] dp[i,j'])}, {@code dq_h[i] = sum_j ds[i,j] k_h[j] / sqrt(D/H)},
  * {@code dk_h[j] = sum_i ds[i,j] q_h[i] / sqrt(D/H)}. Only the gradients that are needed are computed.
@@ -55,9 +56,12 @@ public final class Attention {
         checkArguments(OP, q, k, v, heads, keyPaddingMask);
 
         AttentionKernels kern = KERNELS.select(q, k, v);
-        Tensor y = kern.forward(q, k, v, heads, causal, keyPaddingMask);
-        return Autograd.record(OP, y,
-                (dy, needs) -> kern.backward(q, k, v, heads, causal, keyPaddingMask, dy, needs), q, k, v);
+        if (!Autograd.willRecord(q, k, v)) {
+            return kern.forward(q, k, v, heads, causal, keyPaddingMask);
+        }
+        AttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, heads, causal, keyPaddingMask);
+        return Autograd.record(OP, fwd.y(),
+                (dy, needs) -> kern.backward(fwd, q, k, v, heads, causal, keyPaddingMask, dy, needs), q, k, v);
     }
 
     /**

@@ -13,4 +13,25 @@ public interface AttentionKernels {
      */
     Tensor[] backward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask, Tensor dy,
             boolean[] needs);
+
+    /**
+     * A forward's output {@code y} and what this backend's backward can reuse of that forward ({@code saved},
+     * opaque; null when nothing).
+     */
+    record Forward(Tensor y, Object saved) {
+    }
+
+    /** The forward of a call that will be differentiated; by default it saves nothing. */
+    default Forward forwardSaving(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask) {
+        return new Forward(forward(q, k, v, heads, causal, keyPaddingMask), null);
+    }
+
+    /**
+     * {@link #backward(Tensor, Tensor, Tensor, int, boolean, Tensor, Tensor, boolean[])} of the call whose
+     * {@link #forwardSaving} returned {@code fwd}, with the same bits; by default it recomputes everything.
+     */
+    default Tensor[] backward(Forward fwd, Tensor q, Tensor k, Tensor v, int heads, boolean causal,
+            Tensor keyPaddingMask, Tensor dy, boolean[] needs) {
+        return backward(q, k, v, heads, causal, keyPaddingMask, dy, needs);
+    }
 }

@@ -353,8 +353,19 @@ final class AttentionSimd {
 
     /** {dq, dk, dv} as flat arrays in the input layouts (null where not needed). */
     static float[][] backward(Packed p, boolean needQ, boolean needK, boolean needV) {
+        return backward(p, needQ, needK, needV, null, null);
+    }
+
+    /**
+     * {dq, dk, dv} as {@link #backward(Packed, boolean, boolean, boolean)}, reusing the forward's
+     * log-sum-exp {@code savedLse} ({@link #forward}'s, [BH][tqp]) and output {@code y} [B,Tq,Dv] instead of
+     * recomputing them, when both are non-null: the same values, so the same bits, without the forward pass
+     * the first pass would otherwise redo.
+     */
+    static float[][] backward(Packed p, boolean needQ, boolean needK, boolean needV, float[] savedLse, float[] y) {
+        boolean reuse = savedLse != null && y != null;
         int bh = p.bh();
-        float[] lse = new float[bh * p.tqp];
+        float[] lse = reuse ? savedLse : new float[bh * p.tqp];
         float[] delta = new float[bh * p.tqp];
         float[] dq = needQ ? new float[p.b * p.tq * p.d] : null;
         int bq = p.bq;
@@ -367,9 +378,18 @@ final class AttentionSimd {
             float[] o = new float[bq * p.dvp];
             float[] s = new float[bq * bk];
             int statOff = t * p.tqp + i0;
-            float[] rowLse = new float[bq];
-            forwardBlock(p, t, i0, o, rowLse, s);
-            System.arraycopy(rowLse, 0, lse, statOff, bq);
+            if (reuse) {
+                // The block's output rows as forwardBlock leaves them: y's values, zero past the real rows
+                // and columns (y = o exactly: writeRows scales by 1).
+                int h = t % p.heads;
+                for (int r = 0; r < Math.min(bq, p.tq - i0); r++) {
+                    System.arraycopy(y, (bi * p.tq + i0 + r) * p.dv + h * p.dvh, o, r * p.dvp, p.dvh);
+                }
+            } else {
+                float[] rowLse = new float[bq];
+                forwardBlock(p, t, i0, o, rowLse, s);
+                System.arraycopy(rowLse, 0, lse, statOff, bq);
+            }
             int dOff = (t * p.tqp + i0) * p.dvp;
             for (int r = 0; r < bq; r++) {
                 FloatVector acc = FloatVector.zero(S);

@@ -78,6 +78,29 @@ class AttentionSimdTest {
         Compare.close("dv", ref[3], simd[3], BWD_ATOL, BWD_RTOL);
     }
 
+    @ParameterizedTest(name = "B={0} Tq={1} Tk={2} H={3} dh={4} dvh={5} causal={6} pad={7} fullPad={8}")
+    @MethodSource("shapes")
+    void backwardFromTheSavedForwardHasTheBitsOfTheRecomputingOne(int b, int tq, int tk, int heads, int dh, int dvh,
+            boolean causal, double pad, boolean fullyPadded) {
+        long seed = 1000L * tq + 31L * tk + dh;
+        Tensor q = Tensor.randn(seed, b, tq, heads * dh);
+        Tensor k = Tensor.randn(seed + 1, b, tk, heads * dh);
+        Tensor v = Tensor.randn(seed + 2, b, tk, heads * dvh);
+        Tensor dy = Tensor.randn(seed + 3, b, tq, heads * dvh);
+        Tensor mask = mask(seed + 4, b, tk, pad, fullyPadded);
+        AttentionSimdKernels kern = new AttentionSimdKernels();
+        AttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, heads, causal, mask);
+        assertArrayEquals(kern.forward(q, k, v, heads, causal, mask).toArray(), fwd.y().toArray(), "y");
+        assertTrue(fwd.saved() != null, "the SIMD forward keeps its log-sum-exp");
+        boolean[] all = {true, true, true};
+        Tensor[] recomputed = kern.backward(q, k, v, heads, causal, mask, dy, all);
+        Tensor[] reused = kern.backward(fwd, q, k, v, heads, causal, mask, dy, all);
+        String[] names = {"dq", "dk", "dv"};
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(recomputed[i].toArray(), reused[i].toArray(), names[i]);
+        }
+    }
+
     /** Padding with probability pad; with fullyPadded the last sequence has every key padded. */
     private static Tensor mask(long seed, int b, int tk, double pad, boolean fullyPadded) {
         if (pad == 0 && !fullyPadded) {
