@@ -83,8 +83,12 @@ public final class GatedAttention {
         int m = Membership.headsPerExpert(OP, membership);
 
         GatedAttentionKernels kern = KERNELS.select(q, k, v, gate);
-        Tensor y = kern.forward(q, k, v, heads, causal, keyPaddingMask, gate, membership, m);
-        return Autograd.record(OP, y, (dy, needs) -> kern.backward(q, k, v, heads, causal, keyPaddingMask, gate,
-                membership, m, dy, needs), q, k, v, gate);
+        if (!Autograd.willRecord(q, k, v, gate)) {
+            return kern.forward(q, k, v, heads, causal, keyPaddingMask, gate, membership, m);
+        }
+        GatedAttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, heads, causal, keyPaddingMask, gate,
+                membership, m);
+        return Autograd.record(OP, fwd.y(), (dy, needs) -> kern.backward(fwd, q, k, v, heads, causal,
+                keyPaddingMask, gate, membership, m, dy, needs), q, k, v, gate);
     }
 }

@@ -17,4 +17,23 @@ public interface GatedAttentionKernels {
      */
     Tensor[] backward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask, Tensor gate,
             Tensor membership, int headsPerExpert, Tensor dy, boolean[] needs);
+
+    /** A forward's output {@code y} and what this backend's backward can reuse of it (opaque; null: nothing). */
+    record Forward(Tensor y, Object saved) {
+    }
+
+    /** The forward of a call that will be differentiated; by default it saves nothing. */
+    default Forward forwardSaving(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask,
+            Tensor gate, Tensor membership, int headsPerExpert) {
+        return new Forward(forward(q, k, v, heads, causal, keyPaddingMask, gate, membership, headsPerExpert), null);
+    }
+
+    /**
+     * The backward of the call whose {@link #forwardSaving} returned {@code fwd}, with the bits of the
+     * recomputing {@link #backward}; by default it is that one.
+     */
+    default Tensor[] backward(Forward fwd, Tensor q, Tensor k, Tensor v, int heads, boolean causal,
+            Tensor keyPaddingMask, Tensor gate, Tensor membership, int headsPerExpert, Tensor dy, boolean[] needs) {
+        return backward(q, k, v, heads, causal, keyPaddingMask, gate, membership, headsPerExpert, dy, needs);
+    }
 }

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.attnkit.autograd.GradCheck;
 import org.attnkit.backend.Backend;
 import org.attnkit.ops.attention.Attention;
+import org.attnkit.ops.attention.AttentionSimdKernels;
 import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
@@ -69,6 +70,34 @@ class GatedAttentionTest {
                             backend + " " + dtype + " " + names[i]);
                 }
             }
+        }
+    }
+
+    @ParameterizedTest(name = "B={0} Tq={1} Tk={2} H={3} Rq={4} Rv={5} m={6} perToken={7} causal={8} pad={9}")
+    @MethodSource("shapes")
+    void simdBackwardFromTheSavedForwardHasTheBitsOfTheRecomputingOne(int b, int tq, int tk, int h, int rq, int rv,
+            int m, boolean perToken, boolean causal, boolean padding) {
+        Tensor membership = (m == 0 ? Membership.dropOne(h) : Membership.keepSubsets(h, m)).to(DType.F32);
+        int e = membership.dim(0);
+        int hm = Membership.headsPerExpert("test", membership);
+        long seed = 1000L * tq + 10L * tk + h;
+        Tensor q = Tensor.randn(seed, b, tq, h * rq);
+        Tensor k = Tensor.randn(seed + 1, b, tk, h * rq);
+        Tensor v = Tensor.randn(seed + 2, b, tk, h * rv);
+        Tensor gate = (perToken ? HeadMixtureTest.randomGate(seed + 3, b, tq, e)
+                : HeadMixtureTest.randomGate(seed + 3, b, e)).to(DType.F32);
+        Tensor mask = padding ? randomMask(seed + 4, b, tk).to(DType.F32) : null;
+        Tensor dy = Tensor.randn(seed + 5, b, tq, h * rv);
+        GatedAttentionKernels kern =
+                new GatedAttentionComposed(new AttentionSimdKernels(), new HeadMixtureSimdKernels());
+        GatedAttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, h, causal, mask, gate, membership, hm);
+        assertArrayEquals(kern.forward(q, k, v, h, causal, mask, gate, membership, hm).toArray(), fwd.y().toArray());
+        boolean[] all = {true, true, true, true};
+        Tensor[] recomputed = kern.backward(q, k, v, h, causal, mask, gate, membership, hm, dy, all);
+        Tensor[] reused = kern.backward(fwd, q, k, v, h, causal, mask, gate, membership, hm, dy, all);
+        String[] names = {"dq", "dk", "dv", "dgate"};
+        for (int i = 0; i < names.length; i++) {
+            assertArrayEquals(recomputed[i].toArray(), reused[i].toArray(), names[i]);
         }
     }
 
