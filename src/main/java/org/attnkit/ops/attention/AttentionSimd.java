@@ -28,11 +28,13 @@ import org.attnkit.backend.VectorMath;
  * entirely padded are skipped. Each row's log-sum-exp {@code m + log l} is kept (+inf for a row with
  * no allowed key, so that its recomputed probabilities are exactly 0).
  *
- * <p>Backward, in two passes with exclusive outputs (so the bits never depend on the thread count):
- * pass 1, per (batch, head, query block): the forward statistics (log-sum-exp, and
- * {@code delta = rowsum(dO * O)}), then dq over the key blocks; pass 2, per (batch, head, key block):
- * dk and dv over the query blocks, recomputing P = exp(S - lse) from the saved log-sum-exp.
- * {@code dS = P * (dP - delta)}, {@code dP = dO v^T}.
+ * <p>Backward: first the statistics per (batch, head, query block), the log-sum-exp (read from the forward
+ * when it kept it, else recomputed) and {@code delta = rowsum(dO * O)}; then the tiles, recomputing
+ * P = exp(S - lse), {@code dP = dO v^T} and {@code dS = P * (dP - delta)}: with at least two (batch, head)
+ * pairs per thread, one task per (batch, head) computes each tile once for dq, dk and dv (5 GEMMs a tile);
+ * otherwise two passes with more tasks, dq per (batch, head, query block) and dk, dv per (batch, head,
+ * key block) (7 GEMMs a tile). Outputs are exclusive to a task and each gradient row sums the same tiles in
+ * the same order either way, so the bits depend neither on the thread count nor on the pass chosen.
  *
  * <p>Only plain lanewise arithmetic is used (exp is a polynomial, lane sums run in lane order), so a
  * call gives the same bits whether the Vector API code is interpreted or JIT-compiled.
@@ -363,20 +365,30 @@ final class AttentionSimd {
      * the first pass would otherwise redo.
      */
     static float[][] backward(Packed p, boolean needQ, boolean needK, boolean needV, float[] savedLse, float[] y) {
+        return backward(p, needQ, needK, needV, savedLse, y, p.bh() >= 2 * CpuPool.threads());
+    }
+
+    /**
+     * The backward with the tile pass chosen by {@code fused}: one task per (batch, head) that walks the key
+     * blocks and, for each, the query blocks, computing S, P, dP and dS once per tile for dq, dk and dv
+     * together (5 small GEMMs per tile); or two passes, dq per (batch, head, query block) then dk and dv per
+     * (batch, head, key block), each recomputing the tile (7 GEMMs per tile) but with more, smaller tasks.
+     * Each gradient row sums the same tiles in the same order either way, so the bits are the same; the
+     * caller fuses when there are at least two (batch, head) tasks per thread.
+     */
+    static float[][] backward(Packed p, boolean needQ, boolean needK, boolean needV, float[] savedLse, float[] y,
+            boolean fused) {
         boolean reuse = savedLse != null && y != null;
         int bh = p.bh();
         float[] lse = reuse ? savedLse : new float[bh * p.tqp];
         float[] delta = new float[bh * p.tqp];
-        float[] dq = needQ ? new float[p.b * p.tq * p.d] : null;
         int bq = p.bq;
-        int bk = p.bk;
-        // Pass 1: statistics and dq, per (batch, head, query block).
+        // Statistics per (batch, head, query block): the log-sum-exp, unless saved, and delta = rowsum(dO * O).
         CpuPool.parallelFor(bh * p.nqb, task -> {
             int t = task / p.nqb;
             int i0 = (task % p.nqb) * bq;
             int bi = t / p.heads;
             float[] o = new float[bq * p.dvp];
-            float[] s = new float[bq * bk];
             int statOff = t * p.tqp + i0;
             if (reuse) {
                 // The block's output rows as forwardBlock leaves them: y's values, zero past the real rows
@@ -387,7 +399,7 @@ final class AttentionSimd {
                 }
             } else {
                 float[] rowLse = new float[bq];
-                forwardBlock(p, t, i0, o, rowLse, s);
+                forwardBlock(p, t, i0, o, rowLse, new float[bq * p.bk]);
                 System.arraycopy(rowLse, 0, lse, statOff, bq);
             }
             int dOff = (t * p.tqp + i0) * p.dvp;
@@ -399,78 +411,180 @@ final class AttentionSimd {
                 }
                 delta[statOff + r] = VectorMath.sumLanes(acc);
             }
-            if (!needQ) {
-                return;
-            }
-            float[] dp = new float[bq * bk];
-            float[] dqAcc = new float[bq * p.dhp];
-            int kbEnd = keyBlockEnd(p, i0);
-            for (int kb = 0; kb < kbEnd; kb++) {
-                if (!p.live[bi * p.nkb + kb]) {
-                    continue;
-                }
-                int j0 = kb * bk;
-                gemm(p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, p.kt, t * p.dh * p.tkp + j0, p.tkp, s, 0, bk, bq, bk,
-                        p.dh, false);
-                mask(p, bi, i0, j0, s);
-                probabilities(p, s, lse, statOff);
-                gemm(p.dout, dOff, p.dvp, p.vt, t * p.dvh * p.tkp + j0, p.tkp, dp, 0, bk, bq, bk, p.dvh, false);
-                scoreGradient(p, s, dp, delta, statOff);
-                gemm(dp, 0, bk, p.k, (t * p.tkp + j0) * p.dhp, p.dhp, dqAcc, 0, p.dhp, bq, p.dhp, bk, true);
-            }
-            writeRows(p, dqAcc, p.dhp, p.dh, p.d, dq, t, i0, p.scale);
         });
+        float[] dq = needQ ? new float[p.b * p.tq * p.d] : null;
         float[] dk = needK ? new float[p.b * p.tk * p.d] : null;
         float[] dv = needV ? new float[p.b * p.tk * p.dv] : null;
-        if (needK || needV) {
-            // Pass 2: dk and dv, per (batch, head, key block).
-            CpuPool.parallelFor(bh * p.nkb, task -> {
-                int t = task / p.nkb;
-                int kb = task % p.nkb;
-                int bi = t / p.heads;
-                if (!p.live[bi * p.nkb + kb]) {
-                    return; // all keys padded: zero gradient
-                }
-                int j0 = kb * bk;
-                float[] s = new float[bq * bk];
-                float[] dp = new float[bq * bk];
-                float[] tr = new float[bk * bq];
-                float[] dkAcc = needK ? new float[bk * p.dhp] : null;
-                float[] dvAcc = needV ? new float[bk * p.dvp] : null;
-                for (int qb = queryBlockStart(p, j0); qb < p.nqb; qb++) {
-                    int i0 = qb * bq;
-                    int statOff = t * p.tqp + i0;
-                    int qOff = (t * p.tqp + i0) * p.dhp;
-                    int dOff = (t * p.tqp + i0) * p.dvp;
-                    gemm(p.qs, qOff, p.dhp, p.kt, t * p.dh * p.tkp + j0, p.tkp, s, 0, bk, bq, bk, p.dh, false);
-                    mask(p, bi, i0, j0, s);
-                    probabilities(p, s, lse, statOff);
-                    if (needV) {
-                        transpose(s, bq, bk, tr);
-                        gemm(tr, 0, bq, p.dout, dOff, p.dvp, dvAcc, 0, p.dvp, bk, p.dvp, bq, true);
-                    }
-                    if (needK) {
-                        gemm(p.dout, dOff, p.dvp, p.vt, t * p.dvh * p.tkp + j0, p.tkp, dp, 0, bk, bq, bk, p.dvh,
-                                false);
-                        scoreGradient(p, s, dp, delta, statOff);
-                        transpose(dp, bq, bk, tr);
-                        gemm(tr, 0, bq, p.qs, qOff, p.dhp, dkAcc, 0, p.dhp, bk, p.dhp, bq, true);
-                    }
-                }
-                int n = Math.min(bk, p.tk - j0);
-                int h = t % p.heads;
-                for (int r = 0; r < n; r++) {
-                    int j = j0 + r;
-                    if (needK) {
-                        System.arraycopy(dkAcc, r * p.dhp, dk, (bi * p.tk + j) * p.d + h * p.dh, p.dh);
-                    }
-                    if (needV) {
-                        System.arraycopy(dvAcc, r * p.dvp, dv, (bi * p.tk + j) * p.dv + h * p.dvh, p.dvh);
-                    }
-                }
-            });
+        if (fused) {
+            CpuPool.parallelFor(bh, t -> headGradients(p, t, lse, delta, dq, dk, dv));
+        } else {
+            if (needQ) {
+                CpuPool.parallelFor(bh * p.nqb, task -> queryBlockGradient(p, task / p.nqb,
+                        (task % p.nqb) * bq, lse, delta, dq));
+            }
+            if (needK || needV) {
+                CpuPool.parallelFor(bh * p.nkb, task -> keyBlockGradients(p, task / p.nkb,
+                        (task % p.nkb) * p.bk, lse, delta, dk, dv));
+            }
         }
         return new float[][] {dq, dk, dv};
+    }
+
+    /** Scratch tiles of one backward task. */
+    private static final class Tiles {
+        final float[] s; // bq x bk: scores, then probabilities P
+        final float[] dp; // bq x bk: dP, then dS
+        final float[] tr; // bk x bq: P^T or dS^T
+
+        Tiles(Packed p) {
+            s = new float[p.bq * p.bk];
+            dp = new float[p.bq * p.bk];
+            tr = new float[p.bk * p.bq];
+        }
+    }
+
+    /** P = exp(S - lse) of the tile (query block i0, key block j0) of (batch, head) t, into tiles.s. */
+    private static void probabilityTile(Packed p, int t, int i0, int j0, float[] lse, Tiles w) {
+        gemm(p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, p.kt, t * p.dh * p.tkp + j0, p.tkp, w.s, 0, p.bk, p.bq, p.bk,
+                p.dh, false);
+        mask(p, t / p.heads, i0, j0, w.s);
+        probabilities(p, w.s, lse, t * p.tqp + i0);
+    }
+
+    /** dS = P * (dO v^T - delta) of the tile, into tiles.dp (tiles.s holds P). */
+    private static void scoreGradientTile(Packed p, int t, int i0, int j0, float[] delta, Tiles w) {
+        gemm(p.dout, (t * p.tqp + i0) * p.dvp, p.dvp, p.vt, t * p.dvh * p.tkp + j0, p.tkp, w.dp, 0, p.bk, p.bq,
+                p.bk, p.dvh, false);
+        scoreGradient(p, w.s, w.dp, delta, t * p.tqp + i0);
+    }
+
+    /** dv += P^T dO over the tile (tiles.s holds P). */
+    private static void valueGradientTile(Packed p, int t, int i0, Tiles w, float[] dvAcc) {
+        transpose(w.s, p.bq, p.bk, w.tr);
+        gemm(w.tr, 0, p.bq, p.dout, (t * p.tqp + i0) * p.dvp, p.dvp, dvAcc, 0, p.dvp, p.bk, p.dvp, p.bq, true);
+    }
+
+    /** dk += dS^T qs over the tile (tiles.dp holds dS). */
+    private static void keyGradientTile(Packed p, int t, int i0, Tiles w, float[] dkAcc) {
+        transpose(w.dp, p.bq, p.bk, w.tr);
+        gemm(w.tr, 0, p.bq, p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, dkAcc, 0, p.dhp, p.bk, p.dhp, p.bq, true);
+    }
+
+    /** dq += dS k over the tile (tiles.dp holds dS). */
+    private static void queryGradientTile(Packed p, int t, int j0, Tiles w, float[] dqAcc) {
+        gemm(w.dp, 0, p.bk, p.k, (t * p.tkp + j0) * p.dhp, p.dhp, dqAcc, 0, p.dhp, p.bq, p.dhp, p.bk, true);
+    }
+
+    /** Pass 1 of the two-pass backward: dq of query block i0 of (batch, head) t, over its key blocks. */
+    private static void queryBlockGradient(Packed p, int t, int i0, float[] lse, float[] delta, float[] dq) {
+        Tiles w = new Tiles(p);
+        float[] dqAcc = new float[p.bq * p.dhp];
+        int bi = t / p.heads;
+        int kbEnd = keyBlockEnd(p, i0);
+        for (int kb = 0; kb < kbEnd; kb++) {
+            if (!p.live[bi * p.nkb + kb]) {
+                continue;
+            }
+            int j0 = kb * p.bk;
+            probabilityTile(p, t, i0, j0, lse, w);
+            scoreGradientTile(p, t, i0, j0, delta, w);
+            queryGradientTile(p, t, j0, w, dqAcc);
+        }
+        writeRows(p, dqAcc, p.dhp, p.dh, p.d, dq, t, i0, p.scale);
+    }
+
+    /** Pass 2 of the two-pass backward: dk and dv of key block j0 of (batch, head) t, over its query blocks. */
+    private static void keyBlockGradients(Packed p, int t, int j0, float[] lse, float[] delta, float[] dk,
+            float[] dv) {
+        if (!p.live[(t / p.heads) * p.nkb + j0 / p.bk]) {
+            return; // all keys padded: zero gradient
+        }
+        Tiles w = new Tiles(p);
+        float[] dkAcc = dk != null ? new float[p.bk * p.dhp] : null;
+        float[] dvAcc = dv != null ? new float[p.bk * p.dvp] : null;
+        for (int qb = queryBlockStart(p, j0); qb < p.nqb; qb++) {
+            int i0 = qb * p.bq;
+            probabilityTile(p, t, i0, j0, lse, w);
+            if (dv != null) {
+                valueGradientTile(p, t, i0, w, dvAcc);
+            }
+            if (dk != null) {
+                scoreGradientTile(p, t, i0, j0, delta, w);
+                keyGradientTile(p, t, i0, w, dkAcc);
+            }
+        }
+        writeKeyRows(p, t, j0, dkAcc, dk, dvAcc, dv);
+    }
+
+    /**
+     * The fused backward of (batch, head) t: for each key block, each query block that either pass visits
+     * (pass 1: the key block is before keyBlockEnd of the query block; pass 2: the query block is at or after
+     * queryBlockStart of the key block), one tile for whichever of dq, dk, dv it feeds.
+     */
+    private static void headGradients(Packed p, int t, float[] lse, float[] delta, float[] dq, float[] dk,
+            float[] dv) {
+        Tiles w = new Tiles(p);
+        float[][] dqAcc = dq != null ? new float[p.nqb][p.bq * p.dhp] : null;
+        float[] dkAcc = dk != null ? new float[p.bk * p.dhp] : null;
+        float[] dvAcc = dv != null ? new float[p.bk * p.dvp] : null;
+        int bi = t / p.heads;
+        for (int kb = 0; kb < p.nkb; kb++) {
+            if (!p.live[bi * p.nkb + kb]) {
+                continue;
+            }
+            int j0 = kb * p.bk;
+            if (dkAcc != null) {
+                Arrays.fill(dkAcc, 0f);
+            }
+            if (dvAcc != null) {
+                Arrays.fill(dvAcc, 0f);
+            }
+            int firstForKeys = queryBlockStart(p, j0);
+            for (int qb = 0; qb < p.nqb; qb++) {
+                int i0 = qb * p.bq;
+                boolean forQuery = dq != null && kb < keyBlockEnd(p, i0);
+                boolean forKeys = (dk != null || dv != null) && qb >= firstForKeys;
+                if (!forQuery && !forKeys) {
+                    continue;
+                }
+                probabilityTile(p, t, i0, j0, lse, w);
+                if (forKeys && dv != null) {
+                    valueGradientTile(p, t, i0, w, dvAcc);
+                }
+                if (forQuery || dk != null) {
+                    scoreGradientTile(p, t, i0, j0, delta, w);
+                }
+                if (forKeys && dk != null) {
+                    keyGradientTile(p, t, i0, w, dkAcc);
+                }
+                if (forQuery) {
+                    queryGradientTile(p, t, j0, w, dqAcc[qb]);
+                }
+            }
+            writeKeyRows(p, t, j0, dkAcc, dk, dvAcc, dv);
+        }
+        if (dq != null) {
+            for (int qb = 0; qb < p.nqb; qb++) {
+                writeRows(p, dqAcc[qb], p.dhp, p.dh, p.d, dq, t, qb * p.bq, p.scale);
+            }
+        }
+    }
+
+    /** dk and dv rows of key block j0 of (batch, head) t from their block accumulators (null: not needed). */
+    private static void writeKeyRows(Packed p, int t, int j0, float[] dkAcc, float[] dk, float[] dvAcc,
+            float[] dv) {
+        int bi = t / p.heads;
+        int h = t % p.heads;
+        int n = Math.min(p.bk, p.tk - j0);
+        for (int r = 0; r < n; r++) {
+            int j = j0 + r;
+            if (dk != null) {
+                System.arraycopy(dkAcc, r * p.dhp, dk, (bi * p.tk + j) * p.d + h * p.dh, p.dh);
+            }
+            if (dv != null) {
+                System.arraycopy(dvAcc, r * p.dvp, dv, (bi * p.tk + j) * p.dv + h * p.dvh, p.dvh);
+            }
+        }
     }
 
     /** dst[c][r] = src[r][c] for a rows x cols matrix. */

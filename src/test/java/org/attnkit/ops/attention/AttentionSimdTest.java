@@ -101,6 +101,34 @@ class AttentionSimdTest {
         }
     }
 
+    @ParameterizedTest(name = "B={0} Tq={1} Tk={2} H={3} dh={4} dvh={5} causal={6} pad={7} fullPad={8}")
+    @MethodSource("shapes")
+    void fusedAndTwoPassBackwardsHaveTheSameBits(int b, int tq, int tk, int heads, int dh, int dvh, boolean causal,
+            double pad, boolean fullyPadded) {
+        long seed = 1000L * tq + 31L * tk + dh;
+        float[] q = Tensor.randn(seed, b, tq, heads * dh).toArray();
+        float[] k = Tensor.randn(seed + 1, b, tk, heads * dh).toArray();
+        float[] v = Tensor.randn(seed + 2, b, tk, heads * dvh).toArray();
+        float[] dy = Tensor.randn(seed + 3, b, tq, heads * dvh).toArray();
+        Tensor mask = mask(seed + 4, b, tk, pad, fullyPadded);
+        AttentionSimd.Packed p = AttentionSimd.pack(q, k, v, mask == null ? null : mask.toArray(), dy, b, heads, tq,
+                tk, heads * dh, heads * dvh, causal);
+        boolean[][] needSets = {{true, true, true}, {true, false, false}, {false, true, false}, {false, false, true},
+            {false, true, true}};
+        for (boolean[] n : needSets) {
+            float[][] twoPass = AttentionSimd.backward(p, n[0], n[1], n[2], null, null, false);
+            float[][] fused = AttentionSimd.backward(p, n[0], n[1], n[2], null, null, true);
+            for (int i = 0; i < 3; i++) {
+                String what = "gradient " + i + " with needs " + java.util.Arrays.toString(n);
+                if (n[i]) {
+                    assertArrayEquals(twoPass[i], fused[i], what);
+                } else {
+                    assertNull(fused[i], what);
+                }
+            }
+        }
+    }
+
     /** Padding with probability pad; with fullyPadded the last sequence has every key padded. */
     private static Tensor mask(long seed, int b, int tk, double pad, boolean fullyPadded) {
         if (pad == 0 && !fullyPadded) {
