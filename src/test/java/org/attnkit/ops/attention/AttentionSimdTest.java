@@ -63,15 +63,9 @@ class AttentionSimdTest {
     @MethodSource("shapes")
     void simdMatchesReference(int b, int tq, int tk, int heads, int dh, int dvh, boolean causal, double pad,
             boolean fullyPadded) {
-        long seed = 1000L * tq + 31L * tk + dh;
-        Tensor q = Tensor.randn(seed, b, tq, heads * dh);
-        Tensor k = Tensor.randn(seed + 1, b, tk, heads * dh);
-        Tensor v = Tensor.randn(seed + 2, b, tk, heads * dvh);
-        Tensor dy = Tensor.randn(seed + 3, b, tq, heads * dvh);
-        Tensor mask = mask(seed + 4, b, tk, pad, fullyPadded);
-
-        Tensor[] ref = run(Backend.REF, q, k, v, heads, causal, mask, dy);
-        Tensor[] simd = run(Backend.SIMD, q, k, v, heads, causal, mask, dy);
+        Case c = new Case(b, tq, tk, heads, dh, dvh, pad, fullyPadded);
+        Tensor[] ref = run(Backend.REF, c.q, c.k, c.v, heads, causal, c.mask, c.dy);
+        Tensor[] simd = run(Backend.SIMD, c.q, c.k, c.v, heads, causal, c.mask, c.dy);
         Compare.close("y", ref[0], simd[0], FWD_ATOL, FWD_RTOL);
         Compare.close("dq", ref[1], simd[1], BWD_ATOL, BWD_RTOL);
         Compare.close("dk", ref[2], simd[2], BWD_ATOL, BWD_RTOL);
@@ -82,19 +76,14 @@ class AttentionSimdTest {
     @MethodSource("shapes")
     void backwardFromTheSavedForwardHasTheBitsOfTheRecomputingOne(int b, int tq, int tk, int heads, int dh, int dvh,
             boolean causal, double pad, boolean fullyPadded) {
-        long seed = 1000L * tq + 31L * tk + dh;
-        Tensor q = Tensor.randn(seed, b, tq, heads * dh);
-        Tensor k = Tensor.randn(seed + 1, b, tk, heads * dh);
-        Tensor v = Tensor.randn(seed + 2, b, tk, heads * dvh);
-        Tensor dy = Tensor.randn(seed + 3, b, tq, heads * dvh);
-        Tensor mask = mask(seed + 4, b, tk, pad, fullyPadded);
+        Case c = new Case(b, tq, tk, heads, dh, dvh, pad, fullyPadded);
         AttentionSimdKernels kern = new AttentionSimdKernels();
-        AttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, heads, causal, mask);
-        assertArrayEquals(kern.forward(q, k, v, heads, causal, mask).toArray(), fwd.y().toArray(), "y");
+        AttentionKernels.Forward fwd = kern.forwardSaving(c.q, c.k, c.v, heads, causal, c.mask);
+        assertArrayEquals(kern.forward(c.q, c.k, c.v, heads, causal, c.mask).toArray(), fwd.y().toArray(), "y");
         assertTrue(fwd.saved() != null, "the SIMD forward keeps its log-sum-exp");
         boolean[] all = {true, true, true};
-        Tensor[] recomputed = kern.backward(q, k, v, heads, causal, mask, dy, all);
-        Tensor[] reused = kern.backward(fwd, q, k, v, heads, causal, mask, dy, all);
+        Tensor[] recomputed = kern.backward(c.q, c.k, c.v, heads, causal, c.mask, c.dy, all);
+        Tensor[] reused = kern.backward(fwd, c.q, c.k, c.v, heads, causal, c.mask, c.dy, all);
         String[] names = {"dq", "dk", "dv"};
         for (int i = 0; i < 3; i++) {
             assertArrayEquals(recomputed[i].toArray(), reused[i].toArray(), names[i]);
@@ -105,14 +94,10 @@ class AttentionSimdTest {
     @MethodSource("shapes")
     void fusedAndTwoPassBackwardsHaveTheSameBits(int b, int tq, int tk, int heads, int dh, int dvh, boolean causal,
             double pad, boolean fullyPadded) {
-        long seed = 1000L * tq + 31L * tk + dh;
-        float[] q = Tensor.randn(seed, b, tq, heads * dh).toArray();
-        float[] k = Tensor.randn(seed + 1, b, tk, heads * dh).toArray();
-        float[] v = Tensor.randn(seed + 2, b, tk, heads * dvh).toArray();
-        float[] dy = Tensor.randn(seed + 3, b, tq, heads * dvh).toArray();
-        Tensor mask = mask(seed + 4, b, tk, pad, fullyPadded);
-        AttentionSimd.Packed p = AttentionSimd.pack(q, k, v, mask == null ? null : mask.toArray(), dy, b, heads, tq,
-                tk, heads * dh, heads * dvh, causal);
+        Case c = new Case(b, tq, tk, heads, dh, dvh, pad, fullyPadded);
+        AttentionSimd.Packed p = AttentionSimd.pack(c.q.toArray(), c.k.toArray(), c.v.toArray(),
+                c.mask == null ? null : c.mask.toArray(), c.dy.toArray(), b, heads, tq, tk, heads * dh, heads * dvh,
+                causal);
         boolean[][] needSets = {{true, true, true}, {true, false, false}, {false, true, false}, {false, false, true},
             {false, true, true}};
         for (boolean[] n : needSets) {
@@ -126,6 +111,24 @@ class AttentionSimdTest {
                     assertNull(fused[i], what);
                 }
             }
+        }
+    }
+
+    /** The seeded inputs of one shape of {@link #shapes}: q, k, v, the output gradient and the key mask. */
+    private static final class Case {
+        final Tensor q;
+        final Tensor k;
+        final Tensor v;
+        final Tensor dy;
+        final Tensor mask;
+
+        Case(int b, int tq, int tk, int heads, int dh, int dvh, double pad, boolean fullyPadded) {
+            long seed = 1000L * tq + 31L * tk + dh;
+            q = Tensor.randn(seed, b, tq, heads * dh);
+            k = Tensor.randn(seed + 1, b, tk, heads * dh);
+            v = Tensor.randn(seed + 2, b, tk, heads * dvh);
+            dy = Tensor.randn(seed + 3, b, tq, heads * dvh);
+            mask = mask(seed + 4, b, tk, pad, fullyPadded);
         }
     }
 
