@@ -34,6 +34,10 @@ final class DevicesCommand implements Callable<Integer> {
                 + ", collectors " + java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
                         .map(java.lang.management.GarbageCollectorMXBean::getName)
                         .collect(java.util.stream.Collectors.joining(" + ")));
+        String jdkNote = jdkNote(Runtime.version().feature());
+        if (jdkNote != null) {
+            out.println("  note: " + jdkNote);
+        }
         CudaStatus.Probe cuda = CudaStatus.probe();
         if (cuda.available()) {
             out.println("CUDA: " + cuda.devices().size() + " device(s)");
@@ -83,4 +87,15 @@ final class DevicesCommand implements Callable<Integer> {
             return "FloatVector.SPECIES_PREFERRED " + s.length() + " floats (" + s.vectorBitSize() + " bits)";
         }
     }
+
+    /**
+     * A line for JVMs older than 25 (the newest measured), or null: JDK 17's C2 sometimes compiled the large
+     * register-tiled SIMD kernels to code that boxes its vectors (LightConv's forward 5.7-8.0 ms instead of
+     * 2.1-2.6 ms after GLU had run, in 6 of 10 runs; see the README's benchmarks), JDK 25 in none of 5.
+     */
+    static String jdkNote(int feature) {
+        return feature >= 25 ? null : "JDK " + feature + "'s C2 may compile the tiled SIMD kernels to code up to 3x"
+                + " slower, as JDK 17's did in 6 of 10 runs and JDK 25's in none of 5: prefer JDK 25 or newer";
+    }
+
 }

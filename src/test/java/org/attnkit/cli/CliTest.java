@@ -2,6 +2,7 @@ package org.attnkit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,6 +84,11 @@ class CliTest {
                 r.out());
         assertTrue(r.out().contains("Vector API: FloatVector.SPECIES_PREFERRED"), r.out());
         assertTrue(r.out().contains("max heap"), r.out());
+        String note = DevicesCommand.jdkNote(Runtime.version().feature());
+        assertEquals(note != null, r.out().contains("  note: JDK "), r.out());
+        assertTrue(DevicesCommand.jdkNote(17).contains("prefer JDK 25 or newer"));
+        assertNull(DevicesCommand.jdkNote(25));
+        assertNull(DevicesCommand.jdkNote(26));
         CudaStatus.Probe cuda = CudaStatus.probe();
         if (cuda.available()) {
             assertTrue(r.out().contains("\nCUDA: " + cuda.devices().size() + " device(s)"), r.out());
