@@ -37,28 +37,41 @@ public final class LayerNorm {
 
     public static Tensor apply(Tensor x, Tensor gamma, Tensor beta, double eps) {
         Check.notNull(OP, "x", x);
-        if (x.rank() < 1) {
-            throw new IllegalArgumentException(OP + ": x must have rank >= 1 [..., D], got a rank-0 tensor");
-        }
-        int d = x.dim(-1);
-        if (d < 1) {
-            throw new IllegalArgumentException(OP + ": x must have a last dimension D >= 1 to normalize over, got "
-                    + d + " in shape " + x.shape());
-        }
-        if (gamma != null) {
-            Check.shape(OP, "gamma", gamma, "[D]", d);
-        }
-        if (beta != null) {
-            Check.shape(OP, "beta", beta, "[D]", d);
-        }
+        checkNormalized(OP, x, gamma, beta);
         Check.sameDeviceAndType(OP, "x", x, "gamma", gamma, "beta", beta);
-        if (!(eps > 0) || !Double.isFinite(eps)) {
-            throw new IllegalArgumentException(OP + ": eps must be > 0 and finite, got " + eps);
-        }
+        checkEps(OP, eps);
         LayerNormKernels k = KERNELS.select(x);
         LayerNormKernels.Forward f = k.forward(x, gamma, beta, eps);
         Tensor mean = f.mean();
         Tensor rstd = f.rstd();
         return Autograd.record(OP, f.y(), (dy, needs) -> k.backward(x, gamma, mean, rstd, dy, needs), x, gamma, beta);
+    }
+
+    /**
+     * The shape checks of a LayerNorm over the last dim, under {@code op}'s name (shared with
+     * {@link ResidualLayerNorm}): x [..., D] with D >= 1, and gamma, beta [D] where not null.
+     */
+    static void checkNormalized(String op, Tensor x, Tensor gamma, Tensor beta) {
+        if (x.rank() < 1) {
+            throw new IllegalArgumentException(op + ": x must have rank >= 1 [..., D], got a rank-0 tensor");
+        }
+        int d = x.dim(-1);
+        if (d < 1) {
+            throw new IllegalArgumentException(op + ": x must have a last dimension D >= 1 to normalize over, got "
+                    + d + " in shape " + x.shape());
+        }
+        if (gamma != null) {
+            Check.shape(op, "gamma", gamma, "[D]", d);
+        }
+        if (beta != null) {
+            Check.shape(op, "beta", beta, "[D]", d);
+        }
+    }
+
+    /** eps > 0 and finite, under {@code op}'s name. */
+    static void checkEps(String op, double eps) {
+        if (!(eps > 0) || !Double.isFinite(eps)) {
+            throw new IllegalArgumentException(op + ": eps must be > 0 and finite, got " + eps);
+        }
     }
 }

@@ -70,29 +70,14 @@ public final class ResidualLayerNorm {
             double eps) {
         Check.notNull(OP, "x", x);
         Check.notNull(OP, "residual", residual);
-        if (x.rank() < 1) {
-            throw new IllegalArgumentException(OP + ": x must have rank >= 1 [..., D], got a rank-0 tensor");
-        }
         if (!residual.shape().equals(x.shape())) {
             throw new IllegalArgumentException(OP + ": residual must have x's shape " + x.shape() + ", got "
                     + residual.shape());
         }
-        int d = x.dim(-1);
-        if (d < 1) {
-            throw new IllegalArgumentException(OP + ": x must have a last dimension D >= 1 to normalize over, got "
-                    + d + " in shape " + x.shape());
-        }
-        if (gamma != null) {
-            Check.shape(OP, "gamma", gamma, "[D]", d);
-        }
-        if (beta != null) {
-            Check.shape(OP, "beta", beta, "[D]", d);
-        }
+        LayerNorm.checkNormalized(OP, x, gamma, beta);
         Check.sameDeviceAndType(OP, "x", x, "residual", residual, "gamma", gamma, "beta", beta);
         Check.probability(OP, "p", p);
-        if (!(eps > 0) || !Double.isFinite(eps)) {
-            throw new IllegalArgumentException(OP + ": eps must be > 0 and finite, got " + eps);
-        }
+        LayerNorm.checkEps(OP, eps);
         ResidualLayerNormKernels k = KERNELS.select(x);
         ResidualLayerNormKernels.Forward f = k.forward(x, residual, p, seed, offset, gamma, beta, eps);
         Tensor sum = Autograd.record(OP, f.sum(),
