@@ -4,6 +4,7 @@ import org.attnkit.autograd.Autograd;
 import org.attnkit.backend.Backend;
 import org.attnkit.backend.Kernels;
 import org.attnkit.ops.attention.Attention;
+import org.attnkit.ops.attention.AttentionKernels;
 import org.attnkit.ops.attention.AttentionRef;
 import org.attnkit.ops.attention.AttentionSimdKernels;
 import org.attnkit.tensor.Tensor;
@@ -86,7 +87,7 @@ public final class GatedAttention {
         if (!Autograd.willRecord(q, k, v, gate)) {
             return kern.forward(q, k, v, heads, causal, keyPaddingMask, gate, membership, m);
         }
-        GatedAttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, heads, causal, keyPaddingMask, gate,
+        AttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, heads, causal, keyPaddingMask, gate,
                 membership, m);
         return Autograd.record(OP, fwd.y(), (dy, needs) -> kern.backward(fwd, q, k, v, heads, causal,
                 keyPaddingMask, gate, membership, m, dy, needs), q, k, v, gate);

@@ -25,10 +25,10 @@ final class GatedAttentionComposed implements GatedAttentionKernels {
     }
 
     @Override
-    public Forward forwardSaving(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask,
+    public AttentionKernels.Forward forwardSaving(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask,
             Tensor gate, Tensor membership, int headsPerExpert) {
         AttentionKernels.Forward o = attention.forwardSaving(q, k, v, heads, causal, keyPaddingMask);
-        return new Forward(mixture.forward(o.y(), gate, membership, headsPerExpert), o);
+        return new AttentionKernels.Forward(mixture.forward(o.y(), gate, membership, headsPerExpert), o);
     }
 
     @Override
@@ -42,7 +42,7 @@ final class GatedAttentionComposed implements GatedAttentionKernels {
      * state are reused instead of recomputed (the same values: the same bits); with null, both are recomputed.
      */
     @Override
-    public Tensor[] backward(Forward fwd, Tensor q, Tensor k, Tensor v, int heads, boolean causal,
+    public Tensor[] backward(AttentionKernels.Forward fwd, Tensor q, Tensor k, Tensor v, int heads, boolean causal,
             Tensor keyPaddingMask, Tensor gate, Tensor membership, int headsPerExpert, Tensor dy, boolean[] needs) {
         AttentionKernels.Forward saved = fwd != null && fwd.saved() instanceof AttentionKernels.Forward a ? a : null;
         boolean needAttention = needs[0] || needs[1] || needs[2];

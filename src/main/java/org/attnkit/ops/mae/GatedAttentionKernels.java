@@ -1,5 +1,6 @@
 package org.attnkit.ops.mae;
 
+import org.attnkit.ops.attention.AttentionKernels;
 import org.attnkit.tensor.Tensor;
 
 /** What every backend implements for {@link GatedAttention}. Arguments are validated by the caller. */
@@ -18,21 +19,20 @@ public interface GatedAttentionKernels {
     Tensor[] backward(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask, Tensor gate,
             Tensor membership, int headsPerExpert, Tensor dy, boolean[] needs);
 
-    /** A forward's output {@code y} and what this backend's backward can reuse of it (opaque; null: nothing). */
-    record Forward(Tensor y, Object saved) {
-    }
-
-    /** The forward of a call that will be differentiated; by default it saves nothing. */
-    default Forward forwardSaving(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask,
+    /**
+     * The forward of a call that will be differentiated, as attention's ({@link AttentionKernels.Forward}: the
+     * output and what this backend's backward can reuse); by default it saves nothing.
+     */
+    default AttentionKernels.Forward forwardSaving(Tensor q, Tensor k, Tensor v, int heads, boolean causal, Tensor keyPaddingMask,
             Tensor gate, Tensor membership, int headsPerExpert) {
-        return new Forward(forward(q, k, v, heads, causal, keyPaddingMask, gate, membership, headsPerExpert), null);
+        return new AttentionKernels.Forward(forward(q, k, v, heads, causal, keyPaddingMask, gate, membership, headsPerExpert), null);
     }
 
     /**
      * The backward of the call whose {@link #forwardSaving} returned {@code fwd}, with the bits of the
      * recomputing {@link #backward}; by default it is that one.
      */
-    default Tensor[] backward(Forward fwd, Tensor q, Tensor k, Tensor v, int heads, boolean causal,
+    default Tensor[] backward(AttentionKernels.Forward fwd, Tensor q, Tensor k, Tensor v, int heads, boolean causal,
             Tensor keyPaddingMask, Tensor gate, Tensor membership, int headsPerExpert, Tensor dy, boolean[] needs) {
         return backward(q, k, v, heads, causal, keyPaddingMask, gate, membership, headsPerExpert, dy, needs);
     }

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.attnkit.autograd.GradCheck;
 import org.attnkit.backend.Backend;
 import org.attnkit.ops.attention.Attention;
+import org.attnkit.ops.attention.AttentionKernels;
 import org.attnkit.ops.attention.AttentionSimdKernels;
 import org.attnkit.tensor.DType;
 import org.attnkit.tensor.Device;
@@ -90,7 +91,7 @@ class GatedAttentionTest {
         Tensor dy = Tensor.randn(seed + 5, b, tq, h * rv);
         GatedAttentionKernels kern =
                 new GatedAttentionComposed(new AttentionSimdKernels(), new HeadMixtureSimdKernels());
-        GatedAttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, h, causal, mask, gate, membership, hm);
+        AttentionKernels.Forward fwd = kern.forwardSaving(q, k, v, h, causal, mask, gate, membership, hm);
         assertArrayEquals(kern.forward(q, k, v, h, causal, mask, gate, membership, hm).toArray(), fwd.y().toArray());
         boolean[] all = {true, true, true, true};
         Tensor[] recomputed = kern.backward(q, k, v, h, causal, mask, gate, membership, hm, dy, all);
