@@ -50,9 +50,17 @@ public final class Shape {
     }
 
     public int numel() {
+        return numel(0, dims.length);
+    }
+
+    /**
+     * The product of dims {@code [from, to)}: 1 for an empty range. Around an axis a, {@code numel(0, a)}
+     * and {@code numel(a + 1, rank())} are the outer and inner sizes of the [outer, n, inner] view.
+     */
+    public int numel(int from, int to) {
         int n = 1;
-        for (int d : dims) {
-            n *= d;
+        for (int d = from; d < to; d++) {
+            n *= dims[d];
         }
         return n;
     }

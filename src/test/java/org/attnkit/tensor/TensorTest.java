@@ -25,6 +25,18 @@ class TensorTest {
     }
 
     @Test
+    void shapeNumelOfARangeIsTheOuterAndInnerSizeAroundAnAxis() {
+        Shape s = Shape.of(2, 3, 5, 7);
+        assertEquals(1, s.numel(0, 0));
+        assertEquals(6, s.numel(0, 2));
+        assertEquals(35, s.numel(2, 4));
+        assertEquals(7, s.numel(3, 4));
+        assertEquals(1, s.numel(4, 4));
+        assertEquals(210, s.numel());
+        assertEquals(0, Shape.of(4, 0, 3).numel(1, 3));
+    }
+
+    @Test
     void seededRandomIsReproducible() {
         assertArrayEquals(Tensor.randn(5, 10).toArray(), Tensor.randn(5, 10).toArray());
         assertNotEquals(Tensor.randn(5, 10).toArray()[0], Tensor.randn(6, 10).toArray()[0]);

@@ -6,6 +6,7 @@ import org.attnkit.backend.cuda.AttnkitNative;
 import org.attnkit.backend.cuda.Cuda;
 import org.attnkit.backend.cuda.CudaTensors;
 import org.attnkit.backend.cuda.NativeCalls;
+import org.attnkit.tensor.Shape;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -44,14 +45,7 @@ final class GluCuda implements GluKernels {
 
     /** {outer, m = half * inner} of the [outer, 2, m] view. */
     private static long[] outerAndHalf(int[] shape, int axis) {
-        long outer = 1;
-        for (int d = 0; d < axis; d++) {
-            outer *= shape[d];
-        }
-        long inner = 1;
-        for (int d = axis + 1; d < shape.length; d++) {
-            inner *= shape[d];
-        }
-        return new long[] {outer, shape[axis] / 2 * inner};
+        Shape s = Shape.of(shape);
+        return new long[] {s.numel(0, axis), shape[axis] / 2 * (long) s.numel(axis + 1, shape.length)};
     }
 }

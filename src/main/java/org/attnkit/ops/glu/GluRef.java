@@ -8,8 +8,8 @@ final class GluRef implements GluKernels {
     public Tensor forward(Tensor x, int axis) {
         int[] shape = x.shape().toArray();
         int half = shape[axis] / 2;
-        int outer = product(shape, 0, axis);
-        int inner = product(shape, axis + 1, shape.length);
+        int outer = x.shape().numel(0, axis);
+        int inner = x.shape().numel(axis + 1, shape.length);
         double[] xv = x.toDoubleArray(); // [outer, 2 * half, inner]
         double[] y = new double[outer * half * inner]; // [outer, half, inner]
         for (int o = 0; o < outer; o++) {
@@ -29,8 +29,8 @@ final class GluRef implements GluKernels {
     public Tensor backward(Tensor x, int axis, Tensor dy) {
         int[] shape = x.shape().toArray();
         int half = shape[axis] / 2;
-        int outer = product(shape, 0, axis);
-        int inner = product(shape, axis + 1, shape.length);
+        int outer = x.shape().numel(0, axis);
+        int inner = x.shape().numel(axis + 1, shape.length);
         double[] xv = x.toDoubleArray();
         double[] g = dy.toDoubleArray(); // [outer, half, inner]
         double[] dx = new double[xv.length]; // [outer, 2 * half, inner]
@@ -47,14 +47,6 @@ final class GluRef implements GluKernels {
             }
         }
         return Tensor.fromDoubles(dx, dy.dtype(), shape);
-    }
-
-    private static int product(int[] shape, int from, int to) {
-        int p = 1;
-        for (int d = from; d < to; d++) {
-            p *= shape[d];
-        }
-        return p;
     }
 
     /** exp is only taken of a non-positive number, so it cannot overflow for large |x|. */

@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.tensor.Shape;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.backend.VectorMath;
 
@@ -79,11 +80,7 @@ final class GluSimdKernels implements GluKernels {
 
     /** m = half * inner for the axis. */
     private static int half(int[] shape, int axis) {
-        int inner = 1;
-        for (int d = axis + 1; d < shape.length; d++) {
-            inner *= shape[d];
-        }
-        return shape[axis] / 2 * inner;
+        return shape[axis] / 2 * Shape.of(shape).numel(axis + 1, shape.length);
     }
 
     private interface Segment {

@@ -41,14 +41,8 @@ final class SoftmaxCuda implements SoftmaxKernels {
         if (out.numel() == 0) {
             return out;
         }
-        int outer = 1;
-        for (int d = 0; d < axis; d++) {
-            outer *= shape[d];
-        }
-        int inner = 1;
-        for (int d = axis + 1; d < shape.length; d++) {
-            inner *= shape[d];
-        }
+        int outer = v.shape().numel(0, axis);
+        int inner = v.shape().numel(axis + 1, shape.length);
         CudaTensors.enter(v.device());
         NativeCalls.check(what, AttnkitNative.attnkit_softmax(address(out, "out"), address(v, kind < 2 ? "x" : "y"),
                 address(dy, "dy"), outer, shape[axis], inner, kind));

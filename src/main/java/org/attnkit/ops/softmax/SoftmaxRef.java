@@ -114,18 +114,9 @@ final class SoftmaxRef implements SoftmaxKernels {
         final int inner;
 
         Lines(Tensor t, int axis) {
-            int[] shape = t.shape().toArray();
-            int o = 1;
-            for (int d = 0; d < axis; d++) {
-                o *= shape[d];
-            }
-            int in = 1;
-            for (int d = axis + 1; d < shape.length; d++) {
-                in *= shape[d];
-            }
-            outer = o;
-            n = shape[axis];
-            inner = in;
+            outer = t.shape().numel(0, axis);
+            n = t.shape().dim(axis);
+            inner = t.shape().numel(axis + 1, t.rank());
         }
     }
 }

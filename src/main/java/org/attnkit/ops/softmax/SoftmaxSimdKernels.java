@@ -49,14 +49,8 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
     /** One of the four kernels over every line; {@code g} is dy for the backward kernels. */
     private static Tensor run(int kind, float[] v, float[] g, Tensor like, int axis) {
         int[] shape = like.shape().toArray();
-        int outer = 1;
-        for (int d = 0; d < axis; d++) {
-            outer *= shape[d];
-        }
-        int inner = 1;
-        for (int d = axis + 1; d < shape.length; d++) {
-            inner *= shape[d];
-        }
+        int outer = like.shape().numel(0, axis);
+        int inner = like.shape().numel(axis + 1, shape.length);
         int n = shape[axis];
         float[] out = new float[v.length];
         if (v.length == 0) {
