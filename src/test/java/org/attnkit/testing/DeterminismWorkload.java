@@ -37,8 +37,12 @@ public final class DeterminismWorkload {
         Tensor g1 = Tensor.randn(6, 16, 96).requiresGrad(true);
         Tensor g2 = Tensor.randn(7, 6, 16).requiresGrad(true);
         Tensor head = Tensor.randn(8, 10, 96).requiresGrad(true);
+        Tensor w0 = Tensor.randn(9, 4, 7).requiresGrad(true);
+        Tensor bias0 = Tensor.randn(10, 96).requiresGrad(true);
 
-        Tensor a = LightConv.apply(x, w, null, LightConv.Options.centered(15)
+        // one LightConv on the shared (head-kernel) weights, one with a mask per position
+        Tensor a0 = LightConv.apply(x, w0, bias0, LightConv.Options.causal(7));
+        Tensor a = LightConv.apply(a0, w, null, LightConv.Options.centered(15)
                 .withDropConnect(new DropConnect(0.2, 11, 3, DropConnect.Scope.POSITION)));
         Tensor b = DynamicConv.apply(a, null, wq, null, 6, DynamicConv.Options.causal(7));
         Tensor q = Linear.apply(b, wl, null);
@@ -54,7 +58,7 @@ public final class DeterminismWorkload {
         Tensor loss = CrossEntropy.apply(logits, targets);
         loss.backward();
 
-        List<Tensor> all = new ArrayList<>(List.of(loss, n, x.grad(), w.grad(), wq.grad(), wl.grad(), gamma.grad(),
+        List<Tensor> all = new ArrayList<>(List.of(loss, n, x.grad(), w0.grad(), bias0.grad(), w.grad(), wq.grad(), wl.grad(), gamma.grad(),
                 g1.grad(), g2.grad(), head.grad()));
         long h = 1125899906842597L;
         for (Tensor t : all) {

@@ -10,15 +10,17 @@ import org.attnkit.random.DropConnect;
  * Vector API kernels of LightConv on raw BTC arrays.
  *
  * <p>Work is split over (batch, time block) tasks, a partition that depends only on the shape, so the
- * result does not depend on the thread count. Inside a task the channels go one vector (L channels)
- * at a time, through panels: the block's input rows for those channels, with the K-1 halo rows and
- * zeros outside [0, T), are copied into a contiguous panel (rows L floats apart). Read in place, rows
- * C floats apart (a power of two, typically) fall into a few L1 sets and evict each other; the panel
- * stays in L1, and its zero rows make sequence edges, T < K and P >= T need no special path. Outputs
- * are computed in register tiles of {@value #TILE} rows by the generated {@code taps} methods, with
- * the weights of a chunk of 8 (or 4) taps held in registers ({@link #weightPanels}: per channel
- * vector, the taps padded with zeros to a multiple of 4). On B=8 T=512 C=512 K=31, one thread, the
- * forward went from 3.3 ms (in place, 8-row tiles) to 2.7 ms (panels, 16-row tiles).
+ * result does not depend on the thread count. Inside a task the channels go a group of
+ * {@value #GROUP} vectors (L channels each) at a time, through panels: the block's input rows for
+ * those channels, with the K-1 halo rows and zeros outside [0, T), are copied into one contiguous panel
+ * per vector (rows L floats apart), read row by row from memory. Read in place, rows C floats apart (a
+ * power of two, typically) fall into a few L1 sets and evict each other; the panel stays in L1, and its
+ * zero rows make sequence edges, T < K and P >= T need no special path. Outputs are computed in register
+ * tiles of {@value #TILE} rows by the generated {@link #convolveTiles}, with the weights of each channel
+ * vector in a panel ({@link #weightPanels}: the taps padded with zeros to a multiple of 4), and written
+ * back row by row. On B=8 T=512 C=512 K=31, one thread, the forward went from 3.3 ms (in place, 8-row
+ * tiles) to 2.7 ms (panels of one vector, 16-row tiles, one sweep of the tiles per 8 taps) to 1.7-2.0
+ * ms (panels of 8 vectors read and written row by row, all taps of a tile at once, 256-row blocks).
  */
 final class LightConvSimd {
     static final VectorSpecies<Float> S = VectorMath.S;
@@ -26,7 +28,14 @@ final class LightConvSimd {
     static final int TILE = 16;
     /** Rows per register tile of the weight gradient. */
     private static final int TILE_G = 8;
-    private static final int TIME_BLOCK = 64;
+    /**
+     * Rows per task. Convolution of B=8 T=512 C=512 K=31 on 2 threads, fastest of 60 calls: 0.90-1.01 ms
+     * with 64-row blocks, 0.89-1.05 with 128, 0.78-0.79 with 256 (the K-1 halo rows are read and packed
+     * once per block).
+     */
+    private static final int TIME_BLOCK = 256;
+    /** Channel vectors packed together: input and output rows move in runs of up to 512 bytes. */
+    private static final int GROUP = 8;
 
     private LightConvSimd() {
     }
@@ -80,76 +89,101 @@ final class LightConvSimd {
         CpuPool.parallelFor(B * blocks, task -> {
             int b = task / blocks;
             int t0 = (task % blocks) * TIME_BLOCK;
-            Panels p = new Panels(K);
-            for (int v = 0; v < channelVectors(C); v++) {
-                convolveBlock(x, wp, biasPanel, y, p, b, t0, Math.min(T, t0 + TIME_BLOCK), T, C, K, P, v);
+            Panels p = Panels.of(K);
+            for (int v0 = 0; v0 < channelVectors(C); v0 += GROUP) {
+                int v1 = Math.min(channelVectors(C), v0 + GROUP);
+                convolveBlock(x, wp, biasPanel, y, p, b, t0, Math.min(T, t0 + TIME_BLOCK), T, C, K, P, v0, v1);
             }
         });
     }
 
-    /** Per-task scratch: the input panel and the output panel of one channel vector. */
+    /**
+     * A worker thread's scratch: the panels of a group of {@value #GROUP} channel vectors, one after
+     * the other (vector v of the group at (v - v0) * rows * L), ~400 KB. Kept per thread and reused (a
+     * task writes every row it reads before reading it), so tasks do not allocate and zero them.
+     */
     private static final class Panels {
-        final float[] xp; // [TIME_BLOCK + Kp - 1, L]: input rows t0-P .. t0-P+TIME_BLOCK+Kp-2
-        final float[] yp; // [TIME_BLOCK, L]
-        final float[] gp; // [TIME_BLOCK, L]: dy rows, for the weight gradient
+        private static final ThreadLocal<Panels> OF_THREAD = new ThreadLocal<>();
+        final int xRows; // input rows per channel vector: TIME_BLOCK + Kp - 1
+        final float[] xp; // [GROUP][xRows, L]: input rows t0-P .. t0-P+xRows-1
+        final float[] yp; // [GROUP][TIME_BLOCK, L]
+        final float[] gp; // [GROUP][TIME_BLOCK, L]: dy rows, for the weight gradient
 
-        Panels(int K) {
-            xp = new float[(TIME_BLOCK + paddedTaps(K) - 1) * L];
-            yp = new float[TIME_BLOCK * L];
-            gp = new float[TIME_BLOCK * L];
+        private Panels(int xRows) {
+            this.xRows = xRows;
+            xp = new float[GROUP * xRows * L];
+            yp = new float[GROUP * TIME_BLOCK * L];
+            gp = new float[GROUP * TIME_BLOCK * L];
+        }
+
+        /** This thread's panels, for kernels of up to K taps. */
+        static Panels of(int K) {
+            int xRows = TIME_BLOCK + paddedTaps(K) - 1;
+            Panels p = OF_THREAD.get();
+            if (p == null || p.xRows != xRows) {
+                p = new Panels(xRows);
+                OF_THREAD.set(p);
+            }
+            return p;
         }
     }
 
-    /** Rows [t0, t1) of channel vector v: pack, convolve in tiles, unpack. */
+    /** Rows [t0, t1) of channel vectors [v0, v1): pack, convolve in tiles, unpack. */
     private static void convolveBlock(float[] x, float[] wp, float[] biasPanel, float[] y, Panels p, int b, int t0,
-                                      int t1, int T, int C, int K, int P, int v) {
+                                      int t1, int T, int C, int K, int P, int v0, int v1) {
         int kp = paddedTaps(K);
         int tiles = (t1 - t0 + TILE - 1) / TILE;
-        pack(x, p.xp, b, t0 - P, tiles * TILE + kp - 1, T, C, v);
-        for (int k0 = 0; k0 < kp; ) {
-            int n = kp - k0 >= 8 ? 8 : 4;
-            int wOff = (v * kp + k0) * L;
-            if (n == 8) {
-                taps8(p.xp, wp, wOff, k0, p.yp, tiles, biasPanel, v * L, k0 == 0);
-            } else {
-                taps4(p.xp, wp, wOff, k0, p.yp, tiles, biasPanel, v * L, k0 == 0);
-            }
-            k0 += n;
+        pack(x, p.xp, p.xRows, b, t0 - P, tiles * TILE + kp - 1, T, C, v0, v1);
+        for (int v = v0; v < v1; v++) {
+            convolveTiles(p.xp, (v - v0) * p.xRows * L, wp, v * kp * L, kp, p.yp, (v - v0) * TIME_BLOCK * L, tiles,
+                    biasPanel, v * L);
         }
-        unpack(p.yp, y, b, t0, t1 - t0, T, C, v);
+        unpack(p.yp, TIME_BLOCK, y, b, t0, t1 - t0, T, C, v0, v1);
     }
 
     /**
-     * panel[r*L + lane] = src[b, first + r, v*L + lane] for r < rows, and 0 where the time falls outside
-     * [0, T) or the channel outside [0, C).
+     * panel[(v - v0)*stride*L + r*L + lane] = src[b, first + r, v*L + lane] for r < rows and v in
+     * [v0, v1), and 0 where the time falls outside [0, T) or the channel outside [0, C). Row by row,
+     * so that memory is read in runs of (v1 - v0) * L floats rather than one 64-byte piece every C
+     * floats down the rows.
      */
-    private static void pack(float[] src, float[] panel, int b, int first, int rows, int T, int C, int v) {
-        int c0 = v * L;
-        int width = Math.min(L, C - c0);
+    private static void pack(float[] src, float[] panel, int stride, int b, int first, int rows, int T, int C,
+                             int v0, int v1) {
         for (int r = 0; r < rows; r++) {
             int t = first + r;
-            int at = r * L;
-            if (t < 0 || t >= T) {
-                java.util.Arrays.fill(panel, at, at + L, 0f);
-            } else if (width == L) {
-                FloatVector.fromArray(S, src, (b * T + t) * C + c0).intoArray(panel, at);
-            } else {
-                System.arraycopy(src, (b * T + t) * C + c0, panel, at, width);
-                java.util.Arrays.fill(panel, at + width, at + L, 0f);
+            for (int v = v0; v < v1; v++) {
+                int at = ((v - v0) * stride + r) * L;
+                int c0 = v * L;
+                int width = Math.min(L, C - c0);
+                if (t < 0 || t >= T) {
+                    java.util.Arrays.fill(panel, at, at + L, 0f);
+                } else if (width == L) {
+                    FloatVector.fromArray(S, src, (b * T + t) * C + c0).intoArray(panel, at);
+                } else {
+                    System.arraycopy(src, (b * T + t) * C + c0, panel, at, width);
+                    java.util.Arrays.fill(panel, at + width, at + L, 0f);
+                }
             }
         }
     }
 
-    /** dst[b, t0 + r, v*L + lane] = panel[r*L + lane] for r < rows and channels inside [0, C). */
-    private static void unpack(float[] panel, float[] dst, int b, int t0, int rows, int T, int C, int v) {
-        int c0 = v * L;
-        int width = Math.min(L, C - c0);
+    /**
+     * dst[b, t0 + r, v*L + lane] = panel[(v - v0)*stride*L + r*L + lane] for r < rows, v in [v0, v1)
+     * and channels inside [0, C); row by row, as {@link #pack}.
+     */
+    private static void unpack(float[] panel, int stride, float[] dst, int b, int t0, int rows, int T, int C,
+                               int v0, int v1) {
         for (int r = 0; r < rows; r++) {
-            int at = (b * T + t0 + r) * C + c0;
-            if (width == L) {
-                FloatVector.fromArray(S, panel, r * L).intoArray(dst, at);
-            } else {
-                System.arraycopy(panel, r * L, dst, at, width);
+            int row = (b * T + t0 + r) * C;
+            for (int v = v0; v < v1; v++) {
+                int at = ((v - v0) * stride + r) * L;
+                int c0 = v * L;
+                int width = Math.min(L, C - c0);
+                if (width == L) {
+                    FloatVector.fromArray(S, panel, at).intoArray(dst, row + c0);
+                } else {
+                    System.arraycopy(panel, at, dst, row + c0, width);
+                }
             }
         }
     }
@@ -172,51 +206,61 @@ final class LightConvSimd {
                                     boolean needBias, int B, int T, int C, int K, int P) {
         int blocks = (T + TIME_BLOCK - 1) / TIME_BLOCK;
         int tasks = B * blocks;
+        int kp = paddedTaps(K);
         float[][] partials = new float[2 * tasks][];
         CpuPool.parallelFor(tasks, task -> {
             int b = task / blocks;
             int t0 = (task % blocks) * TIME_BLOCK;
             int t1 = Math.min(T, t0 + TIME_BLOCK);
-            Panels p = new Panels(K);
+            int rows = t1 - t0;
+            int tiles = (rows + TILE_G - 1) / TILE_G;
+            Panels p = Panels.of(K);
             float[] dw = needWeight ? new float[K * C] : null;
             float[] db = needBias ? new float[C] : null;
-            float[] dwp = new float[paddedTaps(K) * L];
-            for (int v = 0; v < channelVectors(C); v++) {
+            float[] dwp = new float[kp * L];
+            for (int v0 = 0; v0 < channelVectors(C); v0 += GROUP) {
+                int v1 = Math.min(channelVectors(C), v0 + GROUP);
                 if (dx != null) {
-                    convolveBlock(dy, wpReversed, null, dx, p, b, t0, t1, T, C, K, K - 1 - P, v);
+                    convolveBlock(dy, wpReversed, null, dx, p, b, t0, t1, T, C, K, K - 1 - P, v0, v1);
                 }
-                int rows = t1 - t0;
-                int tiles = (rows + TILE_G - 1) / TILE_G;
-                if (needWeight || needBias) {
-                    // dy rows t0 .. t1-1 as a panel; rows past the block are zero so that whole tiles
-                    // add nothing for them.
-                    pack(dy, p.gp, b, t0, rows, T, C, v);
-                    java.util.Arrays.fill(p.gp, rows * L, tiles * TILE_G * L, 0f);
+                if (!needWeight && !needBias) {
+                    continue;
+                }
+                // dy rows t0 .. t1-1 as panels; rows past the block are zero so that whole tiles add
+                // nothing for them.
+                pack(dy, p.gp, TIME_BLOCK, b, t0, rows, T, C, v0, v1);
+                for (int v = v0; v < v1; v++) {
+                    int gOff = (v - v0) * TIME_BLOCK * L;
+                    java.util.Arrays.fill(p.gp, gOff + rows * L, gOff + tiles * TILE_G * L, 0f);
                 }
                 if (needWeight) { // the input rows t0-P .. that the taps of those dy rows read
-                    pack(x, p.xp, b, t0 - P, tiles * TILE_G + paddedTaps(K) - 1, T, C, v);
+                    pack(x, p.xp, p.xRows, b, t0 - P, tiles * TILE_G + kp - 1, T, C, v0, v1);
                 }
-                if (needWeight) {
-                    java.util.Arrays.fill(dwp, 0f);
-                    for (int k0 = 0; k0 < paddedTaps(K); ) {
-                        if (paddedTaps(K) - k0 >= 8) {
-                            tapGradient8(p.xp, p.gp, dwp, k0, tiles);
-                            k0 += 8;
-                        } else {
-                            tapGradient4(p.xp, p.gp, dwp, k0, tiles);
-                            k0 += 4;
+                for (int v = v0; v < v1; v++) {
+                    int gOff = (v - v0) * TIME_BLOCK * L;
+                    if (needWeight) {
+                        int xOff = (v - v0) * p.xRows * L;
+                        java.util.Arrays.fill(dwp, 0f);
+                        for (int k0 = 0; k0 < kp; ) {
+                            if (kp - k0 >= 8) {
+                                tapGradient8(p.xp, xOff, p.gp, gOff, dwp, k0, tiles);
+                                k0 += 8;
+                            } else {
+                                tapGradient4(p.xp, xOff, p.gp, gOff, dwp, k0, tiles);
+                                k0 += 4;
+                            }
                         }
+                        scatterTaps(dwp, dw, K, C, v);
                     }
-                    scatterTaps(dwp, dw, K, C, v);
-                }
-                if (needBias) {
-                    FloatVector s = FloatVector.zero(S);
-                    for (int r = 0; r < rows; r++) {
-                        s = s.add(FloatVector.fromArray(S, p.gp, r * L));
-                    }
-                    int width = Math.min(L, C - v * L);
-                    for (int lane = 0; lane < width; lane++) {
-                        db[v * L + lane] = s.lane(lane);
+                    if (needBias) {
+                        FloatVector s = FloatVector.zero(S);
+                        for (int r = 0; r < rows; r++) {
+                            s = s.add(FloatVector.fromArray(S, p.gp, gOff + r * L));
+                        }
+                        int width = Math.min(L, C - v * L);
+                        for (int lane = 0; lane < width; lane++) {
+                            db[v * L + lane] = s.lane(lane);
+                        }
                     }
                 }
             }
@@ -225,7 +269,6 @@ final class LightConvSimd {
         });
         return partials;
     }
-
     /** dw[k*C + v*L + lane] = dwp[k*L + lane] for the channels of vector v inside [0, C). */
     private static void scatterTaps(float[] dwp, float[] dw, int K, int C, int v) {
         int width = Math.min(L, C - v * L);
@@ -237,195 +280,293 @@ final class LightConvSimd {
     // ---- generated by tools/gen_lightconv_taps.py: edit the generator, not these methods ----
 
     /**
-     * Taps [k0, k0+8) of 16-row tiles of one channel vector, on panels (rows L floats apart): 8
-     * weight vectors stay in registers across the tiles, each tile keeps 16 accumulators in
-     * registers and loads each of its input rows once. Output row r reads panel rows r+k0 .. r+k0+7.
-     * {@code first} starts from the bias vector at {@code bias[biasOff]} (zero when bias is null),
-     * otherwise from the partial sums already in yp. (No FloatVector parameters: a vector whose exact
-     * class C2 cannot see is not intrinsified, and every operation on it would box.)
+     * All kp taps (a multiple of 4) of 16-row tiles of one channel vector, on panels (rows L floats
+     * apart, the input panel from xp[xOff], the output panel from yp[yOff], the weights from wp[wOff]):
+     * output row r reads panel rows r .. r+kp-1. Each tile keeps its 16 accumulators in registers
+     * through all the taps, 8 (then 4) at a time with their weight vectors loaded from L1, and stores
+     * them once: sweeping all tiles once per chunk of taps instead stored and reloaded the partial
+     * sums at every chunk, and the small blocks that keep panels in cache then stalled on reading
+     * just-stored rows (measured 1.7 ms vs 1.0 ms for the taps of B=8 T=512 C=512 K=31 on one thread,
+     * by blocks of 64 vs 512 rows). The tile starts from the bias vector at bias[biasOff] (zero when
+     * bias is null). (No FloatVector parameters: a vector whose exact class C2 cannot see is not
+     * intrinsified, and every operation on it would box.)
      */
-    private static void taps8(float[] xp, float[] wp, int wOff, int k0, float[] yp, int tiles, float[] bias,
-                               int biasOff, boolean first) {
+    private static void convolveTiles(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp, int yOff,
+                                      int tiles, float[] bias, int biasOff) {
         FloatVector init = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
-        FloatVector w0 = FloatVector.fromArray(S, wp, wOff + 0 * L);
-        FloatVector w1 = FloatVector.fromArray(S, wp, wOff + 1 * L);
-        FloatVector w2 = FloatVector.fromArray(S, wp, wOff + 2 * L);
-        FloatVector w3 = FloatVector.fromArray(S, wp, wOff + 3 * L);
-        FloatVector w4 = FloatVector.fromArray(S, wp, wOff + 4 * L);
-        FloatVector w5 = FloatVector.fromArray(S, wp, wOff + 5 * L);
-        FloatVector w6 = FloatVector.fromArray(S, wp, wOff + 6 * L);
-        FloatVector w7 = FloatVector.fromArray(S, wp, wOff + 7 * L);
         for (int tile = 0; tile < tiles; tile++) {
-            int yr = tile * 16 * L;
-            FloatVector a0 = first ? init : FloatVector.fromArray(S, yp, yr + 0 * L);
-            FloatVector a1 = first ? init : FloatVector.fromArray(S, yp, yr + 1 * L);
-            FloatVector a2 = first ? init : FloatVector.fromArray(S, yp, yr + 2 * L);
-            FloatVector a3 = first ? init : FloatVector.fromArray(S, yp, yr + 3 * L);
-            FloatVector a4 = first ? init : FloatVector.fromArray(S, yp, yr + 4 * L);
-            FloatVector a5 = first ? init : FloatVector.fromArray(S, yp, yr + 5 * L);
-            FloatVector a6 = first ? init : FloatVector.fromArray(S, yp, yr + 6 * L);
-            FloatVector a7 = first ? init : FloatVector.fromArray(S, yp, yr + 7 * L);
-            FloatVector a8 = first ? init : FloatVector.fromArray(S, yp, yr + 8 * L);
-            FloatVector a9 = first ? init : FloatVector.fromArray(S, yp, yr + 9 * L);
-            FloatVector a10 = first ? init : FloatVector.fromArray(S, yp, yr + 10 * L);
-            FloatVector a11 = first ? init : FloatVector.fromArray(S, yp, yr + 11 * L);
-            FloatVector a12 = first ? init : FloatVector.fromArray(S, yp, yr + 12 * L);
-            FloatVector a13 = first ? init : FloatVector.fromArray(S, yp, yr + 13 * L);
-            FloatVector a14 = first ? init : FloatVector.fromArray(S, yp, yr + 14 * L);
-            FloatVector a15 = first ? init : FloatVector.fromArray(S, yp, yr + 15 * L);
-            int xr = (tile * 16 + k0) * L;
-            FloatVector xv;
-            xv = FloatVector.fromArray(S, xp, xr + 0 * L);
-            a0 = xv.fma(w0, a0);
-            xv = FloatVector.fromArray(S, xp, xr + 1 * L);
-            a0 = xv.fma(w1, a0);
-            a1 = xv.fma(w0, a1);
-            xv = FloatVector.fromArray(S, xp, xr + 2 * L);
-            a0 = xv.fma(w2, a0);
-            a1 = xv.fma(w1, a1);
-            a2 = xv.fma(w0, a2);
-            xv = FloatVector.fromArray(S, xp, xr + 3 * L);
-            a0 = xv.fma(w3, a0);
-            a1 = xv.fma(w2, a1);
-            a2 = xv.fma(w1, a2);
-            a3 = xv.fma(w0, a3);
-            xv = FloatVector.fromArray(S, xp, xr + 4 * L);
-            a0 = xv.fma(w4, a0);
-            a1 = xv.fma(w3, a1);
-            a2 = xv.fma(w2, a2);
-            a3 = xv.fma(w1, a3);
-            a4 = xv.fma(w0, a4);
-            xv = FloatVector.fromArray(S, xp, xr + 5 * L);
-            a0 = xv.fma(w5, a0);
-            a1 = xv.fma(w4, a1);
-            a2 = xv.fma(w3, a2);
-            a3 = xv.fma(w2, a3);
-            a4 = xv.fma(w1, a4);
-            a5 = xv.fma(w0, a5);
-            xv = FloatVector.fromArray(S, xp, xr + 6 * L);
-            a0 = xv.fma(w6, a0);
-            a1 = xv.fma(w5, a1);
-            a2 = xv.fma(w4, a2);
-            a3 = xv.fma(w3, a3);
-            a4 = xv.fma(w2, a4);
-            a5 = xv.fma(w1, a5);
-            a6 = xv.fma(w0, a6);
-            xv = FloatVector.fromArray(S, xp, xr + 7 * L);
-            a0 = xv.fma(w7, a0);
-            a1 = xv.fma(w6, a1);
-            a2 = xv.fma(w5, a2);
-            a3 = xv.fma(w4, a3);
-            a4 = xv.fma(w3, a4);
-            a5 = xv.fma(w2, a5);
-            a6 = xv.fma(w1, a6);
-            a7 = xv.fma(w0, a7);
-            xv = FloatVector.fromArray(S, xp, xr + 8 * L);
-            a1 = xv.fma(w7, a1);
-            a2 = xv.fma(w6, a2);
-            a3 = xv.fma(w5, a3);
-            a4 = xv.fma(w4, a4);
-            a5 = xv.fma(w3, a5);
-            a6 = xv.fma(w2, a6);
-            a7 = xv.fma(w1, a7);
-            a8 = xv.fma(w0, a8);
-            xv = FloatVector.fromArray(S, xp, xr + 9 * L);
-            a2 = xv.fma(w7, a2);
-            a3 = xv.fma(w6, a3);
-            a4 = xv.fma(w5, a4);
-            a5 = xv.fma(w4, a5);
-            a6 = xv.fma(w3, a6);
-            a7 = xv.fma(w2, a7);
-            a8 = xv.fma(w1, a8);
-            a9 = xv.fma(w0, a9);
-            xv = FloatVector.fromArray(S, xp, xr + 10 * L);
-            a3 = xv.fma(w7, a3);
-            a4 = xv.fma(w6, a4);
-            a5 = xv.fma(w5, a5);
-            a6 = xv.fma(w4, a6);
-            a7 = xv.fma(w3, a7);
-            a8 = xv.fma(w2, a8);
-            a9 = xv.fma(w1, a9);
-            a10 = xv.fma(w0, a10);
-            xv = FloatVector.fromArray(S, xp, xr + 11 * L);
-            a4 = xv.fma(w7, a4);
-            a5 = xv.fma(w6, a5);
-            a6 = xv.fma(w5, a6);
-            a7 = xv.fma(w4, a7);
-            a8 = xv.fma(w3, a8);
-            a9 = xv.fma(w2, a9);
-            a10 = xv.fma(w1, a10);
-            a11 = xv.fma(w0, a11);
-            xv = FloatVector.fromArray(S, xp, xr + 12 * L);
-            a5 = xv.fma(w7, a5);
-            a6 = xv.fma(w6, a6);
-            a7 = xv.fma(w5, a7);
-            a8 = xv.fma(w4, a8);
-            a9 = xv.fma(w3, a9);
-            a10 = xv.fma(w2, a10);
-            a11 = xv.fma(w1, a11);
-            a12 = xv.fma(w0, a12);
-            xv = FloatVector.fromArray(S, xp, xr + 13 * L);
-            a6 = xv.fma(w7, a6);
-            a7 = xv.fma(w6, a7);
-            a8 = xv.fma(w5, a8);
-            a9 = xv.fma(w4, a9);
-            a10 = xv.fma(w3, a10);
-            a11 = xv.fma(w2, a11);
-            a12 = xv.fma(w1, a12);
-            a13 = xv.fma(w0, a13);
-            xv = FloatVector.fromArray(S, xp, xr + 14 * L);
-            a7 = xv.fma(w7, a7);
-            a8 = xv.fma(w6, a8);
-            a9 = xv.fma(w5, a9);
-            a10 = xv.fma(w4, a10);
-            a11 = xv.fma(w3, a11);
-            a12 = xv.fma(w2, a12);
-            a13 = xv.fma(w1, a13);
-            a14 = xv.fma(w0, a14);
-            xv = FloatVector.fromArray(S, xp, xr + 15 * L);
-            a8 = xv.fma(w7, a8);
-            a9 = xv.fma(w6, a9);
-            a10 = xv.fma(w5, a10);
-            a11 = xv.fma(w4, a11);
-            a12 = xv.fma(w3, a12);
-            a13 = xv.fma(w2, a13);
-            a14 = xv.fma(w1, a14);
-            a15 = xv.fma(w0, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 16 * L);
-            a9 = xv.fma(w7, a9);
-            a10 = xv.fma(w6, a10);
-            a11 = xv.fma(w5, a11);
-            a12 = xv.fma(w4, a12);
-            a13 = xv.fma(w3, a13);
-            a14 = xv.fma(w2, a14);
-            a15 = xv.fma(w1, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 17 * L);
-            a10 = xv.fma(w7, a10);
-            a11 = xv.fma(w6, a11);
-            a12 = xv.fma(w5, a12);
-            a13 = xv.fma(w4, a13);
-            a14 = xv.fma(w3, a14);
-            a15 = xv.fma(w2, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 18 * L);
-            a11 = xv.fma(w7, a11);
-            a12 = xv.fma(w6, a12);
-            a13 = xv.fma(w5, a13);
-            a14 = xv.fma(w4, a14);
-            a15 = xv.fma(w3, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 19 * L);
-            a12 = xv.fma(w7, a12);
-            a13 = xv.fma(w6, a13);
-            a14 = xv.fma(w5, a14);
-            a15 = xv.fma(w4, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 20 * L);
-            a13 = xv.fma(w7, a13);
-            a14 = xv.fma(w6, a14);
-            a15 = xv.fma(w5, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 21 * L);
-            a14 = xv.fma(w7, a14);
-            a15 = xv.fma(w6, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 22 * L);
-            a15 = xv.fma(w7, a15);
+            FloatVector a0 = init;
+            FloatVector a1 = init;
+            FloatVector a2 = init;
+            FloatVector a3 = init;
+            FloatVector a4 = init;
+            FloatVector a5 = init;
+            FloatVector a6 = init;
+            FloatVector a7 = init;
+            FloatVector a8 = init;
+            FloatVector a9 = init;
+            FloatVector a10 = init;
+            FloatVector a11 = init;
+            FloatVector a12 = init;
+            FloatVector a13 = init;
+            FloatVector a14 = init;
+            FloatVector a15 = init;
+            int k0 = 0;
+            for (; k0 + 8 <= kp; k0 += 8) {
+                FloatVector w0 = FloatVector.fromArray(S, wp, wOff + (k0 + 0) * L);
+                FloatVector w1 = FloatVector.fromArray(S, wp, wOff + (k0 + 1) * L);
+                FloatVector w2 = FloatVector.fromArray(S, wp, wOff + (k0 + 2) * L);
+                FloatVector w3 = FloatVector.fromArray(S, wp, wOff + (k0 + 3) * L);
+                FloatVector w4 = FloatVector.fromArray(S, wp, wOff + (k0 + 4) * L);
+                FloatVector w5 = FloatVector.fromArray(S, wp, wOff + (k0 + 5) * L);
+                FloatVector w6 = FloatVector.fromArray(S, wp, wOff + (k0 + 6) * L);
+                FloatVector w7 = FloatVector.fromArray(S, wp, wOff + (k0 + 7) * L);
+                int xr = xOff + (tile * 16 + k0) * L;
+                FloatVector xv;
+                xv = FloatVector.fromArray(S, xp, xr + 0 * L);
+                a0 = xv.fma(w0, a0);
+                xv = FloatVector.fromArray(S, xp, xr + 1 * L);
+                a0 = xv.fma(w1, a0);
+                a1 = xv.fma(w0, a1);
+                xv = FloatVector.fromArray(S, xp, xr + 2 * L);
+                a0 = xv.fma(w2, a0);
+                a1 = xv.fma(w1, a1);
+                a2 = xv.fma(w0, a2);
+                xv = FloatVector.fromArray(S, xp, xr + 3 * L);
+                a0 = xv.fma(w3, a0);
+                a1 = xv.fma(w2, a1);
+                a2 = xv.fma(w1, a2);
+                a3 = xv.fma(w0, a3);
+                xv = FloatVector.fromArray(S, xp, xr + 4 * L);
+                a0 = xv.fma(w4, a0);
+                a1 = xv.fma(w3, a1);
+                a2 = xv.fma(w2, a2);
+                a3 = xv.fma(w1, a3);
+                a4 = xv.fma(w0, a4);
+                xv = FloatVector.fromArray(S, xp, xr + 5 * L);
+                a0 = xv.fma(w5, a0);
+                a1 = xv.fma(w4, a1);
+                a2 = xv.fma(w3, a2);
+                a3 = xv.fma(w2, a3);
+                a4 = xv.fma(w1, a4);
+                a5 = xv.fma(w0, a5);
+                xv = FloatVector.fromArray(S, xp, xr + 6 * L);
+                a0 = xv.fma(w6, a0);
+                a1 = xv.fma(w5, a1);
+                a2 = xv.fma(w4, a2);
+                a3 = xv.fma(w3, a3);
+                a4 = xv.fma(w2, a4);
+                a5 = xv.fma(w1, a5);
+                a6 = xv.fma(w0, a6);
+                xv = FloatVector.fromArray(S, xp, xr + 7 * L);
+                a0 = xv.fma(w7, a0);
+                a1 = xv.fma(w6, a1);
+                a2 = xv.fma(w5, a2);
+                a3 = xv.fma(w4, a3);
+                a4 = xv.fma(w3, a4);
+                a5 = xv.fma(w2, a5);
+                a6 = xv.fma(w1, a6);
+                a7 = xv.fma(w0, a7);
+                xv = FloatVector.fromArray(S, xp, xr + 8 * L);
+                a1 = xv.fma(w7, a1);
+                a2 = xv.fma(w6, a2);
+                a3 = xv.fma(w5, a3);
+                a4 = xv.fma(w4, a4);
+                a5 = xv.fma(w3, a5);
+                a6 = xv.fma(w2, a6);
+                a7 = xv.fma(w1, a7);
+                a8 = xv.fma(w0, a8);
+                xv = FloatVector.fromArray(S, xp, xr + 9 * L);
+                a2 = xv.fma(w7, a2);
+                a3 = xv.fma(w6, a3);
+                a4 = xv.fma(w5, a4);
+                a5 = xv.fma(w4, a5);
+                a6 = xv.fma(w3, a6);
+                a7 = xv.fma(w2, a7);
+                a8 = xv.fma(w1, a8);
+                a9 = xv.fma(w0, a9);
+                xv = FloatVector.fromArray(S, xp, xr + 10 * L);
+                a3 = xv.fma(w7, a3);
+                a4 = xv.fma(w6, a4);
+                a5 = xv.fma(w5, a5);
+                a6 = xv.fma(w4, a6);
+                a7 = xv.fma(w3, a7);
+                a8 = xv.fma(w2, a8);
+                a9 = xv.fma(w1, a9);
+                a10 = xv.fma(w0, a10);
+                xv = FloatVector.fromArray(S, xp, xr + 11 * L);
+                a4 = xv.fma(w7, a4);
+                a5 = xv.fma(w6, a5);
+                a6 = xv.fma(w5, a6);
+                a7 = xv.fma(w4, a7);
+                a8 = xv.fma(w3, a8);
+                a9 = xv.fma(w2, a9);
+                a10 = xv.fma(w1, a10);
+                a11 = xv.fma(w0, a11);
+                xv = FloatVector.fromArray(S, xp, xr + 12 * L);
+                a5 = xv.fma(w7, a5);
+                a6 = xv.fma(w6, a6);
+                a7 = xv.fma(w5, a7);
+                a8 = xv.fma(w4, a8);
+                a9 = xv.fma(w3, a9);
+                a10 = xv.fma(w2, a10);
+                a11 = xv.fma(w1, a11);
+                a12 = xv.fma(w0, a12);
+                xv = FloatVector.fromArray(S, xp, xr + 13 * L);
+                a6 = xv.fma(w7, a6);
+                a7 = xv.fma(w6, a7);
+                a8 = xv.fma(w5, a8);
+                a9 = xv.fma(w4, a9);
+                a10 = xv.fma(w3, a10);
+                a11 = xv.fma(w2, a11);
+                a12 = xv.fma(w1, a12);
+                a13 = xv.fma(w0, a13);
+                xv = FloatVector.fromArray(S, xp, xr + 14 * L);
+                a7 = xv.fma(w7, a7);
+                a8 = xv.fma(w6, a8);
+                a9 = xv.fma(w5, a9);
+                a10 = xv.fma(w4, a10);
+                a11 = xv.fma(w3, a11);
+                a12 = xv.fma(w2, a12);
+                a13 = xv.fma(w1, a13);
+                a14 = xv.fma(w0, a14);
+                xv = FloatVector.fromArray(S, xp, xr + 15 * L);
+                a8 = xv.fma(w7, a8);
+                a9 = xv.fma(w6, a9);
+                a10 = xv.fma(w5, a10);
+                a11 = xv.fma(w4, a11);
+                a12 = xv.fma(w3, a12);
+                a13 = xv.fma(w2, a13);
+                a14 = xv.fma(w1, a14);
+                a15 = xv.fma(w0, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 16 * L);
+                a9 = xv.fma(w7, a9);
+                a10 = xv.fma(w6, a10);
+                a11 = xv.fma(w5, a11);
+                a12 = xv.fma(w4, a12);
+                a13 = xv.fma(w3, a13);
+                a14 = xv.fma(w2, a14);
+                a15 = xv.fma(w1, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 17 * L);
+                a10 = xv.fma(w7, a10);
+                a11 = xv.fma(w6, a11);
+                a12 = xv.fma(w5, a12);
+                a13 = xv.fma(w4, a13);
+                a14 = xv.fma(w3, a14);
+                a15 = xv.fma(w2, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 18 * L);
+                a11 = xv.fma(w7, a11);
+                a12 = xv.fma(w6, a12);
+                a13 = xv.fma(w5, a13);
+                a14 = xv.fma(w4, a14);
+                a15 = xv.fma(w3, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 19 * L);
+                a12 = xv.fma(w7, a12);
+                a13 = xv.fma(w6, a13);
+                a14 = xv.fma(w5, a14);
+                a15 = xv.fma(w4, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 20 * L);
+                a13 = xv.fma(w7, a13);
+                a14 = xv.fma(w6, a14);
+                a15 = xv.fma(w5, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 21 * L);
+                a14 = xv.fma(w7, a14);
+                a15 = xv.fma(w6, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 22 * L);
+                a15 = xv.fma(w7, a15);
+            }
+            if (k0 < kp) { // the last 4 taps
+                FloatVector w0 = FloatVector.fromArray(S, wp, wOff + (k0 + 0) * L);
+                FloatVector w1 = FloatVector.fromArray(S, wp, wOff + (k0 + 1) * L);
+                FloatVector w2 = FloatVector.fromArray(S, wp, wOff + (k0 + 2) * L);
+                FloatVector w3 = FloatVector.fromArray(S, wp, wOff + (k0 + 3) * L);
+                int xr = xOff + (tile * 16 + k0) * L;
+                FloatVector xv;
+                xv = FloatVector.fromArray(S, xp, xr + 0 * L);
+                a0 = xv.fma(w0, a0);
+                xv = FloatVector.fromArray(S, xp, xr + 1 * L);
+                a0 = xv.fma(w1, a0);
+                a1 = xv.fma(w0, a1);
+                xv = FloatVector.fromArray(S, xp, xr + 2 * L);
+                a0 = xv.fma(w2, a0);
+                a1 = xv.fma(w1, a1);
+                a2 = xv.fma(w0, a2);
+                xv = FloatVector.fromArray(S, xp, xr + 3 * L);
+                a0 = xv.fma(w3, a0);
+                a1 = xv.fma(w2, a1);
+                a2 = xv.fma(w1, a2);
+                a3 = xv.fma(w0, a3);
+                xv = FloatVector.fromArray(S, xp, xr + 4 * L);
+                a1 = xv.fma(w3, a1);
+                a2 = xv.fma(w2, a2);
+                a3 = xv.fma(w1, a3);
+                a4 = xv.fma(w0, a4);
+                xv = FloatVector.fromArray(S, xp, xr + 5 * L);
+                a2 = xv.fma(w3, a2);
+                a3 = xv.fma(w2, a3);
+                a4 = xv.fma(w1, a4);
+                a5 = xv.fma(w0, a5);
+                xv = FloatVector.fromArray(S, xp, xr + 6 * L);
+                a3 = xv.fma(w3, a3);
+                a4 = xv.fma(w2, a4);
+                a5 = xv.fma(w1, a5);
+                a6 = xv.fma(w0, a6);
+                xv = FloatVector.fromArray(S, xp, xr + 7 * L);
+                a4 = xv.fma(w3, a4);
+                a5 = xv.fma(w2, a5);
+                a6 = xv.fma(w1, a6);
+                a7 = xv.fma(w0, a7);
+                xv = FloatVector.fromArray(S, xp, xr + 8 * L);
+                a5 = xv.fma(w3, a5);
+                a6 = xv.fma(w2, a6);
+                a7 = xv.fma(w1, a7);
+                a8 = xv.fma(w0, a8);
+                xv = FloatVector.fromArray(S, xp, xr + 9 * L);
+                a6 = xv.fma(w3, a6);
+                a7 = xv.fma(w2, a7);
+                a8 = xv.fma(w1, a8);
+                a9 = xv.fma(w0, a9);
+                xv = FloatVector.fromArray(S, xp, xr + 10 * L);
+                a7 = xv.fma(w3, a7);
+                a8 = xv.fma(w2, a8);
+                a9 = xv.fma(w1, a9);
+                a10 = xv.fma(w0, a10);
+                xv = FloatVector.fromArray(S, xp, xr + 11 * L);
+                a8 = xv.fma(w3, a8);
+                a9 = xv.fma(w2, a9);
+                a10 = xv.fma(w1, a10);
+                a11 = xv.fma(w0, a11);
+                xv = FloatVector.fromArray(S, xp, xr + 12 * L);
+                a9 = xv.fma(w3, a9);
+                a10 = xv.fma(w2, a10);
+                a11 = xv.fma(w1, a11);
+                a12 = xv.fma(w0, a12);
+                xv = FloatVector.fromArray(S, xp, xr + 13 * L);
+                a10 = xv.fma(w3, a10);
+                a11 = xv.fma(w2, a11);
+                a12 = xv.fma(w1, a12);
+                a13 = xv.fma(w0, a13);
+                xv = FloatVector.fromArray(S, xp, xr + 14 * L);
+                a11 = xv.fma(w3, a11);
+                a12 = xv.fma(w2, a12);
+                a13 = xv.fma(w1, a13);
+                a14 = xv.fma(w0, a14);
+                xv = FloatVector.fromArray(S, xp, xr + 15 * L);
+                a12 = xv.fma(w3, a12);
+                a13 = xv.fma(w2, a13);
+                a14 = xv.fma(w1, a14);
+                a15 = xv.fma(w0, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 16 * L);
+                a13 = xv.fma(w3, a13);
+                a14 = xv.fma(w2, a14);
+                a15 = xv.fma(w1, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 17 * L);
+                a14 = xv.fma(w3, a14);
+                a15 = xv.fma(w2, a15);
+                xv = FloatVector.fromArray(S, xp, xr + 18 * L);
+                a15 = xv.fma(w3, a15);
+            }
+            int yr = yOff + tile * 16 * L;
             a0.intoArray(yp, yr + 0 * L);
             a1.intoArray(yp, yr + 1 * L);
             a2.intoArray(yp, yr + 2 * L);
@@ -446,148 +587,11 @@ final class LightConvSimd {
     }
 
     /**
-     * Taps [k0, k0+4) of 16-row tiles of one channel vector, on panels (rows L floats apart): 4
-     * weight vectors stay in registers across the tiles, each tile keeps 16 accumulators in
-     * registers and loads each of its input rows once. Output row r reads panel rows r+k0 .. r+k0+3.
-     * {@code first} starts from the bias vector at {@code bias[biasOff]} (zero when bias is null),
-     * otherwise from the partial sums already in yp. (No FloatVector parameters: a vector whose exact
-     * class C2 cannot see is not intrinsified, and every operation on it would box.)
-     */
-    private static void taps4(float[] xp, float[] wp, int wOff, int k0, float[] yp, int tiles, float[] bias,
-                               int biasOff, boolean first) {
-        FloatVector init = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
-        FloatVector w0 = FloatVector.fromArray(S, wp, wOff + 0 * L);
-        FloatVector w1 = FloatVector.fromArray(S, wp, wOff + 1 * L);
-        FloatVector w2 = FloatVector.fromArray(S, wp, wOff + 2 * L);
-        FloatVector w3 = FloatVector.fromArray(S, wp, wOff + 3 * L);
-        for (int tile = 0; tile < tiles; tile++) {
-            int yr = tile * 16 * L;
-            FloatVector a0 = first ? init : FloatVector.fromArray(S, yp, yr + 0 * L);
-            FloatVector a1 = first ? init : FloatVector.fromArray(S, yp, yr + 1 * L);
-            FloatVector a2 = first ? init : FloatVector.fromArray(S, yp, yr + 2 * L);
-            FloatVector a3 = first ? init : FloatVector.fromArray(S, yp, yr + 3 * L);
-            FloatVector a4 = first ? init : FloatVector.fromArray(S, yp, yr + 4 * L);
-            FloatVector a5 = first ? init : FloatVector.fromArray(S, yp, yr + 5 * L);
-            FloatVector a6 = first ? init : FloatVector.fromArray(S, yp, yr + 6 * L);
-            FloatVector a7 = first ? init : FloatVector.fromArray(S, yp, yr + 7 * L);
-            FloatVector a8 = first ? init : FloatVector.fromArray(S, yp, yr + 8 * L);
-            FloatVector a9 = first ? init : FloatVector.fromArray(S, yp, yr + 9 * L);
-            FloatVector a10 = first ? init : FloatVector.fromArray(S, yp, yr + 10 * L);
-            FloatVector a11 = first ? init : FloatVector.fromArray(S, yp, yr + 11 * L);
-            FloatVector a12 = first ? init : FloatVector.fromArray(S, yp, yr + 12 * L);
-            FloatVector a13 = first ? init : FloatVector.fromArray(S, yp, yr + 13 * L);
-            FloatVector a14 = first ? init : FloatVector.fromArray(S, yp, yr + 14 * L);
-            FloatVector a15 = first ? init : FloatVector.fromArray(S, yp, yr + 15 * L);
-            int xr = (tile * 16 + k0) * L;
-            FloatVector xv;
-            xv = FloatVector.fromArray(S, xp, xr + 0 * L);
-            a0 = xv.fma(w0, a0);
-            xv = FloatVector.fromArray(S, xp, xr + 1 * L);
-            a0 = xv.fma(w1, a0);
-            a1 = xv.fma(w0, a1);
-            xv = FloatVector.fromArray(S, xp, xr + 2 * L);
-            a0 = xv.fma(w2, a0);
-            a1 = xv.fma(w1, a1);
-            a2 = xv.fma(w0, a2);
-            xv = FloatVector.fromArray(S, xp, xr + 3 * L);
-            a0 = xv.fma(w3, a0);
-            a1 = xv.fma(w2, a1);
-            a2 = xv.fma(w1, a2);
-            a3 = xv.fma(w0, a3);
-            xv = FloatVector.fromArray(S, xp, xr + 4 * L);
-            a1 = xv.fma(w3, a1);
-            a2 = xv.fma(w2, a2);
-            a3 = xv.fma(w1, a3);
-            a4 = xv.fma(w0, a4);
-            xv = FloatVector.fromArray(S, xp, xr + 5 * L);
-            a2 = xv.fma(w3, a2);
-            a3 = xv.fma(w2, a3);
-            a4 = xv.fma(w1, a4);
-            a5 = xv.fma(w0, a5);
-            xv = FloatVector.fromArray(S, xp, xr + 6 * L);
-            a3 = xv.fma(w3, a3);
-            a4 = xv.fma(w2, a4);
-            a5 = xv.fma(w1, a5);
-            a6 = xv.fma(w0, a6);
-            xv = FloatVector.fromArray(S, xp, xr + 7 * L);
-            a4 = xv.fma(w3, a4);
-            a5 = xv.fma(w2, a5);
-            a6 = xv.fma(w1, a6);
-            a7 = xv.fma(w0, a7);
-            xv = FloatVector.fromArray(S, xp, xr + 8 * L);
-            a5 = xv.fma(w3, a5);
-            a6 = xv.fma(w2, a6);
-            a7 = xv.fma(w1, a7);
-            a8 = xv.fma(w0, a8);
-            xv = FloatVector.fromArray(S, xp, xr + 9 * L);
-            a6 = xv.fma(w3, a6);
-            a7 = xv.fma(w2, a7);
-            a8 = xv.fma(w1, a8);
-            a9 = xv.fma(w0, a9);
-            xv = FloatVector.fromArray(S, xp, xr + 10 * L);
-            a7 = xv.fma(w3, a7);
-            a8 = xv.fma(w2, a8);
-            a9 = xv.fma(w1, a9);
-            a10 = xv.fma(w0, a10);
-            xv = FloatVector.fromArray(S, xp, xr + 11 * L);
-            a8 = xv.fma(w3, a8);
-            a9 = xv.fma(w2, a9);
-            a10 = xv.fma(w1, a10);
-            a11 = xv.fma(w0, a11);
-            xv = FloatVector.fromArray(S, xp, xr + 12 * L);
-            a9 = xv.fma(w3, a9);
-            a10 = xv.fma(w2, a10);
-            a11 = xv.fma(w1, a11);
-            a12 = xv.fma(w0, a12);
-            xv = FloatVector.fromArray(S, xp, xr + 13 * L);
-            a10 = xv.fma(w3, a10);
-            a11 = xv.fma(w2, a11);
-            a12 = xv.fma(w1, a12);
-            a13 = xv.fma(w0, a13);
-            xv = FloatVector.fromArray(S, xp, xr + 14 * L);
-            a11 = xv.fma(w3, a11);
-            a12 = xv.fma(w2, a12);
-            a13 = xv.fma(w1, a13);
-            a14 = xv.fma(w0, a14);
-            xv = FloatVector.fromArray(S, xp, xr + 15 * L);
-            a12 = xv.fma(w3, a12);
-            a13 = xv.fma(w2, a13);
-            a14 = xv.fma(w1, a14);
-            a15 = xv.fma(w0, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 16 * L);
-            a13 = xv.fma(w3, a13);
-            a14 = xv.fma(w2, a14);
-            a15 = xv.fma(w1, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 17 * L);
-            a14 = xv.fma(w3, a14);
-            a15 = xv.fma(w2, a15);
-            xv = FloatVector.fromArray(S, xp, xr + 18 * L);
-            a15 = xv.fma(w3, a15);
-            a0.intoArray(yp, yr + 0 * L);
-            a1.intoArray(yp, yr + 1 * L);
-            a2.intoArray(yp, yr + 2 * L);
-            a3.intoArray(yp, yr + 3 * L);
-            a4.intoArray(yp, yr + 4 * L);
-            a5.intoArray(yp, yr + 5 * L);
-            a6.intoArray(yp, yr + 6 * L);
-            a7.intoArray(yp, yr + 7 * L);
-            a8.intoArray(yp, yr + 8 * L);
-            a9.intoArray(yp, yr + 9 * L);
-            a10.intoArray(yp, yr + 10 * L);
-            a11.intoArray(yp, yr + 11 * L);
-            a12.intoArray(yp, yr + 12 * L);
-            a13.intoArray(yp, yr + 13 * L);
-            a14.intoArray(yp, yr + 14 * L);
-            a15.intoArray(yp, yr + 15 * L);
-        }
-    }
-
-    /**
-     * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of gp[r*L + lane] * xp[(r + k0 + k)*L + lane],
-     * k < 8: the 8 partial sums stay in registers across the tiles of 8 rows; each tile loads its
+     * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of
+     * gp[gOff + r*L + lane] * xp[xOff + (r + k0 + k)*L + lane], k < 8: the 8 partial sums stay in registers across the tiles of 8 rows; each tile loads its
      * dy rows and each of its input rows once.
      */
-    private static void tapGradient8(float[] xp, float[] gp, float[] dwp, int k0, int tiles) {
+    private static void tapGradient8(float[] xp, int xOff, float[] gp, int gOff, float[] dwp, int k0, int tiles) {
         FloatVector d0 = FloatVector.fromArray(S, dwp, (k0 + 0) * L);
         FloatVector d1 = FloatVector.fromArray(S, dwp, (k0 + 1) * L);
         FloatVector d2 = FloatVector.fromArray(S, dwp, (k0 + 2) * L);
@@ -597,7 +601,7 @@ final class LightConvSimd {
         FloatVector d6 = FloatVector.fromArray(S, dwp, (k0 + 6) * L);
         FloatVector d7 = FloatVector.fromArray(S, dwp, (k0 + 7) * L);
         for (int tile = 0; tile < tiles; tile++) {
-            int gr = tile * 8 * L;
+            int gr = gOff + tile * 8 * L;
             FloatVector g0 = FloatVector.fromArray(S, gp, gr + 0 * L);
             FloatVector g1 = FloatVector.fromArray(S, gp, gr + 1 * L);
             FloatVector g2 = FloatVector.fromArray(S, gp, gr + 2 * L);
@@ -606,7 +610,7 @@ final class LightConvSimd {
             FloatVector g5 = FloatVector.fromArray(S, gp, gr + 5 * L);
             FloatVector g6 = FloatVector.fromArray(S, gp, gr + 6 * L);
             FloatVector g7 = FloatVector.fromArray(S, gp, gr + 7 * L);
-            int xr = (tile * 8 + k0) * L;
+            int xr = xOff + (tile * 8 + k0) * L;
             FloatVector xv;
             xv = FloatVector.fromArray(S, xp, xr + 0 * L);
             d0 = xv.fma(g0, d0);
@@ -699,17 +703,17 @@ final class LightConvSimd {
     }
 
     /**
-     * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of gp[r*L + lane] * xp[(r + k0 + k)*L + lane],
-     * k < 4: the 4 partial sums stay in registers across the tiles of 8 rows; each tile loads its
+     * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of
+     * gp[gOff + r*L + lane] * xp[xOff + (r + k0 + k)*L + lane], k < 4: the 4 partial sums stay in registers across the tiles of 8 rows; each tile loads its
      * dy rows and each of its input rows once.
      */
-    private static void tapGradient4(float[] xp, float[] gp, float[] dwp, int k0, int tiles) {
+    private static void tapGradient4(float[] xp, int xOff, float[] gp, int gOff, float[] dwp, int k0, int tiles) {
         FloatVector d0 = FloatVector.fromArray(S, dwp, (k0 + 0) * L);
         FloatVector d1 = FloatVector.fromArray(S, dwp, (k0 + 1) * L);
         FloatVector d2 = FloatVector.fromArray(S, dwp, (k0 + 2) * L);
         FloatVector d3 = FloatVector.fromArray(S, dwp, (k0 + 3) * L);
         for (int tile = 0; tile < tiles; tile++) {
-            int gr = tile * 8 * L;
+            int gr = gOff + tile * 8 * L;
             FloatVector g0 = FloatVector.fromArray(S, gp, gr + 0 * L);
             FloatVector g1 = FloatVector.fromArray(S, gp, gr + 1 * L);
             FloatVector g2 = FloatVector.fromArray(S, gp, gr + 2 * L);
@@ -718,7 +722,7 @@ final class LightConvSimd {
             FloatVector g5 = FloatVector.fromArray(S, gp, gr + 5 * L);
             FloatVector g6 = FloatVector.fromArray(S, gp, gr + 6 * L);
             FloatVector g7 = FloatVector.fromArray(S, gp, gr + 7 * L);
-            int xr = (tile * 8 + k0) * L;
+            int xr = xOff + (tile * 8 + k0) * L;
             FloatVector xv;
             xv = FloatVector.fromArray(S, xp, xr + 0 * L);
             d0 = xv.fma(g0, d0);

@@ -42,6 +42,10 @@ class LightConvSimdTest {
         cases.add(Arguments.of(2, 3, 8, 4, 9, 4, true, true, null));             // P >= T, centered
         cases.add(Arguments.of(1, 8, 32, 4, 31, 15, true, false, null));          // P >= T, K = 31
         cases.add(Arguments.of(2, 70, 16, 2, 15, 14, true, false, null));         // P past the first block
+        // past one time block (256 rows) and one channel group (8 vectors): the second group ends in a tail
+        cases.add(Arguments.of(1, 530, 200, 8, 31, 15, true, true, null));
+        cases.add(Arguments.of(2, 260, 144, 16, 7, 6, true, true, DropConnect.Scope.HEAD_KERNEL));
+        cases.add(Arguments.of(1, 300, 136, 8, 63, 40, false, false, null));     // K = 63, P past the block
         SplittableRandom r = new SplittableRandom(7);
         for (int i = 0; i < 12; i++) {
             int h = 1 + r.nextInt(6);
