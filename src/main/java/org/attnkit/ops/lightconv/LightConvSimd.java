@@ -27,7 +27,7 @@ final class LightConvSimd {
     private static final int L = S.length();
     static final int TILE = 16;
     /** Rows per register tile of the weight gradient. */
-    private static final int TILE_G = 8;
+    private static final int TILE_G = 8; // divides TIME_BLOCK: only the last block ends inside a tile
     /**
      * Rows per task. Convolution of B=8 T=512 C=512 K=31 on 2 threads, fastest of 60 calls: 0.90-1.01 ms
      * with 64-row blocks, 0.89-1.05 with 128, 0.78-0.79 with 256 (the K-1 halo rows are read and packed
@@ -105,15 +105,15 @@ final class LightConvSimd {
     private static final class Panels {
         private static final ThreadLocal<Panels> OF_THREAD = new ThreadLocal<>();
         final int xRows; // input rows per channel vector: TIME_BLOCK + Kp - 1
-        final float[] xp; // [GROUP][xRows, L]: input rows t0-P .. t0-P+xRows-1
+        final float[] xp; // [GROUP][xRows, L]: input rows t0-P .. t0-P+xRows-1 (dy rows in the backward)
         final float[] yp; // [GROUP][TIME_BLOCK, L]
-        final float[] gp; // [GROUP][TIME_BLOCK, L]: dy rows, for the weight gradient
+        final float[] xg; // [GROUP][xRows, L]: x rows t0-P .., for the weight gradient
 
         private Panels(int xRows) {
             this.xRows = xRows;
             xp = new float[GROUP * xRows * L];
             yp = new float[GROUP * TIME_BLOCK * L];
-            gp = new float[GROUP * TIME_BLOCK * L];
+            xg = new float[GROUP * xRows * L];
         }
 
         /** This thread's panels, for kernels of up to K taps. */
@@ -220,33 +220,32 @@ final class LightConvSimd {
             float[] dwp = new float[kp * L];
             for (int v0 = 0; v0 < channelVectors(C); v0 += GROUP) {
                 int v1 = Math.min(channelVectors(C), v0 + GROUP);
-                if (dx != null) {
+                // The weight and bias gradients read the dy rows t0 .. t0 + tiles*TILE_G - 1 from p.xp,
+                // from its row dyRow: rows past t1 are past T (zeros) since only the last block is short.
+                int dyRow;
+                if (dx != null) { // the dx convolution packs dy rows t0-(K-1-P) .. into p.xp: reuse them
                     convolveBlock(dy, wpReversed, null, dx, p, b, t0, t1, T, C, K, K - 1 - P, v0, v1);
-                }
-                if (!needWeight && !needBias) {
+                    dyRow = K - 1 - P;
+                } else if (needWeight || needBias) {
+                    pack(dy, p.xp, p.xRows, b, t0, tiles * TILE_G, T, C, v0, v1);
+                    dyRow = 0;
+                } else {
                     continue;
                 }
-                // dy rows t0 .. t1-1 as panels; rows past the block are zero so that whole tiles add
-                // nothing for them.
-                pack(dy, p.gp, TIME_BLOCK, b, t0, rows, T, C, v0, v1);
-                for (int v = v0; v < v1; v++) {
-                    int gOff = (v - v0) * TIME_BLOCK * L;
-                    java.util.Arrays.fill(p.gp, gOff + rows * L, gOff + tiles * TILE_G * L, 0f);
-                }
                 if (needWeight) { // the input rows t0-P .. that the taps of those dy rows read
-                    pack(x, p.xp, p.xRows, b, t0 - P, tiles * TILE_G + kp - 1, T, C, v0, v1);
+                    pack(x, p.xg, p.xRows, b, t0 - P, tiles * TILE_G + kp - 1, T, C, v0, v1);
                 }
                 for (int v = v0; v < v1; v++) {
-                    int gOff = (v - v0) * TIME_BLOCK * L;
+                    int gOff = ((v - v0) * p.xRows + dyRow) * L;
                     if (needWeight) {
                         int xOff = (v - v0) * p.xRows * L;
                         java.util.Arrays.fill(dwp, 0f);
                         for (int k0 = 0; k0 < kp; ) {
                             if (kp - k0 >= 8) {
-                                tapGradient8(p.xp, xOff, p.gp, gOff, dwp, k0, tiles);
+                                tapGradient8(p.xg, xOff, p.xp, gOff, dwp, k0, tiles);
                                 k0 += 8;
                             } else {
-                                tapGradient4(p.xp, xOff, p.gp, gOff, dwp, k0, tiles);
+                                tapGradient4(p.xg, xOff, p.xp, gOff, dwp, k0, tiles);
                                 k0 += 4;
                             }
                         }
@@ -255,7 +254,7 @@ final class LightConvSimd {
                     if (needBias) {
                         FloatVector s = FloatVector.zero(S);
                         for (int r = 0; r < rows; r++) {
-                            s = s.add(FloatVector.fromArray(S, p.gp, gOff + r * L));
+                            s = s.add(FloatVector.fromArray(S, p.xp, gOff + r * L));
                         }
                         int width = Math.min(L, C - v * L);
                         for (int lane = 0; lane < width; lane++) {

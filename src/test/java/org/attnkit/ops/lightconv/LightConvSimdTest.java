@@ -2,6 +2,7 @@ package org.attnkit.ops.lightconv;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.attnkit.testing.Compare;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The SIMD backend against the reference, forward and backward. */
@@ -89,6 +91,48 @@ class LightConvSimdTest {
             y.backward(dy);
             return new Tensor[] {y, x.grad(), w.grad(), b == null ? null : b.grad()};
         });
+    }
+
+    /**
+     * Only some inputs require a gradient: without dx the SIMD backward packs dy itself instead of
+     * reusing the panel of the dx convolution. needs = {x, weight, bias}.
+     */
+    @ParameterizedTest(name = "T={0} C={1} K={2} P={3} needs x={4} w={5} b={6}")
+    @CsvSource({
+        "530, 200, 31, 15, false, true, true",
+        "530, 200, 31, 15, false, false, true",
+        "530, 200, 31, 15, true, false, false",
+        "70, 16, 15, 14, false, true, false",
+        "3, 8, 9, 4, false, true, true",
+        "300, 136, 63, 40, true, false, true",
+    })
+    void someGradientsMatchTheReference(int T, int C, int K, int P, boolean needX, boolean needW, boolean needB) {
+        long seed = 17L * T + C + K;
+        Tensor x = Tensor.randn(seed, 2, T, C);
+        Tensor w = Tensor.randn(seed + 1, 4, K);
+        Tensor bias = Tensor.randn(seed + 2, C);
+        Tensor dy = Tensor.randn(seed + 3, 2, T, C);
+        LightConv.Options opt = LightConv.Options.padded(P);
+        Tensor[][] grads = new Tensor[2][];
+        Backend[] backends = {Backend.REF, Backend.SIMD};
+        for (int i = 0; i < 2; i++) {
+            grads[i] = Compare.on(backends[i], () -> {
+                Tensor xi = x.copy().requiresGrad(needX);
+                Tensor wi = w.copy().requiresGrad(needW);
+                Tensor bi = bias.copy().requiresGrad(needB);
+                LightConv.apply(xi, wi, bi, opt).backward(dy);
+                return new Tensor[] {xi.grad(), wi.grad(), bi.grad()};
+            });
+        }
+        String[] names = {"dx", "dweight", "dbias"};
+        boolean[] needs = {needX, needW, needB};
+        for (int j = 0; j < 3; j++) {
+            if (needs[j]) {
+                Compare.close(names[j], grads[0][j], grads[1][j], BWD_ATOL, BWD_RTOL);
+            } else {
+                assertNull(grads[1][j], names[j] + " of an input that needs no gradient");
+            }
+        }
     }
 
     @Test
