@@ -251,8 +251,10 @@ final class DynamicConvSimd {
     }
 
     /**
-     * y[b,t,c] = sum_{in-range k} w[(t-t0)*ws + h*K + k] x[b,t+k-P,c] for t in [t0, t0+n): one broadcast
-     * weight per tap times up to four channel vectors of the head.
+     * y[b,t,c] = sum_{in-range k} w[(t-t0)*ws + h*K + k] x[b,t+k-P,c] for t in [t0, t0+n). Rows whose taps
+     * are all in range go four at a time through {@link #convolveTile} (a head's channels in whole blocks
+     * of four vectors, for K >= 3); the other rows, and channels past those blocks, go row by row. Both
+     * sum the taps of an output in increasing k, so the path taken does not change the bits.
      */
     private static void convolveRows(float[] x, float[] w, int ws, float[] y, int b, int t0, int n, Geom g) {
         int C = g.channels();
@@ -260,50 +262,251 @@ final class DynamicConvSimd {
         int kk = g.kernelSize();
         int P = g.pad();
         int base = b * g.time() * C;
-        for (int i = 0; i < n; i++) {
+        int tiled = kk >= 3 ? R / (4 * V) * (4 * V) : 0; // leading channels of each head done by tiles
+        int i = 0;
+        while (i < n) {
             int t = t0 + i;
-            int kLo = g.kLo(t);
-            int kHi = g.kHi(t);
-            int yr = base + t * C;
-            for (int h = 0; h < g.heads(); h++) {
-                int wr = i * ws + h * kk;
-                int ce = (h + 1) * R;
-                int c = h * R;
-                for (; c + 4 * V <= ce; c += 4 * V) {
-                    FloatVector a0 = FloatVector.zero(S);
-                    FloatVector a1 = a0;
-                    FloatVector a2 = a0;
-                    FloatVector a3 = a0;
-                    for (int k = kLo; k < kHi; k++) {
-                        FloatVector wv = FloatVector.broadcast(S, w[wr + k]);
-                        int xr = base + (t + k - P) * C + c;
-                        a0 = FloatVector.fromArray(S, x, xr).fma(wv, a0);
-                        a1 = FloatVector.fromArray(S, x, xr + V).fma(wv, a1);
-                        a2 = FloatVector.fromArray(S, x, xr + 2 * V).fma(wv, a2);
-                        a3 = FloatVector.fromArray(S, x, xr + 3 * V).fma(wv, a3);
+            if (tiled > 0 && i + 4 <= n && t - P >= 0 && t + 3 + kk - 1 - P < g.time()) {
+                for (int h = 0; h < g.heads(); h++) {
+                    for (int c = h * R; c < h * R + tiled; c += 4 * V) {
+                        convolveTile(x, w, i * ws + h * kk, ws, y, base + (t - P) * C + c, base + t * C + c, C,
+                                kk);
                     }
-                    a0.intoArray(y, yr + c);
-                    a1.intoArray(y, yr + c + V);
-                    a2.intoArray(y, yr + c + 2 * V);
-                    a3.intoArray(y, yr + c + 3 * V);
                 }
-                for (; c + V <= ce; c += V) {
-                    FloatVector a0 = FloatVector.zero(S);
-                    for (int k = kLo; k < kHi; k++) {
-                        a0 = FloatVector.fromArray(S, x, base + (t + k - P) * C + c)
-                                .fma(FloatVector.broadcast(S, w[wr + k]), a0);
-                    }
-                    a0.intoArray(y, yr + c);
+                for (int j = 0; j < 4; j++) {
+                    convolveRow(x, w, ws, y, base, i + j, t + j, tiled, g);
                 }
-                for (; c < ce; c++) {
-                    float acc = 0f;
-                    for (int k = kLo; k < kHi; k++) {
-                        acc = Math.fma(w[wr + k], x[base + (t + k - P) * C + c], acc);
-                    }
-                    y[yr + c] = acc;
-                }
+                i += 4;
+            } else {
+                convolveRow(x, w, ws, y, base, i, t, 0, g);
+                i++;
             }
         }
+    }
+
+    /**
+     * Output row t (row i of the weight tile) for the channels of each head from its {@code skip}-th
+     * on: one broadcast weight per tap times up to four channel vectors of the head.
+     */
+    private static void convolveRow(float[] x, float[] w, int ws, float[] y, int base, int i, int t, int skip,
+                                    Geom g) {
+        int C = g.channels();
+        int R = g.perHead();
+        int kk = g.kernelSize();
+        int P = g.pad();
+        int kLo = g.kLo(t);
+        int kHi = g.kHi(t);
+        int yr = base + t * C;
+        for (int h = 0; h < g.heads(); h++) {
+            int wr = i * ws + h * kk;
+            int ce = (h + 1) * R;
+            int c = h * R + skip;
+            for (; c + 4 * V <= ce; c += 4 * V) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int k = kLo; k < kHi; k++) {
+                    FloatVector wv = FloatVector.broadcast(S, w[wr + k]);
+                    int xr = base + (t + k - P) * C + c;
+                    a0 = FloatVector.fromArray(S, x, xr).fma(wv, a0);
+                    a1 = FloatVector.fromArray(S, x, xr + V).fma(wv, a1);
+                    a2 = FloatVector.fromArray(S, x, xr + 2 * V).fma(wv, a2);
+                    a3 = FloatVector.fromArray(S, x, xr + 3 * V).fma(wv, a3);
+                }
+                a0.intoArray(y, yr + c);
+                a1.intoArray(y, yr + c + V);
+                a2.intoArray(y, yr + c + 2 * V);
+                a3.intoArray(y, yr + c + 3 * V);
+            }
+            for (; c + V <= ce; c += V) {
+                FloatVector a0 = FloatVector.zero(S);
+                for (int k = kLo; k < kHi; k++) {
+                    a0 = FloatVector.fromArray(S, x, base + (t + k - P) * C + c)
+                            .fma(FloatVector.broadcast(S, w[wr + k]), a0);
+                }
+                a0.intoArray(y, yr + c);
+            }
+            for (; c < ce; c++) {
+                float acc = 0f;
+                for (int k = kLo; k < kHi; k++) {
+                    acc = Math.fma(w[wr + k], x[base + (t + k - P) * C + c], acc);
+                }
+                y[yr + c] = acc;
+            }
+        }
+    }
+
+    /**
+     * Four output rows t..t+3 x four channel vectors [c, c+4V) of one head, where every tap of the four
+     * rows is in range and K >= 3: input row t-P+u feeds output row j through tap k = u-j, so each input
+     * vector is loaded once for up to four outputs, into 16 independent FMA chains (the row-by-row path
+     * loads it once per output, and its 4 chains wait on the FMA latency). The weights of output row j are
+     * w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
+     */
+    private static void convolveTile(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
+                                     int kk) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a02 = FloatVector.zero(S);
+        FloatVector a03 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a13 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a22 = FloatVector.zero(S);
+        FloatVector a23 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector a32 = FloatVector.zero(S);
+        FloatVector a33 = FloatVector.zero(S);
+        FloatVector x0;
+        FloatVector x1;
+        FloatVector x2;
+        FloatVector x3;
+        FloatVector wv;
+        int xr;
+        // input row 0: outputs 0..0
+        xr = xr0 + 0;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 0]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        a02 = x2.fma(wv, a02);
+        a03 = x3.fma(wv, a03);
+        // input row 1: outputs 0..1
+        xr = xr0 + C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 1]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        a02 = x2.fma(wv, a02);
+        a03 = x3.fma(wv, a03);
+        wv = FloatVector.broadcast(S, w[w0 + ws + 0]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        a12 = x2.fma(wv, a12);
+        a13 = x3.fma(wv, a13);
+        // input row 2: outputs 0..2
+        xr = xr0 + 2 * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 2]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        a02 = x2.fma(wv, a02);
+        a03 = x3.fma(wv, a03);
+        wv = FloatVector.broadcast(S, w[w0 + ws + 1]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        a12 = x2.fma(wv, a12);
+        a13 = x3.fma(wv, a13);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + 0]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        a22 = x2.fma(wv, a22);
+        a23 = x3.fma(wv, a23);
+        for (int u = 3; u < kk; u++) { // every output reads this row
+            xr = xr0 + u * C;
+            x0 = FloatVector.fromArray(S, x, xr);
+            x1 = FloatVector.fromArray(S, x, xr + V);
+            x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+            x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+            wv = FloatVector.broadcast(S, w[w0 + u]);
+            a00 = x0.fma(wv, a00);
+            a01 = x1.fma(wv, a01);
+            a02 = x2.fma(wv, a02);
+            a03 = x3.fma(wv, a03);
+            wv = FloatVector.broadcast(S, w[w0 + ws + u - 1]);
+            a10 = x0.fma(wv, a10);
+            a11 = x1.fma(wv, a11);
+            a12 = x2.fma(wv, a12);
+            a13 = x3.fma(wv, a13);
+            wv = FloatVector.broadcast(S, w[w0 + 2 * ws + u - 2]);
+            a20 = x0.fma(wv, a20);
+            a21 = x1.fma(wv, a21);
+            a22 = x2.fma(wv, a22);
+            a23 = x3.fma(wv, a23);
+            wv = FloatVector.broadcast(S, w[w0 + 3 * ws + u - 3]);
+            a30 = x0.fma(wv, a30);
+            a31 = x1.fma(wv, a31);
+            a32 = x2.fma(wv, a32);
+            a33 = x3.fma(wv, a33);
+        }
+        // input row K: outputs 1..3
+        xr = xr0 + kk * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + ws + kk - 1]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        a12 = x2.fma(wv, a12);
+        a13 = x3.fma(wv, a13);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + kk - 2]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        a22 = x2.fma(wv, a22);
+        a23 = x3.fma(wv, a23);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 3]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        a32 = x2.fma(wv, a32);
+        a33 = x3.fma(wv, a33);
+        // input row K + 1: outputs 2..3
+        xr = xr0 + (kk + 1) * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + kk - 1]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        a22 = x2.fma(wv, a22);
+        a23 = x3.fma(wv, a23);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 2]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        a32 = x2.fma(wv, a32);
+        a33 = x3.fma(wv, a33);
+        // input row K + 2: outputs 3..3
+        xr = xr0 + (kk + 2) * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 1]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        a32 = x2.fma(wv, a32);
+        a33 = x3.fma(wv, a33);
+        a00.intoArray(y, yr0);
+        a01.intoArray(y, yr0 + V);
+        a02.intoArray(y, yr0 + 2 * V);
+        a03.intoArray(y, yr0 + 3 * V);
+        a10.intoArray(y, yr0 + C);
+        a11.intoArray(y, yr0 + C + V);
+        a12.intoArray(y, yr0 + C + 2 * V);
+        a13.intoArray(y, yr0 + C + 3 * V);
+        a20.intoArray(y, yr0 + 2 * C);
+        a21.intoArray(y, yr0 + 2 * C + V);
+        a22.intoArray(y, yr0 + 2 * C + 2 * V);
+        a23.intoArray(y, yr0 + 2 * C + 3 * V);
+        a30.intoArray(y, yr0 + 3 * C);
+        a31.intoArray(y, yr0 + 3 * C + V);
+        a32.intoArray(y, yr0 + 3 * C + 2 * V);
+        a33.intoArray(y, yr0 + 3 * C + 3 * V);
     }
 
     // ------------------------------------------------------------------ backward

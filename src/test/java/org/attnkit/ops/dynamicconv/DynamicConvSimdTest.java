@@ -50,6 +50,11 @@ class DynamicConvSimdTest {
         cases.add(Arguments.of(2, 50, 36, 0, 4, 9, 8, true, true, true, DropConnect.Scope.POSITION));
         cases.add(Arguments.of(1, 97, 80, 17, 5, 31, 15, false, false, true, DropConnect.Scope.POSITION));
         cases.add(Arguments.of(1, 3, 8, 0, 2, 31, 30, true, false, false, DropConnect.Scope.POSITION)); // T << K
+        // heads of 4-vector channel blocks: rows with every tap in range go through the 4 x 4 register tile
+        cases.add(Arguments.of(2, 90, 160, 0, 2, 7, 3, true, false, true, null));         // R = 80: a block + 16
+        cases.add(Arguments.of(1, 60, 128, 0, 2, 3, 0, true, true, false, DropConnect.Scope.HEAD_KERNEL)); // K = 3
+        cases.add(Arguments.of(1, 120, 256, 40, 4, 31, 15, true, false, true, null));     // K = 31, R = 64, query
+        cases.add(Arguments.of(2, 50, 128, 0, 1, 4, 2, true, true, true, DropConnect.Scope.POSITION)); // even K
         cases.add(Arguments.of(1, 2 * DynamicConvSimd.TILE, 32, 0, 2, 5, 2, true, false, true, null));   // whole tiles
         cases.add(Arguments.of(2, DynamicConvSimd.TILE + 1, 32, 0, 2, 31, 30, true, true, true,
                 DropConnect.Scope.POSITION));                                                     // a 1-row tile
