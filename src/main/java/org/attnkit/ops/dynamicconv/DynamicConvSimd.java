@@ -666,63 +666,276 @@ final class DynamicConvSimd {
         });
     }
 
+    /**
+     * dx rows [s0, s0+n) of batch b: rows all of whose K source rows are in range go four at a time
+     * through {@link #gatherTile} (a head's channels in whole blocks of four vectors, for K >= 3), the
+     * others, and channels past those blocks, row by row. Both sum the taps of an output in increasing k.
+     */
     private static void gatherRows(float[] dy, float[] wt, float[] dx, int b, int s0, int n, Geom g) {
+        int C = g.channels();
+        int R = g.perHead();
+        int kk = g.kernelSize();
+        int taps = g.taps();
+        int P = g.pad();
+        int base = b * g.time() * C;
+        int wBase = b * g.time() * taps;
+        int tiled = kk >= 3 ? R / (4 * V) * (4 * V) : 0; // leading channels of each head done by tiles
+        int i = 0;
+        while (i < n) {
+            int s = s0 + i;
+            int first = s + P - kk + 1; // the source row of output s's last tap
+            if (tiled > 0 && i + 4 <= n && first >= 0 && s + 3 + P < g.time()) {
+                for (int h = 0; h < g.heads(); h++) {
+                    for (int c = h * R; c < h * R + tiled; c += 4 * V) {
+                        gatherTile(dy, wt, dx, base + first * C + c, wBase + first * taps + h * kk, base + s * C + c,
+                                C, taps, kk);
+                    }
+                }
+                for (int j = 0; j < 4; j++) {
+                    gatherRow(dy, wt, dx, base, wBase, s + j, tiled, g);
+                }
+                i += 4;
+            } else {
+                gatherRow(dy, wt, dx, base, wBase, s, 0, g);
+                i++;
+            }
+        }
+    }
+
+    /** dx row s for the channels of each head from its {@code skip}-th on. */
+    private static void gatherRow(float[] dy, float[] wt, float[] dx, int base, int wBase, int s, int skip,
+                                  Geom g) {
         int C = g.channels();
         int R = g.perHead();
         int kk = g.kernelSize();
         int taps = g.taps();
         int T = g.time();
         int P = g.pad();
-        int base = b * T * C;
-        int wBase = b * T * taps;
-        for (int i = 0; i < n; i++) {
-            int s = s0 + i;
-            // t = s - k + P in [0, T)
-            int kLo = Math.max(0, s + P - T + 1);
-            int kHi = Math.min(kk, s + P + 1);
-            int dr = base + s * C;
-            for (int h = 0; h < g.heads(); h++) {
-                int ce = (h + 1) * R;
-                int c = h * R;
-                int wh = wBase + h * kk;
-                for (; c + 4 * V <= ce; c += 4 * V) {
-                    FloatVector a0 = FloatVector.zero(S);
-                    FloatVector a1 = a0;
-                    FloatVector a2 = a0;
-                    FloatVector a3 = a0;
-                    for (int k = kLo; k < kHi; k++) {
-                        int t = s - k + P;
-                        FloatVector wv = FloatVector.broadcast(S, wt[wh + t * taps + k]);
-                        int gr = base + t * C + c;
-                        a0 = FloatVector.fromArray(S, dy, gr).fma(wv, a0);
-                        a1 = FloatVector.fromArray(S, dy, gr + V).fma(wv, a1);
-                        a2 = FloatVector.fromArray(S, dy, gr + 2 * V).fma(wv, a2);
-                        a3 = FloatVector.fromArray(S, dy, gr + 3 * V).fma(wv, a3);
-                    }
-                    a0.intoArray(dx, dr + c);
-                    a1.intoArray(dx, dr + c + V);
-                    a2.intoArray(dx, dr + c + 2 * V);
-                    a3.intoArray(dx, dr + c + 3 * V);
+        // t = s - k + P in [0, T)
+        int kLo = Math.max(0, s + P - T + 1);
+        int kHi = Math.min(kk, s + P + 1);
+        int dr = base + s * C;
+        for (int h = 0; h < g.heads(); h++) {
+            int ce = (h + 1) * R;
+            int c = h * R + skip;
+            int wh = wBase + h * kk;
+            for (; c + 4 * V <= ce; c += 4 * V) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                for (int k = kLo; k < kHi; k++) {
+                    int t = s - k + P;
+                    FloatVector wv = FloatVector.broadcast(S, wt[wh + t * taps + k]);
+                    int gr = base + t * C + c;
+                    a0 = FloatVector.fromArray(S, dy, gr).fma(wv, a0);
+                    a1 = FloatVector.fromArray(S, dy, gr + V).fma(wv, a1);
+                    a2 = FloatVector.fromArray(S, dy, gr + 2 * V).fma(wv, a2);
+                    a3 = FloatVector.fromArray(S, dy, gr + 3 * V).fma(wv, a3);
                 }
-                for (; c + V <= ce; c += V) {
-                    FloatVector a0 = FloatVector.zero(S);
-                    for (int k = kLo; k < kHi; k++) {
-                        int t = s - k + P;
-                        a0 = FloatVector.fromArray(S, dy, base + t * C + c)
-                                .fma(FloatVector.broadcast(S, wt[wh + t * taps + k]), a0);
-                    }
-                    a0.intoArray(dx, dr + c);
+                a0.intoArray(dx, dr + c);
+                a1.intoArray(dx, dr + c + V);
+                a2.intoArray(dx, dr + c + 2 * V);
+                a3.intoArray(dx, dr + c + 3 * V);
+            }
+            for (; c + V <= ce; c += V) {
+                FloatVector a0 = FloatVector.zero(S);
+                for (int k = kLo; k < kHi; k++) {
+                    int t = s - k + P;
+                    a0 = FloatVector.fromArray(S, dy, base + t * C + c)
+                            .fma(FloatVector.broadcast(S, wt[wh + t * taps + k]), a0);
                 }
-                for (; c < ce; c++) {
-                    float acc = 0f;
-                    for (int k = kLo; k < kHi; k++) {
-                        int t = s - k + P;
-                        acc = Math.fma(wt[wh + t * taps + k], dy[base + t * C + c], acc);
-                    }
-                    dx[dr + c] = acc;
+                a0.intoArray(dx, dr + c);
+            }
+            for (; c < ce; c++) {
+                float acc = 0f;
+                for (int k = kLo; k < kHi; k++) {
+                    int t = s - k + P;
+                    acc = Math.fma(wt[wh + t * taps + k], dy[base + t * C + c], acc);
                 }
+                dx[dr + c] = acc;
             }
         }
+    }
+
+    /**
+     * dx rows s..s+3 x four channel vectors [c, c+4V) of one head, where every source row of the four is
+     * in range and K >= 3: dy row q (from s+P-K+1) feeds output row j through tap k = j+K-1-q with the
+     * weight wt[row q][k], so each dy vector is loaded once for up to four outputs (16 FMA chains). The rows
+     * go from the last to the first, so that every output sums its taps in increasing k. gr0 is the index
+     * of dy[row 0, c], wr0 that of wt[row 0, h, 0], dr0 that of dx[s, c].
+     */
+    private static void gatherTile(float[] dy, float[] wt, float[] dx, int gr0, int wr0, int dr0, int C, int taps,
+                                   int kk) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a02 = FloatVector.zero(S);
+        FloatVector a03 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a13 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a22 = FloatVector.zero(S);
+        FloatVector a23 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector a32 = FloatVector.zero(S);
+        FloatVector a33 = FloatVector.zero(S);
+        FloatVector g0;
+        FloatVector g1;
+        FloatVector g2;
+        FloatVector g3;
+        FloatVector wv;
+        int gr;
+        int wr;
+        // dy row K + 2: outputs 3..3
+        gr = gr0 + (kk + 2) * C;
+        wr = wr0 + (kk + 2) * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        g2 = FloatVector.fromArray(S, dy, gr + 2 * V);
+        g3 = FloatVector.fromArray(S, dy, gr + 3 * V);
+        wv = FloatVector.broadcast(S, wt[wr + 0]);
+        a30 = g0.fma(wv, a30);
+        a31 = g1.fma(wv, a31);
+        a32 = g2.fma(wv, a32);
+        a33 = g3.fma(wv, a33);
+        // dy row K + 1: outputs 2..3
+        gr = gr0 + (kk + 1) * C;
+        wr = wr0 + (kk + 1) * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        g2 = FloatVector.fromArray(S, dy, gr + 2 * V);
+        g3 = FloatVector.fromArray(S, dy, gr + 3 * V);
+        wv = FloatVector.broadcast(S, wt[wr + 0]);
+        a20 = g0.fma(wv, a20);
+        a21 = g1.fma(wv, a21);
+        a22 = g2.fma(wv, a22);
+        a23 = g3.fma(wv, a23);
+        wv = FloatVector.broadcast(S, wt[wr + 1]);
+        a30 = g0.fma(wv, a30);
+        a31 = g1.fma(wv, a31);
+        a32 = g2.fma(wv, a32);
+        a33 = g3.fma(wv, a33);
+        // dy row K: outputs 1..3
+        gr = gr0 + kk * C;
+        wr = wr0 + kk * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        g2 = FloatVector.fromArray(S, dy, gr + 2 * V);
+        g3 = FloatVector.fromArray(S, dy, gr + 3 * V);
+        wv = FloatVector.broadcast(S, wt[wr + 0]);
+        a10 = g0.fma(wv, a10);
+        a11 = g1.fma(wv, a11);
+        a12 = g2.fma(wv, a12);
+        a13 = g3.fma(wv, a13);
+        wv = FloatVector.broadcast(S, wt[wr + 1]);
+        a20 = g0.fma(wv, a20);
+        a21 = g1.fma(wv, a21);
+        a22 = g2.fma(wv, a22);
+        a23 = g3.fma(wv, a23);
+        wv = FloatVector.broadcast(S, wt[wr + 2]);
+        a30 = g0.fma(wv, a30);
+        a31 = g1.fma(wv, a31);
+        a32 = g2.fma(wv, a32);
+        a33 = g3.fma(wv, a33);
+        for (int q = kk - 1; q >= 3; q--) { // every output reads this row
+            gr = gr0 + q * C;
+            wr = wr0 + q * taps;
+            g0 = FloatVector.fromArray(S, dy, gr);
+            g1 = FloatVector.fromArray(S, dy, gr + V);
+            g2 = FloatVector.fromArray(S, dy, gr + 2 * V);
+            g3 = FloatVector.fromArray(S, dy, gr + 3 * V);
+            wv = FloatVector.broadcast(S, wt[wr + kk - 1 - q]);
+            a00 = g0.fma(wv, a00);
+            a01 = g1.fma(wv, a01);
+            a02 = g2.fma(wv, a02);
+            a03 = g3.fma(wv, a03);
+            wv = FloatVector.broadcast(S, wt[wr + kk - q]);
+            a10 = g0.fma(wv, a10);
+            a11 = g1.fma(wv, a11);
+            a12 = g2.fma(wv, a12);
+            a13 = g3.fma(wv, a13);
+            wv = FloatVector.broadcast(S, wt[wr + kk + 1 - q]);
+            a20 = g0.fma(wv, a20);
+            a21 = g1.fma(wv, a21);
+            a22 = g2.fma(wv, a22);
+            a23 = g3.fma(wv, a23);
+            wv = FloatVector.broadcast(S, wt[wr + kk + 2 - q]);
+            a30 = g0.fma(wv, a30);
+            a31 = g1.fma(wv, a31);
+            a32 = g2.fma(wv, a32);
+            a33 = g3.fma(wv, a33);
+        }
+        // dy row 2: outputs 0..2
+        gr = gr0 + 2 * C;
+        wr = wr0 + 2 * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        g2 = FloatVector.fromArray(S, dy, gr + 2 * V);
+        g3 = FloatVector.fromArray(S, dy, gr + 3 * V);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 3]);
+        a00 = g0.fma(wv, a00);
+        a01 = g1.fma(wv, a01);
+        a02 = g2.fma(wv, a02);
+        a03 = g3.fma(wv, a03);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 2]);
+        a10 = g0.fma(wv, a10);
+        a11 = g1.fma(wv, a11);
+        a12 = g2.fma(wv, a12);
+        a13 = g3.fma(wv, a13);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 1]);
+        a20 = g0.fma(wv, a20);
+        a21 = g1.fma(wv, a21);
+        a22 = g2.fma(wv, a22);
+        a23 = g3.fma(wv, a23);
+        // dy row 1: outputs 0..1
+        gr = gr0 + 1 * C;
+        wr = wr0 + 1 * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        g2 = FloatVector.fromArray(S, dy, gr + 2 * V);
+        g3 = FloatVector.fromArray(S, dy, gr + 3 * V);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 2]);
+        a00 = g0.fma(wv, a00);
+        a01 = g1.fma(wv, a01);
+        a02 = g2.fma(wv, a02);
+        a03 = g3.fma(wv, a03);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 1]);
+        a10 = g0.fma(wv, a10);
+        a11 = g1.fma(wv, a11);
+        a12 = g2.fma(wv, a12);
+        a13 = g3.fma(wv, a13);
+        // dy row 0: outputs 0..0
+        gr = gr0 + 0 * C;
+        wr = wr0 + 0 * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        g2 = FloatVector.fromArray(S, dy, gr + 2 * V);
+        g3 = FloatVector.fromArray(S, dy, gr + 3 * V);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 1]);
+        a00 = g0.fma(wv, a00);
+        a01 = g1.fma(wv, a01);
+        a02 = g2.fma(wv, a02);
+        a03 = g3.fma(wv, a03);
+        a00.intoArray(dx, dr0);
+        a01.intoArray(dx, dr0 + V);
+        a02.intoArray(dx, dr0 + 2 * V);
+        a03.intoArray(dx, dr0 + 3 * V);
+        a10.intoArray(dx, dr0 + C);
+        a11.intoArray(dx, dr0 + C + V);
+        a12.intoArray(dx, dr0 + C + 2 * V);
+        a13.intoArray(dx, dr0 + C + 3 * V);
+        a20.intoArray(dx, dr0 + 2 * C);
+        a21.intoArray(dx, dr0 + 2 * C + V);
+        a22.intoArray(dx, dr0 + 2 * C + 2 * V);
+        a23.intoArray(dx, dr0 + 2 * C + 3 * V);
+        a30.intoArray(dx, dr0 + 3 * C);
+        a31.intoArray(dx, dr0 + 3 * C + V);
+        a32.intoArray(dx, dr0 + 3 * C + 2 * V);
+        a33.intoArray(dx, dr0 + 3 * C + 3 * V);
     }
 
     /**
