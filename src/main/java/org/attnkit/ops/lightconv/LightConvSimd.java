@@ -27,17 +27,34 @@ final class LightConvSimd {
     private static final int L = S.length();
     static final int TILE = 16;
     /** Rows per register tile of the weight gradient. */
-    private static final int TILE_G = 8; // divides TIME_BLOCK: only the last block ends inside a tile
+    private static final int TILE_G = 8; // divides every time block: only the last block ends inside a tile
     /**
-     * Rows per task. Convolution of B=8 T=512 C=512 K=31 on 2 threads, fastest of 60 calls: 0.90-1.01 ms
-     * with 64-row blocks, 0.89-1.05 with 128, 0.78-0.79 with 256 (the K-1 halo rows are read and packed
-     * once per block).
+     * Most rows per task (the panels' capacity). Convolution of B=8 T=512 C=512 K=31 on 2 threads, fastest
+     * of 60 calls: 0.90-1.01 ms with 64-row blocks, 0.89-1.05 with 128, 0.78-0.79 with 256 (the K-1 halo
+     * rows are read and packed once per block).
      */
     private static final int TIME_BLOCK = 256;
+    /** Tasks {@link #timeBlock} keeps for many-core machines before it settles for longer blocks. */
+    private static final int MIN_TASKS = 16;
     /** Channel vectors packed together: input and output rows move in runs of up to 512 bytes. */
     private static final int GROUP = 8;
 
     private LightConvSimd() {
+    }
+
+    /**
+     * Rows per (batch, time block) task for B sequences of T steps: the longest of 256, 128 and 64 that
+     * still makes {@value #MIN_TASKS} tasks (64 when none does), so that a short batch still spreads over
+     * many cores. A function of the shape alone: the partition, and with it the order of the weight
+     * gradient's partial sums, does not depend on the machine.
+     */
+    static int timeBlock(int B, int T) {
+        for (int rows = TIME_BLOCK; rows > 64; rows /= 2) {
+            if ((long) B * ((T + rows - 1) / rows) >= MIN_TASKS) {
+                return rows;
+            }
+        }
+        return 64;
     }
 
     /** Taps of a weight panel: K rounded up to a multiple of 4 (the smallest register chunk). */
@@ -84,15 +101,16 @@ final class LightConvSimd {
      * with the weights as {@link #weightPanels}. {@code bias} may be null.
      */
     static void convolve(float[] x, float[] wp, float[] bias, float[] y, int B, int T, int C, int K, int P) {
-        int blocks = (T + TIME_BLOCK - 1) / TIME_BLOCK;
+        int rowsPerTask = timeBlock(B, T);
+        int blocks = (T + rowsPerTask - 1) / rowsPerTask;
         float[] biasPanel = bias == null ? null : padded(bias, channelVectors(C) * L);
         CpuPool.parallelFor(B * blocks, task -> {
             int b = task / blocks;
-            int t0 = (task % blocks) * TIME_BLOCK;
+            int t0 = (task % blocks) * rowsPerTask;
             Panels p = Panels.of(K);
             for (int v0 = 0; v0 < channelVectors(C); v0 += GROUP) {
                 int v1 = Math.min(channelVectors(C), v0 + GROUP);
-                convolveBlock(x, wp, biasPanel, y, p, b, t0, Math.min(T, t0 + TIME_BLOCK), T, C, K, P, v0, v1);
+                convolveBlock(x, wp, biasPanel, y, p, b, t0, Math.min(T, t0 + rowsPerTask), T, C, K, P, v0, v1);
             }
         });
     }
@@ -204,14 +222,15 @@ final class LightConvSimd {
      */
     static float[][] backwardBlocks(float[] x, float[] dy, float[] wpReversed, float[] dx, boolean needWeight,
                                     boolean needBias, int B, int T, int C, int K, int P) {
-        int blocks = (T + TIME_BLOCK - 1) / TIME_BLOCK;
+        int rowsPerTask = timeBlock(B, T);
+        int blocks = (T + rowsPerTask - 1) / rowsPerTask;
         int tasks = B * blocks;
         int kp = paddedTaps(K);
         float[][] partials = new float[2 * tasks][];
         CpuPool.parallelFor(tasks, task -> {
             int b = task / blocks;
-            int t0 = (task % blocks) * TIME_BLOCK;
-            int t1 = Math.min(T, t0 + TIME_BLOCK);
+            int t0 = (task % blocks) * rowsPerTask;
+            int t1 = Math.min(T, t0 + rowsPerTask);
             int rows = t1 - t0;
             int tiles = (rows + TILE_G - 1) / TILE_G;
             Panels p = Panels.of(K);
@@ -782,11 +801,12 @@ final class LightConvSimd {
     static void convolvePosition(float[] x, float[] wn, DropConnect drop, float[] bias, float[] y, int B, int T,
                                  int C, int H, int K, int P) {
         int R = C / H;
-        int blocks = (T + TIME_BLOCK - 1) / TIME_BLOCK;
+        int rowsPerTask = timeBlock(B, T);
+        int blocks = (T + rowsPerTask - 1) / rowsPerTask;
         CpuPool.parallelFor(B * blocks, task -> {
             int b = task / blocks;
-            int t0 = (task % blocks) * TIME_BLOCK;
-            int t1 = Math.min(T, t0 + TIME_BLOCK);
+            int t0 = (task % blocks) * rowsPerTask;
+            int t1 = Math.min(T, t0 + rowsPerTask);
             for (int t = t0; t < t1; t++) {
                 int yr = (b * T + t) * C;
                 if (bias != null) {
@@ -808,11 +828,12 @@ final class LightConvSimd {
     static void inputGradientPosition(float[] dy, float[] wn, DropConnect drop, float[] dx, int B, int T, int C,
                                       int H, int K, int P) {
         int R = C / H;
-        int blocks = (T + TIME_BLOCK - 1) / TIME_BLOCK;
+        int rowsPerTask = timeBlock(B, T);
+        int blocks = (T + rowsPerTask - 1) / rowsPerTask;
         CpuPool.parallelFor(B * blocks, task -> {
             int b = task / blocks;
-            int s0 = (task % blocks) * TIME_BLOCK;
-            int s1 = Math.min(T, s0 + TIME_BLOCK);
+            int s0 = (task % blocks) * rowsPerTask;
+            int s1 = Math.min(T, s0 + rowsPerTask);
             for (int s = s0; s < s1; s++) {
                 int dxr = (b * T + s) * C;
                 for (int k = 0; k < K; k++) {
@@ -839,12 +860,13 @@ final class LightConvSimd {
     static double[][] weightGradientPosition(float[] x, float[] dy, DropConnect drop, int B, int T, int C, int H,
                                              int K, int P) {
         int R = C / H;
-        int blocks = (T + TIME_BLOCK - 1) / TIME_BLOCK;
+        int rowsPerTask = timeBlock(B, T);
+        int blocks = (T + rowsPerTask - 1) / rowsPerTask;
         double[][] partials = new double[B * blocks][];
         CpuPool.parallelFor(B * blocks, task -> {
             int b = task / blocks;
-            int t0 = (task % blocks) * TIME_BLOCK;
-            int t1 = Math.min(T, t0 + TIME_BLOCK);
+            int t0 = (task % blocks) * rowsPerTask;
+            int t1 = Math.min(T, t0 + rowsPerTask);
             double[] dw = new double[H * K];
             for (int t = t0; t < t1; t++) {
                 int gr = (b * T + t) * C;

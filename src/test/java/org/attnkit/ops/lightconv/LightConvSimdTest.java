@@ -48,6 +48,10 @@ class LightConvSimdTest {
         cases.add(Arguments.of(1, 530, 200, 8, 31, 15, true, true, null));
         cases.add(Arguments.of(2, 260, 144, 16, 7, 6, true, true, DropConnect.Scope.HEAD_KERNEL));
         cases.add(Arguments.of(1, 300, 136, 8, 63, 40, false, false, null));     // K = 63, P past the block
+        // enough rows for longer blocks (LightConvSimd.timeBlock): 256 rows, then 128
+        cases.add(Arguments.of(4, 1030, 136, 8, 31, 15, true, true, null));
+        cases.add(Arguments.of(3, 700, 40, 8, 7, 3, true, true, DropConnect.Scope.HEAD_KERNEL));
+        cases.add(Arguments.of(4, 520, 24, 4, 9, 8, true, true, DropConnect.Scope.POSITION));
         SplittableRandom r = new SplittableRandom(7);
         for (int i = 0; i < 12; i++) {
             int h = 1 + r.nextInt(6);
@@ -133,6 +137,15 @@ class LightConvSimdTest {
                 assertNull(grads[1][j], names[j] + " of an input that needs no gradient");
             }
         }
+    }
+
+    @Test
+    void timeBlocksAreLongWhileTheyLeaveSixteenTasks() {
+        assertEquals(256, LightConvSimd.timeBlock(8, 512));
+        assertEquals(256, LightConvSimd.timeBlock(1, 4096));
+        assertEquals(128, LightConvSimd.timeBlock(3, 700));
+        assertEquals(64, LightConvSimd.timeBlock(1, 512));
+        assertEquals(64, LightConvSimd.timeBlock(1, 3));
     }
 
     @Test
