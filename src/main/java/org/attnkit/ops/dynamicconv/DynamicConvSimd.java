@@ -377,178 +377,6 @@ final class DynamicConvSimd {
         }
     }
 
-    /**
-     * Four output rows t..t+3 x four channel vectors [c, c+4V) of one head, where every tap of the four
-     * rows is in range and K >= 3: input row t-P+u feeds output row j through tap k = u-j, so each input
-     * vector is loaded once for up to four outputs, into 16 independent FMA chains (the row-by-row path
-     * loads it once per output, and its 4 chains wait on the FMA latency). The weights of output row j are
-     * w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
-     */
-    private static void convolveTile(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
-                                     int kk) {
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a02 = FloatVector.zero(S);
-        FloatVector a03 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        FloatVector a12 = FloatVector.zero(S);
-        FloatVector a13 = FloatVector.zero(S);
-        FloatVector a20 = FloatVector.zero(S);
-        FloatVector a21 = FloatVector.zero(S);
-        FloatVector a22 = FloatVector.zero(S);
-        FloatVector a23 = FloatVector.zero(S);
-        FloatVector a30 = FloatVector.zero(S);
-        FloatVector a31 = FloatVector.zero(S);
-        FloatVector a32 = FloatVector.zero(S);
-        FloatVector a33 = FloatVector.zero(S);
-        FloatVector x0;
-        FloatVector x1;
-        FloatVector x2;
-        FloatVector x3;
-        FloatVector wv;
-        int xr;
-        // input row 0: outputs 0..0
-        xr = xr0 + 0;
-        x0 = FloatVector.fromArray(S, x, xr);
-        x1 = FloatVector.fromArray(S, x, xr + V);
-        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
-        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
-        wv = FloatVector.broadcast(S, w[w0 + 0]);
-        a00 = x0.fma(wv, a00);
-        a01 = x1.fma(wv, a01);
-        a02 = x2.fma(wv, a02);
-        a03 = x3.fma(wv, a03);
-        // input row 1: outputs 0..1
-        xr = xr0 + C;
-        x0 = FloatVector.fromArray(S, x, xr);
-        x1 = FloatVector.fromArray(S, x, xr + V);
-        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
-        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
-        wv = FloatVector.broadcast(S, w[w0 + 1]);
-        a00 = x0.fma(wv, a00);
-        a01 = x1.fma(wv, a01);
-        a02 = x2.fma(wv, a02);
-        a03 = x3.fma(wv, a03);
-        wv = FloatVector.broadcast(S, w[w0 + ws + 0]);
-        a10 = x0.fma(wv, a10);
-        a11 = x1.fma(wv, a11);
-        a12 = x2.fma(wv, a12);
-        a13 = x3.fma(wv, a13);
-        // input row 2: outputs 0..2
-        xr = xr0 + 2 * C;
-        x0 = FloatVector.fromArray(S, x, xr);
-        x1 = FloatVector.fromArray(S, x, xr + V);
-        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
-        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
-        wv = FloatVector.broadcast(S, w[w0 + 2]);
-        a00 = x0.fma(wv, a00);
-        a01 = x1.fma(wv, a01);
-        a02 = x2.fma(wv, a02);
-        a03 = x3.fma(wv, a03);
-        wv = FloatVector.broadcast(S, w[w0 + ws + 1]);
-        a10 = x0.fma(wv, a10);
-        a11 = x1.fma(wv, a11);
-        a12 = x2.fma(wv, a12);
-        a13 = x3.fma(wv, a13);
-        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + 0]);
-        a20 = x0.fma(wv, a20);
-        a21 = x1.fma(wv, a21);
-        a22 = x2.fma(wv, a22);
-        a23 = x3.fma(wv, a23);
-        for (int u = 3; u < kk; u++) { // every output reads this row
-            xr = xr0 + u * C;
-            x0 = FloatVector.fromArray(S, x, xr);
-            x1 = FloatVector.fromArray(S, x, xr + V);
-            x2 = FloatVector.fromArray(S, x, xr + 2 * V);
-            x3 = FloatVector.fromArray(S, x, xr + 3 * V);
-            wv = FloatVector.broadcast(S, w[w0 + u]);
-            a00 = x0.fma(wv, a00);
-            a01 = x1.fma(wv, a01);
-            a02 = x2.fma(wv, a02);
-            a03 = x3.fma(wv, a03);
-            wv = FloatVector.broadcast(S, w[w0 + ws + u - 1]);
-            a10 = x0.fma(wv, a10);
-            a11 = x1.fma(wv, a11);
-            a12 = x2.fma(wv, a12);
-            a13 = x3.fma(wv, a13);
-            wv = FloatVector.broadcast(S, w[w0 + 2 * ws + u - 2]);
-            a20 = x0.fma(wv, a20);
-            a21 = x1.fma(wv, a21);
-            a22 = x2.fma(wv, a22);
-            a23 = x3.fma(wv, a23);
-            wv = FloatVector.broadcast(S, w[w0 + 3 * ws + u - 3]);
-            a30 = x0.fma(wv, a30);
-            a31 = x1.fma(wv, a31);
-            a32 = x2.fma(wv, a32);
-            a33 = x3.fma(wv, a33);
-        }
-        // input row K: outputs 1..3
-        xr = xr0 + kk * C;
-        x0 = FloatVector.fromArray(S, x, xr);
-        x1 = FloatVector.fromArray(S, x, xr + V);
-        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
-        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
-        wv = FloatVector.broadcast(S, w[w0 + ws + kk - 1]);
-        a10 = x0.fma(wv, a10);
-        a11 = x1.fma(wv, a11);
-        a12 = x2.fma(wv, a12);
-        a13 = x3.fma(wv, a13);
-        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + kk - 2]);
-        a20 = x0.fma(wv, a20);
-        a21 = x1.fma(wv, a21);
-        a22 = x2.fma(wv, a22);
-        a23 = x3.fma(wv, a23);
-        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 3]);
-        a30 = x0.fma(wv, a30);
-        a31 = x1.fma(wv, a31);
-        a32 = x2.fma(wv, a32);
-        a33 = x3.fma(wv, a33);
-        // input row K + 1: outputs 2..3
-        xr = xr0 + (kk + 1) * C;
-        x0 = FloatVector.fromArray(S, x, xr);
-        x1 = FloatVector.fromArray(S, x, xr + V);
-        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
-        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
-        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + kk - 1]);
-        a20 = x0.fma(wv, a20);
-        a21 = x1.fma(wv, a21);
-        a22 = x2.fma(wv, a22);
-        a23 = x3.fma(wv, a23);
-        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 2]);
-        a30 = x0.fma(wv, a30);
-        a31 = x1.fma(wv, a31);
-        a32 = x2.fma(wv, a32);
-        a33 = x3.fma(wv, a33);
-        // input row K + 2: outputs 3..3
-        xr = xr0 + (kk + 2) * C;
-        x0 = FloatVector.fromArray(S, x, xr);
-        x1 = FloatVector.fromArray(S, x, xr + V);
-        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
-        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
-        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 1]);
-        a30 = x0.fma(wv, a30);
-        a31 = x1.fma(wv, a31);
-        a32 = x2.fma(wv, a32);
-        a33 = x3.fma(wv, a33);
-        a00.intoArray(y, yr0);
-        a01.intoArray(y, yr0 + V);
-        a02.intoArray(y, yr0 + 2 * V);
-        a03.intoArray(y, yr0 + 3 * V);
-        a10.intoArray(y, yr0 + C);
-        a11.intoArray(y, yr0 + C + V);
-        a12.intoArray(y, yr0 + C + 2 * V);
-        a13.intoArray(y, yr0 + C + 3 * V);
-        a20.intoArray(y, yr0 + 2 * C);
-        a21.intoArray(y, yr0 + 2 * C + V);
-        a22.intoArray(y, yr0 + 2 * C + 2 * V);
-        a23.intoArray(y, yr0 + 2 * C + 3 * V);
-        a30.intoArray(y, yr0 + 3 * C);
-        a31.intoArray(y, yr0 + 3 * C + V);
-        a32.intoArray(y, yr0 + 3 * C + 2 * V);
-        a33.intoArray(y, yr0 + 3 * C + 3 * V);
-    }
-
     // ------------------------------------------------------------------ backward
 
     /**
@@ -762,6 +590,213 @@ final class DynamicConvSimd {
     }
 
     /**
+     * Phase 3: dw [L,Cq] = dG^T q (when non-null) and db [L] = column sums of dG (when non-null). Each
+     * task owns a block of dw (and of db) and sums over all B*T rows in row order.
+     */
+    static void generatorGradients(float[] q, float[] dGAll, float[] dw, float[] db, Geom g) {
+        int taps = g.taps();
+        int cq = g.queryChannels();
+        int rows = g.batch() * g.time();
+        int rowBlocks = (taps + DW_ROWS - 1) / DW_ROWS;
+        int colBlocks = dw == null ? 1 : (cq + DW_COLS - 1) / DW_COLS;
+        CpuPool.parallelFor(rowBlocks * colBlocks, task -> {
+            int j0 = (task / colBlocks) * DW_ROWS;
+            int jn = Math.min(taps, j0 + DW_ROWS) - j0;
+            int c0 = (task % colBlocks) * DW_COLS;
+            if (dw != null) {
+                int cn = Math.min(cq, c0 + DW_COLS) - c0;
+                gemm(jn, cn, rows, dGAll, j0, 1, taps, q, c0, cq, dw, j0 * cq + c0, cq);
+            }
+            if (db != null && c0 == 0) {
+                double[] acc = new double[jn];
+                for (int r = 0; r < rows; r++) {
+                    int o = r * taps + j0;
+                    for (int j = 0; j < jn; j++) {
+                        acc[j] += dGAll[o + j];
+                    }
+                }
+                for (int j = 0; j < jn; j++) {
+                    db[j0 + j] = (float) acc[j];
+                }
+            }
+        });
+    }
+
+    // ---- generated by tools/gen_dynamicconv_tiles.py: edit the generator, not these methods ----
+
+    /**
+     * Four output rows t..t+3 x four channel vectors [c, c+4V) of one head, where every tap of the four
+     * rows is in range and K >= 3: input row t-P+u feeds output row j through tap k = u-j, so each input
+     * vector is loaded once for up to four outputs, into 16 independent FMA chains (the row-by-row path
+     * loads it once per output, and its 4 chains wait on the FMA latency). The weights of output row j are
+     * w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
+     */
+    private static void convolveTile(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
+                                     int kk) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a02 = FloatVector.zero(S);
+        FloatVector a03 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a13 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a22 = FloatVector.zero(S);
+        FloatVector a23 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector a32 = FloatVector.zero(S);
+        FloatVector a33 = FloatVector.zero(S);
+        FloatVector x0;
+        FloatVector x1;
+        FloatVector x2;
+        FloatVector x3;
+        FloatVector wv;
+        int xr;
+        // input row 0: outputs 0..0
+        xr = xr0;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 0]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        a02 = x2.fma(wv, a02);
+        a03 = x3.fma(wv, a03);
+        // input row 1: outputs 0..1
+        xr = xr0 + C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 1]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        a02 = x2.fma(wv, a02);
+        a03 = x3.fma(wv, a03);
+        wv = FloatVector.broadcast(S, w[w0 + ws + 0]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        a12 = x2.fma(wv, a12);
+        a13 = x3.fma(wv, a13);
+        // input row 2: outputs 0..2
+        xr = xr0 + 2 * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 2]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        a02 = x2.fma(wv, a02);
+        a03 = x3.fma(wv, a03);
+        wv = FloatVector.broadcast(S, w[w0 + ws + 1]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        a12 = x2.fma(wv, a12);
+        a13 = x3.fma(wv, a13);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + 0]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        a22 = x2.fma(wv, a22);
+        a23 = x3.fma(wv, a23);
+        for (int u = 3; u < kk; u++) { // every output reads this row
+            xr = xr0 + u * C;
+            x0 = FloatVector.fromArray(S, x, xr);
+            x1 = FloatVector.fromArray(S, x, xr + V);
+            x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+            x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+            wv = FloatVector.broadcast(S, w[w0 + u]);
+            a00 = x0.fma(wv, a00);
+            a01 = x1.fma(wv, a01);
+            a02 = x2.fma(wv, a02);
+            a03 = x3.fma(wv, a03);
+            wv = FloatVector.broadcast(S, w[w0 + ws + u - 1]);
+            a10 = x0.fma(wv, a10);
+            a11 = x1.fma(wv, a11);
+            a12 = x2.fma(wv, a12);
+            a13 = x3.fma(wv, a13);
+            wv = FloatVector.broadcast(S, w[w0 + 2 * ws + u - 2]);
+            a20 = x0.fma(wv, a20);
+            a21 = x1.fma(wv, a21);
+            a22 = x2.fma(wv, a22);
+            a23 = x3.fma(wv, a23);
+            wv = FloatVector.broadcast(S, w[w0 + 3 * ws + u - 3]);
+            a30 = x0.fma(wv, a30);
+            a31 = x1.fma(wv, a31);
+            a32 = x2.fma(wv, a32);
+            a33 = x3.fma(wv, a33);
+        }
+        // input row K: outputs 1..3
+        xr = xr0 + kk * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + ws + kk - 1]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        a12 = x2.fma(wv, a12);
+        a13 = x3.fma(wv, a13);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + kk - 2]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        a22 = x2.fma(wv, a22);
+        a23 = x3.fma(wv, a23);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 3]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        a32 = x2.fma(wv, a32);
+        a33 = x3.fma(wv, a33);
+        // input row K + 1: outputs 2..3
+        xr = xr0 + (kk + 1) * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + kk - 1]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        a22 = x2.fma(wv, a22);
+        a23 = x3.fma(wv, a23);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 2]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        a32 = x2.fma(wv, a32);
+        a33 = x3.fma(wv, a33);
+        // input row K + 2: outputs 3..3
+        xr = xr0 + (kk + 2) * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        x2 = FloatVector.fromArray(S, x, xr + 2 * V);
+        x3 = FloatVector.fromArray(S, x, xr + 3 * V);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 1]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        a32 = x2.fma(wv, a32);
+        a33 = x3.fma(wv, a33);
+        a00.intoArray(y, yr0);
+        a01.intoArray(y, yr0 + V);
+        a02.intoArray(y, yr0 + 2 * V);
+        a03.intoArray(y, yr0 + 3 * V);
+        a10.intoArray(y, yr0 + C);
+        a11.intoArray(y, yr0 + C + V);
+        a12.intoArray(y, yr0 + C + 2 * V);
+        a13.intoArray(y, yr0 + C + 3 * V);
+        a20.intoArray(y, yr0 + 2 * C);
+        a21.intoArray(y, yr0 + 2 * C + V);
+        a22.intoArray(y, yr0 + 2 * C + 2 * V);
+        a23.intoArray(y, yr0 + 2 * C + 3 * V);
+        a30.intoArray(y, yr0 + 3 * C);
+        a31.intoArray(y, yr0 + 3 * C + V);
+        a32.intoArray(y, yr0 + 3 * C + 2 * V);
+        a33.intoArray(y, yr0 + 3 * C + 3 * V);
+    }
+
+    /**
      * dx rows s..s+3 x four channel vectors [c, c+4V) of one head, where every source row of the four is
      * in range and K >= 3: dy row q (from s+P-K+1) feeds output row j through tap k = j+K-1-q with the
      * weight wt[row q][k], so each dy vector is loaded once for up to four outputs (16 FMA chains). The rows
@@ -941,56 +976,7 @@ final class DynamicConvSimd {
         a33.intoArray(dx, dr0 + 3 * C + 3 * V);
     }
 
-    /**
-     * Phase 3: dw [L,Cq] = dG^T q (when non-null) and db [L] = column sums of dG (when non-null). Each
-     * task owns a block of dw (and of db) and sums over all B*T rows in row order.
-     */
-    static void generatorGradients(float[] q, float[] dGAll, float[] dw, float[] db, Geom g) {
-        int taps = g.taps();
-        int cq = g.queryChannels();
-        int rows = g.batch() * g.time();
-        int rowBlocks = (taps + DW_ROWS - 1) / DW_ROWS;
-        int colBlocks = dw == null ? 1 : (cq + DW_COLS - 1) / DW_COLS;
-        CpuPool.parallelFor(rowBlocks * colBlocks, task -> {
-            int j0 = (task / colBlocks) * DW_ROWS;
-            int jn = Math.min(taps, j0 + DW_ROWS) - j0;
-            int c0 = (task % colBlocks) * DW_COLS;
-            if (dw != null) {
-                int cn = Math.min(cq, c0 + DW_COLS) - c0;
-                gemm(jn, cn, rows, dGAll, j0, 1, taps, q, c0, cq, dw, j0 * cq + c0, cq);
-            }
-            if (db != null && c0 == 0) {
-                double[] acc = new double[jn];
-                for (int r = 0; r < rows; r++) {
-                    int o = r * taps + j0;
-                    for (int j = 0; j < jn; j++) {
-                        acc[j] += dGAll[o + j];
-                    }
-                }
-                for (int j = 0; j < jn; j++) {
-                    db[j0 + j] = (float) acc[j];
-                }
-            }
-        });
-    }
-
-    /** sum_i a[aOff + i] * b[bOff + i] for i in [0, n). */
-    private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        int bound = S.loopBound(n);
-        int i = 0;
-        float s = 0f;
-        if (bound > 0) {
-            FloatVector acc = FloatVector.fromArray(S, a, aOff).mul(FloatVector.fromArray(S, b, bOff));
-            for (i = V; i < bound; i += V) {
-                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-            }
-            s = VectorMath.sumLanes(acc);
-        }
-        for (; i < n; i++) {
-            s = Math.fma(a[aOff + i], b[bOff + i], s);
-        }
-        return s;
-    }
+    // ---- end of generated methods ----
 
     // ------------------------------------------------------------------ GEMM
 
