@@ -100,6 +100,23 @@ final class DynamicConvSimd {
         return t;
     }
 
+    /**
+     * The generator weight [L,Cq] as ceil(Cq/2V) panels of [L, 2V] (the columns past Cq zero): the B
+     * operand of the dq GEMM, packed once per call rather than by every (batch, time tile) task.
+     */
+    static float[] columnPanels(float[] wq, Geom g) {
+        int cq = g.queryChannels();
+        int taps = g.taps();
+        int pw = 2 * V;
+        float[] t = new float[(cq + pw - 1) / pw * taps * pw];
+        for (int j = 0; j < taps; j++) {
+            for (int c = 0; c < cq; c++) {
+                t[(c / pw * taps + j) * pw + c % pw] = wq[j * cq + c];
+            }
+        }
+        return t;
+    }
+
     /** The bias padded to Lp (zeros without a bias): the initial value of every logits row. */
     static float[] paddedBias(float[] bias, Geom g) {
         float[] b = new float[g.paddedTaps()];
@@ -476,9 +493,9 @@ final class DynamicConvSimd {
     /**
      * Phase 2: when dx is non-null, dx[b,s,c] = sum_k wt[b,s-k+P,h,k] dy[b,s-k+P,c] (a gather, each
      * task writes its own rows); then, when dq is non-null, dq rows += dG rows . weight (a GEMM per
-     * tile; dq may be dx itself when x generates the kernels).
+     * tile, the weight as {@link #columnPanels}; dq may be dx itself when x generates the kernels).
      */
-    static void inputGradients(float[] dy, float[] wtAll, float[] dGAll, float[] wq, float[] dx, float[] dq,
+    static void inputGradients(float[] dy, float[] wtAll, float[] dGAll, float[] wqPanels, float[] dx, float[] dq,
                                Geom g) {
         int tiles = g.tiles();
         CpuPool.parallelFor(g.batch() * tiles, task -> {
@@ -492,7 +509,11 @@ final class DynamicConvSimd {
                 int taps = g.taps();
                 int cq = g.queryChannels();
                 int row0 = b * g.time() + t0;
-                gemm(n, cq, taps, dGAll, row0 * taps, taps, 1, wq, 0, cq, dq, row0 * cq, cq);
+                int pw = 2 * V;
+                for (int j = 0; j < cq; j += pw) {
+                    gemm(n, Math.min(pw, cq - j), taps, dGAll, row0 * taps, taps, 1, wqPanels, j * taps, pw, dq,
+                            row0 * cq + j, cq);
+                }
             }
         });
     }

@@ -57,7 +57,8 @@ final class DynamicConvSimdKernels implements DynamicConvKernels {
 
         float[] dx = needX ? new float[xv.length] : null;
         float[] dq = !needDq ? null : query == null ? dx : new float[qv.length];
-        DynamicConvSimd.inputGradients(g0, wtAll, dGAll, wq, dx, dq, g);
+        DynamicConvSimd.inputGradients(g0, wtAll, dGAll, dq == null ? null : DynamicConvSimd.columnPanels(wq, g), dx,
+                dq, g);
 
         float[] dw = needWeight ? new float[wq.length] : null;
         float[] db = needBias ? new float[taps] : null;
