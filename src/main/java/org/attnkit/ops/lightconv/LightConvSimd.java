@@ -122,7 +122,7 @@ final class LightConvSimd {
      */
     private static final class Panels {
         private static final ThreadLocal<Panels> OF_THREAD = new ThreadLocal<>();
-        final int xRows; // input rows per channel vector: TIME_BLOCK + Kp - 1
+        final int xRows; // input rows per channel vector (the panels' stride): at least TIME_BLOCK + Kp - 1
         final float[] xp; // [GROUP][xRows, L]: input rows t0-P .. t0-P+xRows-1 (dy rows in the backward)
         final float[] yp; // [GROUP][TIME_BLOCK, L]
         final float[] xg; // [GROUP][xRows, L]: x rows t0-P .., for the weight gradient
@@ -134,11 +134,14 @@ final class LightConvSimd {
             xg = new float[GROUP * xRows * L];
         }
 
-        /** This thread's panels, for kernels of up to K taps. */
+        /**
+         * This thread's panels, for kernels of up to K taps: kept when they are large enough (layers of
+         * several kernel sizes then share one set), grown otherwise.
+         */
         static Panels of(int K) {
             int xRows = TIME_BLOCK + paddedTaps(K) - 1;
             Panels p = OF_THREAD.get();
-            if (p == null || p.xRows != xRows) {
+            if (p == null || p.xRows < xRows) {
                 p = new Panels(xRows);
                 OF_THREAD.set(p);
             }
