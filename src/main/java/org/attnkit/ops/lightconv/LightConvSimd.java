@@ -170,6 +170,10 @@ final class LightConvSimd {
      */
     private static void pack(float[] src, float[] panel, int stride, int b, int first, int rows, int T, int C,
                              int v0, int v1) {
+        if (v1 - v0 == 8 && v1 * L <= C) {
+            packEight(src, panel, stride, b, first, rows, T, C, v0);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int t = first + r;
             for (int v = v0; v < v1; v++) {
@@ -185,6 +189,36 @@ final class LightConvSimd {
                     java.util.Arrays.fill(panel, at + width, at + L, 0f);
                 }
             }
+        }
+    }
+
+    /**
+     * {@link #pack} of a full group of 8 whole channel vectors, unrolled: each of the 8 loads steps by
+     * exactly one row (C floats) from one row to the next instead of one load stepping 64 bytes 7 times
+     * and then to the next row. Measured on B=8 T=512 C=512 K=31: fwd+bwd fastest 3.48-3.72 vs 3.67-3.91
+     * ms in 6 alternating pairs, the forward alone unchanged (within the noise).
+     */
+    private static void packEight(float[] src, float[] panel, int stride, int b, int first, int rows, int T, int C,
+                                  int v0) {
+        int s = stride * L;
+        for (int r = 0; r < rows; r++) {
+            int t = first + r;
+            int at = r * L;
+            if (t < 0 || t >= T) {
+                for (int v = 0; v < 8; v++) {
+                    java.util.Arrays.fill(panel, at + v * s, at + v * s + L, 0f);
+                }
+                continue;
+            }
+            int from = (b * T + t) * C + v0 * L;
+            FloatVector.fromArray(S, src, from).intoArray(panel, at);
+            FloatVector.fromArray(S, src, from + L).intoArray(panel, at + s);
+            FloatVector.fromArray(S, src, from + 2 * L).intoArray(panel, at + 2 * s);
+            FloatVector.fromArray(S, src, from + 3 * L).intoArray(panel, at + 3 * s);
+            FloatVector.fromArray(S, src, from + 4 * L).intoArray(panel, at + 4 * s);
+            FloatVector.fromArray(S, src, from + 5 * L).intoArray(panel, at + 5 * s);
+            FloatVector.fromArray(S, src, from + 6 * L).intoArray(panel, at + 6 * s);
+            FloatVector.fromArray(S, src, from + 7 * L).intoArray(panel, at + 7 * s);
         }
     }
 
