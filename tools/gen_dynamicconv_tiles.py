@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the unrolled register tiles of DynamicConvSimd.java to stdout: convolveTile (the forward
-convolution) and gatherTile (the input gradient), for four time steps x four channel vectors.
+convolution) and gatherTile (the input gradient), for four time steps x four channel vectors, and
+convolveTile2 / gatherTile2 for four time steps x two (heads of 32 channels at V = 16).
 
 Each input row is loaded once (four vectors) and feeds up to four outputs, each with its own broadcast
 weight: 16 accumulators, 16 independent FMA chains. The rows a tile reads split into a head (rows that
@@ -25,31 +26,31 @@ def plus(base, d):
     return base if d == 0 else f"{base} + {d}" if d > 0 else f"{base} - {-d}"
 
 
-def accumulators(o, src):
+def accumulators(o, src, nv):
     for j in range(4):
-        for v in range(4):
+        for v in range(nv):
             o.append(I + f"FloatVector a{j}{v} = FloatVector.zero(S);")
-    for v in range(4):
+    for v in range(nv):
         o.append(I + f"FloatVector {src}{v};")
     o.append(I + "FloatVector wv;")
 
 
-def load(o, ind, src, arr, index):
+def load(o, ind, src, arr, index, nv):
     o.append(f"{ind}{index};")
     base = index.split(" = ")[0].strip().split()[-1]
-    for v in range(4):
+    for v in range(nv):
         o.append(f"{ind}{src}{v} = FloatVector.fromArray(S, {arr}, {base}{vec(v)});")
 
 
-def fmas(o, ind, src, j, weight):
+def fmas(o, ind, src, j, weight, nv):
     o.append(f"{ind}wv = FloatVector.broadcast(S, {weight});")
-    for v in range(4):
+    for v in range(nv):
         o.append(f"{ind}a{j}{v} = {src}{v}.fma(wv, a{j}{v});")
 
 
-def stores(o, arr, first):
+def stores(o, arr, first, nv):
     for j in range(4):
-        for v in range(4):
+        for v in range(nv):
             o.append(I + f"a{j}{v}.intoArray({arr}, {row(j, first)}{vec(v)});")
 
 
@@ -57,78 +58,87 @@ def weight_row(j):
     return "w0" if j == 0 else "w0 + ws" if j == 1 else f"w0 + {j} * ws"
 
 
-out = []
+NAMES = {4: "four", 2: "two"}
+ROW_PATH = {4: "and its 4 chains", 2: "one vector at a time, whose single chain would"}
 
-# ---- convolveTile: input row u (from t-P) feeds output j through tap k = u - j, u ascending.
-o = ["""    /**
-     * Four output rows t..t+3 x four channel vectors [c, c+4V) of one head, where every tap of the four
+
+def convolve_tile(nv):
+    """convolveTile (nv = 4) or convolveTile2 (nv = 2): input row u (from t-P) feeds output j through
+    tap k = u - j, u ascending."""
+    name = "convolveTile" if nv == 4 else f"convolveTile{nv}"
+    chains = 4 * nv
+    o = [f"""    /**
+     * Four output rows t..t+3 x {NAMES[nv]} channel vectors [c, c+{nv}V) of one head, where every tap of the four
      * rows is in range and K >= 3: input row t-P+u feeds output row j through tap k = u-j, so each input
-     * vector is loaded once for up to four outputs, into 16 independent FMA chains (the row-by-row path
-     * loads it once per output, and its 4 chains wait on the FMA latency). The weights of output row j are
+     * vector is loaded once for up to four outputs, into {chains} independent FMA chains (the row-by-row path
+     * loads it once per output, {ROW_PATH[nv]} wait on the FMA latency). The weights of output row j are
      * w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
      */
-    private static void convolveTile(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
-                                     int kk) {"""]
-accumulators(o, "x")
-o.append(I + "int xr;")
-for u in range(3):
-    o.append(I + f"// input row {u}: outputs 0..{u}")
-    load(o, I, "x", "x", "xr = xr0" + ("" if u == 0 else " + C" if u == 1 else f" + {u} * C"))
-    for j in range(u + 1):
-        fmas(o, I, "x", j, f"w[{weight_row(j)} + {u - j}]")
-o.append(I + "for (int u = 3; u < kk; u++) { // every output reads this row")
-load(o, I + "    ", "x", "x", "xr = xr0 + u * C")
-for j in range(4):
-    fmas(o, I + "    ", "x", j, f"w[{weight_row(j)} + {plus('u', -j)}]")
-o.append(I + "}")
-for e in range(3):
-    o.append(I + f"// input row K{'' if e == 0 else ' + ' + str(e)}: outputs {e + 1}..3")
-    load(o, I, "x", "x", "xr = xr0 + " + ("kk * C" if e == 0 else f"(kk + {e}) * C"))
-    for j in range(e + 1, 4):
-        fmas(o, I, "x", j, f"w[{weight_row(j)} + {plus('kk', e - j)}]")
-stores(o, "y", "yr0")
-o.append("    }")
-out.append("\n".join(o))
+    private static void {name}(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
+                                     {" " * (len(name) - len("convolveTile"))}int kk) {{"""]
+    accumulators(o, "x", nv)
+    o.append(I + "int xr;")
+    for u in range(3):
+        o.append(I + f"// input row {u}: outputs 0..{u}")
+        load(o, I, "x", "x", "xr = xr0" + ("" if u == 0 else " + C" if u == 1 else f" + {u} * C"), nv)
+        for j in range(u + 1):
+            fmas(o, I, "x", j, f"w[{weight_row(j)} + {u - j}]", nv)
+    o.append(I + "for (int u = 3; u < kk; u++) { // every output reads this row")
+    load(o, I + "    ", "x", "x", "xr = xr0 + u * C", nv)
+    for j in range(4):
+        fmas(o, I + "    ", "x", j, f"w[{weight_row(j)} + {plus('u', -j)}]", nv)
+    o.append(I + "}")
+    for e in range(3):
+        o.append(I + f"// input row K{'' if e == 0 else ' + ' + str(e)}: outputs {e + 1}..3")
+        load(o, I, "x", "x", "xr = xr0 + " + ("kk * C" if e == 0 else f"(kk + {e}) * C"), nv)
+        for j in range(e + 1, 4):
+            fmas(o, I, "x", j, f"w[{weight_row(j)} + {plus('kk', e - j)}]", nv)
+    stores(o, "y", "yr0", nv)
+    o.append("    }")
+    return "\n".join(o)
 
-# ---- gatherTile: dy row q (from s+P-K+1) feeds output j through tap k = j + K - 1 - q, q descending.
-o = ["""    /**
-     * dx rows s..s+3 x four channel vectors [c, c+4V) of one head, where every source row of the four is
+
+def gather_tile(nv):
+    """gatherTile (nv = 4) or gatherTile2 (nv = 2): dy row q (from s+P-K+1) feeds output j through tap
+    k = j + K - 1 - q, q descending."""
+    name = "gatherTile" if nv == 4 else f"gatherTile{nv}"
+    o = [f"""    /**
+     * dx rows s..s+3 x {NAMES[nv]} channel vectors [c, c+{nv}V) of one head, where every source row of the four is
      * in range and K >= 3: dy row q (from s+P-K+1) feeds output row j through tap k = j+K-1-q with the
-     * weight wt[row q][k], so each dy vector is loaded once for up to four outputs (16 FMA chains). The rows
+     * weight wt[row q][k], so each dy vector is loaded once for up to four outputs ({4 * nv} FMA chains). The rows
      * go from the last to the first, so that every output sums its taps in increasing k. gr0 is the index
      * of dy[row 0, c], wr0 that of wt[row 0, h, 0], dr0 that of dx[s, c].
      */
-    private static void gatherTile(float[] dy, float[] wt, float[] dx, int gr0, int wr0, int dr0, int C, int taps,
-                                   int kk) {"""]
-accumulators(o, "g")
-o.append(I + "int gr;")
-o.append(I + "int wr;")
+    private static void {name}(float[] dy, float[] wt, float[] dx, int gr0, int wr0, int dr0, int C, int taps,
+                                   {" " * (len(name) - len("gatherTile"))}int kk) {{"""]
+    accumulators(o, "g", nv)
+    o.append(I + "int gr;")
+    o.append(I + "int wr;")
+
+    def gload(ind, q):
+        o.append(f"{ind}gr = gr0 + {q} * C;")
+        o.append(f"{ind}wr = wr0 + {q} * taps;")
+        for v in range(nv):
+            o.append(f"{ind}g{v} = FloatVector.fromArray(S, dy, gr{vec(v)});")
+
+    for e in (2, 1, 0):
+        o.append(I + f"// dy row K{' + ' + str(e) if e else ''}: outputs {e + 1}..3")
+        gload(I, f"(kk + {e})" if e else "kk")
+        for j in range(e + 1, 4):
+            fmas(o, I, "g", j, f"wt[wr + {j - 1 - e}]", nv)
+    o.append(I + "for (int q = kk - 1; q >= 3; q--) { // every output reads this row")
+    gload(I + "    ", "q")
+    for j in range(4):
+        fmas(o, I + "    ", "g", j, f"wt[wr + {plus('kk', j - 1)} - q]", nv)
+    o.append(I + "}")
+    for q in (2, 1, 0):
+        o.append(I + f"// dy row {q}: outputs 0..{q}")
+        gload(I, str(q))
+        for j in range(q + 1):
+            fmas(o, I, "g", j, f"wt[wr + {plus('kk', j - 1 - q)}]", nv)
+    stores(o, "dx", "dr0", nv)
+    o.append("    }")
+    return "\n".join(o)
 
 
-def gload(o, ind, q):
-    o.append(f"{ind}gr = gr0 + {q} * C;")
-    o.append(f"{ind}wr = wr0 + {q} * taps;")
-    for v in range(4):
-        o.append(f"{ind}g{v} = FloatVector.fromArray(S, dy, gr{vec(v)});")
-
-
-for e in (2, 1, 0):
-    o.append(I + f"// dy row K{' + ' + str(e) if e else ''}: outputs {e + 1}..3")
-    gload(o, I, f"(kk + {e})" if e else "kk")
-    for j in range(e + 1, 4):
-        fmas(o, I, "g", j, f"wt[wr + {j - 1 - e}]")
-o.append(I + "for (int q = kk - 1; q >= 3; q--) { // every output reads this row")
-gload(o, I + "    ", "q")
-for j in range(4):
-    fmas(o, I + "    ", "g", j, f"wt[wr + {plus('kk', j - 1)} - q]")
-o.append(I + "}")
-for q in (2, 1, 0):
-    o.append(I + f"// dy row {q}: outputs 0..{q}")
-    gload(o, I, str(q))
-    for j in range(q + 1):
-        fmas(o, I, "g", j, f"wt[wr + {plus('kk', j - 1 - q)}]")
-stores(o, "dx", "dr0")
-o.append("    }")
-out.append("\n".join(o))
-
-print("\n\n".join(out))
+print("\n\n".join([convolve_tile(4), gather_tile(4), convolve_tile(2), gather_tile(2)]))

@@ -310,8 +310,9 @@ final class DynamicConvSimd {
     /**
      * y[b,t,c] = sum_{in-range k} w[(t-t0)*ws + h*K + k] x[b,t+k-P,c] for t in [t0, t0+n). Rows whose taps
      * are all in range go four at a time through {@link #convolveTile} (a head's channels in whole blocks
-     * of four vectors, for K >= 3); the other rows, and channels past those blocks, go row by row. Both
-     * sum the taps of an output in increasing k, so the path taken does not change the bits.
+     * of four vectors, then one block of two through {@link #convolveTile2}, for K >= 3); the other rows,
+     * and channels past those blocks, go row by row. All sum the taps of an output in increasing k, so the
+     * path taken does not change the bits.
      */
     private static void convolveRows(float[] x, float[] w, int ws, float[] y, int b, int t0, int n, Geom g) {
         int C = g.channels();
@@ -319,14 +320,20 @@ final class DynamicConvSimd {
         int kk = g.kernelSize();
         int P = g.pad();
         int base = b * g.time() * C;
-        int tiled = kk >= 3 ? R / (4 * V) * (4 * V) : 0; // leading channels of each head done by tiles
+        int tiled4 = kk >= 3 ? R / (4 * V) * (4 * V) : 0; // leading channels of each head in 4-vector tiles
+        int tiled = kk >= 3 && R - tiled4 >= 2 * V ? tiled4 + 2 * V : tiled4; // and then one 2-vector tile
         int i = 0;
         while (i < n) {
             int t = t0 + i;
             if (tiled > 0 && i + 4 <= n && t - P >= 0 && t + 3 + kk - 1 - P < g.time()) {
                 for (int h = 0; h < g.heads(); h++) {
-                    for (int c = h * R; c < h * R + tiled; c += 4 * V) {
+                    int c = h * R;
+                    for (; c < h * R + tiled4; c += 4 * V) {
                         convolveTile(x, w, i * ws + h * kk, ws, y, base + (t - P) * C + c, base + t * C + c, C,
+                                kk);
+                    }
+                    if (tiled > tiled4) {
+                        convolveTile2(x, w, i * ws + h * kk, ws, y, base + (t - P) * C + c, base + t * C + c, C,
                                 kk);
                     }
                 }
@@ -520,8 +527,9 @@ final class DynamicConvSimd {
 
     /**
      * dx rows [s0, s0+n) of batch b: rows all of whose K source rows are in range go four at a time
-     * through {@link #gatherTile} (a head's channels in whole blocks of four vectors, for K >= 3), the
-     * others, and channels past those blocks, row by row. Both sum the taps of an output in increasing k.
+     * through {@link #gatherTile} (a head's channels in whole blocks of four vectors, then one block of two
+     * through {@link #gatherTile2}, for K >= 3), the others, and channels past those blocks, row by row. All
+     * sum the taps of an output in increasing k.
      */
     private static void gatherRows(float[] dy, float[] wt, float[] dx, int b, int s0, int n, Geom g) {
         int C = g.channels();
@@ -531,16 +539,22 @@ final class DynamicConvSimd {
         int P = g.pad();
         int base = b * g.time() * C;
         int wBase = b * g.time() * taps;
-        int tiled = kk >= 3 ? R / (4 * V) * (4 * V) : 0; // leading channels of each head done by tiles
+        int tiled4 = kk >= 3 ? R / (4 * V) * (4 * V) : 0; // leading channels of each head in 4-vector tiles
+        int tiled = kk >= 3 && R - tiled4 >= 2 * V ? tiled4 + 2 * V : tiled4; // and then one 2-vector tile
         int i = 0;
         while (i < n) {
             int s = s0 + i;
             int first = s + P - kk + 1; // the source row of output s's last tap
             if (tiled > 0 && i + 4 <= n && first >= 0 && s + 3 + P < g.time()) {
                 for (int h = 0; h < g.heads(); h++) {
-                    for (int c = h * R; c < h * R + tiled; c += 4 * V) {
+                    int c = h * R;
+                    for (; c < h * R + tiled4; c += 4 * V) {
                         gatherTile(dy, wt, dx, base + first * C + c, wBase + first * taps + h * kk, base + s * C + c,
                                 C, taps, kk);
+                    }
+                    if (tiled > tiled4) {
+                        gatherTile2(dy, wt, dx, base + first * C + c, wBase + first * taps + h * kk,
+                                base + s * C + c, C, taps, kk);
                     }
                 }
                 for (int j = 0; j < 4; j++) {
@@ -995,6 +1009,230 @@ final class DynamicConvSimd {
         a31.intoArray(dx, dr0 + 3 * C + V);
         a32.intoArray(dx, dr0 + 3 * C + 2 * V);
         a33.intoArray(dx, dr0 + 3 * C + 3 * V);
+    }
+
+    /**
+     * Four output rows t..t+3 x two channel vectors [c, c+2V) of one head, where every tap of the four
+     * rows is in range and K >= 3: input row t-P+u feeds output row j through tap k = u-j, so each input
+     * vector is loaded once for up to four outputs, into 8 independent FMA chains (the row-by-row path
+     * loads it once per output, one vector at a time, whose single chain would wait on the FMA latency). The weights of output row j are
+     * w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
+     */
+    private static void convolveTile2(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
+                                      int kk) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector x0;
+        FloatVector x1;
+        FloatVector wv;
+        int xr;
+        // input row 0: outputs 0..0
+        xr = xr0;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        wv = FloatVector.broadcast(S, w[w0 + 0]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        // input row 1: outputs 0..1
+        xr = xr0 + C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        wv = FloatVector.broadcast(S, w[w0 + 1]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        wv = FloatVector.broadcast(S, w[w0 + ws + 0]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        // input row 2: outputs 0..2
+        xr = xr0 + 2 * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        wv = FloatVector.broadcast(S, w[w0 + 2]);
+        a00 = x0.fma(wv, a00);
+        a01 = x1.fma(wv, a01);
+        wv = FloatVector.broadcast(S, w[w0 + ws + 1]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + 0]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        for (int u = 3; u < kk; u++) { // every output reads this row
+            xr = xr0 + u * C;
+            x0 = FloatVector.fromArray(S, x, xr);
+            x1 = FloatVector.fromArray(S, x, xr + V);
+            wv = FloatVector.broadcast(S, w[w0 + u]);
+            a00 = x0.fma(wv, a00);
+            a01 = x1.fma(wv, a01);
+            wv = FloatVector.broadcast(S, w[w0 + ws + u - 1]);
+            a10 = x0.fma(wv, a10);
+            a11 = x1.fma(wv, a11);
+            wv = FloatVector.broadcast(S, w[w0 + 2 * ws + u - 2]);
+            a20 = x0.fma(wv, a20);
+            a21 = x1.fma(wv, a21);
+            wv = FloatVector.broadcast(S, w[w0 + 3 * ws + u - 3]);
+            a30 = x0.fma(wv, a30);
+            a31 = x1.fma(wv, a31);
+        }
+        // input row K: outputs 1..3
+        xr = xr0 + kk * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        wv = FloatVector.broadcast(S, w[w0 + ws + kk - 1]);
+        a10 = x0.fma(wv, a10);
+        a11 = x1.fma(wv, a11);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + kk - 2]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 3]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        // input row K + 1: outputs 2..3
+        xr = xr0 + (kk + 1) * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        wv = FloatVector.broadcast(S, w[w0 + 2 * ws + kk - 1]);
+        a20 = x0.fma(wv, a20);
+        a21 = x1.fma(wv, a21);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 2]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        // input row K + 2: outputs 3..3
+        xr = xr0 + (kk + 2) * C;
+        x0 = FloatVector.fromArray(S, x, xr);
+        x1 = FloatVector.fromArray(S, x, xr + V);
+        wv = FloatVector.broadcast(S, w[w0 + 3 * ws + kk - 1]);
+        a30 = x0.fma(wv, a30);
+        a31 = x1.fma(wv, a31);
+        a00.intoArray(y, yr0);
+        a01.intoArray(y, yr0 + V);
+        a10.intoArray(y, yr0 + C);
+        a11.intoArray(y, yr0 + C + V);
+        a20.intoArray(y, yr0 + 2 * C);
+        a21.intoArray(y, yr0 + 2 * C + V);
+        a30.intoArray(y, yr0 + 3 * C);
+        a31.intoArray(y, yr0 + 3 * C + V);
+    }
+
+    /**
+     * dx rows s..s+3 x two channel vectors [c, c+2V) of one head, where every source row of the four is
+     * in range and K >= 3: dy row q (from s+P-K+1) feeds output row j through tap k = j+K-1-q with the
+     * weight wt[row q][k], so each dy vector is loaded once for up to four outputs (8 FMA chains). The rows
+     * go from the last to the first, so that every output sums its taps in increasing k. gr0 is the index
+     * of dy[row 0, c], wr0 that of wt[row 0, h, 0], dr0 that of dx[s, c].
+     */
+    private static void gatherTile2(float[] dy, float[] wt, float[] dx, int gr0, int wr0, int dr0, int C, int taps,
+                                    int kk) {
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector g0;
+        FloatVector g1;
+        FloatVector wv;
+        int gr;
+        int wr;
+        // dy row K + 2: outputs 3..3
+        gr = gr0 + (kk + 2) * C;
+        wr = wr0 + (kk + 2) * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        wv = FloatVector.broadcast(S, wt[wr + 0]);
+        a30 = g0.fma(wv, a30);
+        a31 = g1.fma(wv, a31);
+        // dy row K + 1: outputs 2..3
+        gr = gr0 + (kk + 1) * C;
+        wr = wr0 + (kk + 1) * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        wv = FloatVector.broadcast(S, wt[wr + 0]);
+        a20 = g0.fma(wv, a20);
+        a21 = g1.fma(wv, a21);
+        wv = FloatVector.broadcast(S, wt[wr + 1]);
+        a30 = g0.fma(wv, a30);
+        a31 = g1.fma(wv, a31);
+        // dy row K: outputs 1..3
+        gr = gr0 + kk * C;
+        wr = wr0 + kk * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        wv = FloatVector.broadcast(S, wt[wr + 0]);
+        a10 = g0.fma(wv, a10);
+        a11 = g1.fma(wv, a11);
+        wv = FloatVector.broadcast(S, wt[wr + 1]);
+        a20 = g0.fma(wv, a20);
+        a21 = g1.fma(wv, a21);
+        wv = FloatVector.broadcast(S, wt[wr + 2]);
+        a30 = g0.fma(wv, a30);
+        a31 = g1.fma(wv, a31);
+        for (int q = kk - 1; q >= 3; q--) { // every output reads this row
+            gr = gr0 + q * C;
+            wr = wr0 + q * taps;
+            g0 = FloatVector.fromArray(S, dy, gr);
+            g1 = FloatVector.fromArray(S, dy, gr + V);
+            wv = FloatVector.broadcast(S, wt[wr + kk - 1 - q]);
+            a00 = g0.fma(wv, a00);
+            a01 = g1.fma(wv, a01);
+            wv = FloatVector.broadcast(S, wt[wr + kk - q]);
+            a10 = g0.fma(wv, a10);
+            a11 = g1.fma(wv, a11);
+            wv = FloatVector.broadcast(S, wt[wr + kk + 1 - q]);
+            a20 = g0.fma(wv, a20);
+            a21 = g1.fma(wv, a21);
+            wv = FloatVector.broadcast(S, wt[wr + kk + 2 - q]);
+            a30 = g0.fma(wv, a30);
+            a31 = g1.fma(wv, a31);
+        }
+        // dy row 2: outputs 0..2
+        gr = gr0 + 2 * C;
+        wr = wr0 + 2 * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 3]);
+        a00 = g0.fma(wv, a00);
+        a01 = g1.fma(wv, a01);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 2]);
+        a10 = g0.fma(wv, a10);
+        a11 = g1.fma(wv, a11);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 1]);
+        a20 = g0.fma(wv, a20);
+        a21 = g1.fma(wv, a21);
+        // dy row 1: outputs 0..1
+        gr = gr0 + 1 * C;
+        wr = wr0 + 1 * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 2]);
+        a00 = g0.fma(wv, a00);
+        a01 = g1.fma(wv, a01);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 1]);
+        a10 = g0.fma(wv, a10);
+        a11 = g1.fma(wv, a11);
+        // dy row 0: outputs 0..0
+        gr = gr0 + 0 * C;
+        wr = wr0 + 0 * taps;
+        g0 = FloatVector.fromArray(S, dy, gr);
+        g1 = FloatVector.fromArray(S, dy, gr + V);
+        wv = FloatVector.broadcast(S, wt[wr + kk - 1]);
+        a00 = g0.fma(wv, a00);
+        a01 = g1.fma(wv, a01);
+        a00.intoArray(dx, dr0);
+        a01.intoArray(dx, dr0 + V);
+        a10.intoArray(dx, dr0 + C);
+        a11.intoArray(dx, dr0 + C + V);
+        a20.intoArray(dx, dr0 + 2 * C);
+        a21.intoArray(dx, dr0 + 2 * C + V);
+        a30.intoArray(dx, dr0 + 3 * C);
+        a31.intoArray(dx, dr0 + 3 * C + V);
     }
 
     // ---- end of generated methods ----

@@ -55,6 +55,8 @@ class DynamicConvSimdTest {
         cases.add(Arguments.of(1, 60, 128, 0, 2, 3, 0, true, true, false, DropConnect.Scope.HEAD_KERNEL)); // K = 3
         cases.add(Arguments.of(1, 120, 256, 40, 4, 31, 15, true, false, true, null));     // K = 31, R = 64, query
         cases.add(Arguments.of(2, 50, 128, 0, 1, 4, 2, true, true, true, DropConnect.Scope.POSITION)); // even K
+        cases.add(Arguments.of(1, 70, 64, 0, 2, 15, 7, true, false, true, null));        // R = 32: a 2-vector tile
+        cases.add(Arguments.of(2, 40, 208, 0, 2, 5, 2, true, true, false, null));        // R = 104: 4 + 2 + 8 lanes
         // V <= K <= 2V: the softmax of a head in two overlapping vectors (sharing all, 2V-K or no lanes)
         cases.add(Arguments.of(2, 60, 32, 0, 2, 16, 8, true, false, true, null));
         cases.add(Arguments.of(1, 50, 40, 0, 2, 20, 3, true, true, false, null));        // renorm: edges tap by tap
