@@ -228,6 +228,10 @@ final class LightConvSimd {
      */
     private static void unpack(float[] panel, int stride, float[] dst, int b, int t0, int rows, int T, int C,
                                int v0, int v1) {
+        if (v1 - v0 == 8 && v1 * L <= C) {
+            unpackEight(panel, stride, dst, b, t0, rows, T, C, v0);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int row = (b * T + t0 + r) * C;
             for (int v = v0; v < v1; v++) {
@@ -240,6 +244,27 @@ final class LightConvSimd {
                     System.arraycopy(panel, at, dst, row + c0, width);
                 }
             }
+        }
+    }
+
+    /**
+     * {@link #unpack} of a full group of 8 whole channel vectors, unrolled as {@link #packEight}: B=8 T=512
+     * C=512 K=31 fwd medians 1.60-1.91 vs 1.69-1.94 ms, fwd+bwd 4.30-4.45 vs 4.73-4.96 ms (3 alternating pairs).
+     */
+    private static void unpackEight(float[] panel, int stride, float[] dst, int b, int t0, int rows, int T, int C,
+                                    int v0) {
+        int s = stride * L;
+        for (int r = 0; r < rows; r++) {
+            int at = r * L;
+            int to = (b * T + t0 + r) * C + v0 * L;
+            FloatVector.fromArray(S, panel, at).intoArray(dst, to);
+            FloatVector.fromArray(S, panel, at + s).intoArray(dst, to + L);
+            FloatVector.fromArray(S, panel, at + 2 * s).intoArray(dst, to + 2 * L);
+            FloatVector.fromArray(S, panel, at + 3 * s).intoArray(dst, to + 3 * L);
+            FloatVector.fromArray(S, panel, at + 4 * s).intoArray(dst, to + 4 * L);
+            FloatVector.fromArray(S, panel, at + 5 * s).intoArray(dst, to + 5 * L);
+            FloatVector.fromArray(S, panel, at + 6 * s).intoArray(dst, to + 6 * L);
+            FloatVector.fromArray(S, panel, at + 7 * s).intoArray(dst, to + 7 * L);
         }
     }
 
