@@ -71,8 +71,8 @@ def convolve_tile(nv):
      * Four output rows t..t+3 x {NAMES[nv]} channel vectors [c, c+{nv}V) of one head, where every tap of the four
      * rows is in range and K >= 3: input row t-P+u feeds output row j through tap k = u-j, so each input
      * vector is loaded once for up to four outputs, into {chains} independent FMA chains (the row-by-row path
-     * loads it once per output, {ROW_PATH[nv]} wait on the FMA latency). The weights of output row j are
-     * w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
+     * loads it once per output, {ROW_PATH[nv]} wait on the FMA latency).
+     * The weights of output row j are w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
      */
     private static void {name}(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
                                      {" " * (len(name) - len("convolveTile"))}int kk) {{"""]

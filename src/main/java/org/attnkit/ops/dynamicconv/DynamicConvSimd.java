@@ -663,8 +663,8 @@ final class DynamicConvSimd {
      * Four output rows t..t+3 x four channel vectors [c, c+4V) of one head, where every tap of the four
      * rows is in range and K >= 3: input row t-P+u feeds output row j through tap k = u-j, so each input
      * vector is loaded once for up to four outputs, into 16 independent FMA chains (the row-by-row path
-     * loads it once per output, and its 4 chains wait on the FMA latency). The weights of output row j are
-     * w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
+     * loads it once per output, and its 4 chains wait on the FMA latency).
+     * The weights of output row j are w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
      */
     private static void convolveTile(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
                                      int kk) {
@@ -1015,8 +1015,8 @@ final class DynamicConvSimd {
      * Four output rows t..t+3 x two channel vectors [c, c+2V) of one head, where every tap of the four
      * rows is in range and K >= 3: input row t-P+u feeds output row j through tap k = u-j, so each input
      * vector is loaded once for up to four outputs, into 8 independent FMA chains (the row-by-row path
-     * loads it once per output, one vector at a time, whose single chain would wait on the FMA latency). The weights of output row j are
-     * w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
+     * loads it once per output, one vector at a time, whose single chain would wait on the FMA latency).
+     * The weights of output row j are w[w0 + j*ws + k]; xr0 is the index of x[t-P, c], yr0 that of y[t, c].
      */
     private static void convolveTile2(float[] x, float[] w, int w0, int ws, float[] y, int xr0, int yr0, int C,
                                       int kk) {

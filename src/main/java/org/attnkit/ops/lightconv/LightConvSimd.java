@@ -367,8 +367,9 @@ final class LightConvSimd {
      * them once. Sweeping all tiles once per chunk of 8 taps instead (weights in registers, partial
      * sums stored and reloaded at every chunk) took 1.7 ms for the taps of B=8 T=512 C=512 K=31 on one
      * thread with 64-row blocks and 1.0 ms with 512-row blocks; this takes 0.72-0.88 ms with any of
-     * 64 to 512. The tile starts from the bias vector at bias[biasOff] (zero when bias is null). (No FloatVector parameters: a vector whose exact class C2 cannot see is not
-     * intrinsified, and every operation on it would box.)
+     * 64 to 512. The tile starts from the bias vector at bias[biasOff] (zero when bias is null). (No
+     * FloatVector parameters: a vector whose exact class C2 cannot see is not intrinsified, and every
+     * operation on it would box.)
      */
     private static void convolveTiles(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp, int yOff,
                                       int tiles, float[] bias, int biasOff) {
@@ -667,8 +668,8 @@ final class LightConvSimd {
 
     /**
      * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of
-     * gp[gOff + r*L + lane] * xp[xOff + (r + k0 + k)*L + lane], k < 8: the 8 partial sums stay in registers across the tiles of 8 rows; each tile loads its
-     * dy rows and each of its input rows once.
+     * gp[gOff + r*L + lane] * xp[xOff + (r + k0 + k)*L + lane], k < 8: the 8 partial sums stay in
+     * registers across the tiles of 8 rows; each tile loads its dy rows and each of its input rows once.
      */
     private static void tapGradient8(float[] xp, int xOff, float[] gp, int gOff, float[] dwp, int k0, int tiles) {
         FloatVector d0 = FloatVector.fromArray(S, dwp, (k0 + 0) * L);
@@ -783,8 +784,8 @@ final class LightConvSimd {
 
     /**
      * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of
-     * gp[gOff + r*L + lane] * xp[xOff + (r + k0 + k)*L + lane], k < 4: the 4 partial sums stay in registers across the tiles of 8 rows; each tile loads its
-     * dy rows and each of its input rows once.
+     * gp[gOff + r*L + lane] * xp[xOff + (r + k0 + k)*L + lane], k < 4: the 4 partial sums stay in
+     * registers across the tiles of 8 rows; each tile loads its dy rows and each of its input rows once.
      */
     private static void tapGradient4(float[] xp, int xOff, float[] gp, int gOff, float[] dwp, int k0, int tiles) {
         FloatVector d0 = FloatVector.fromArray(S, dwp, (k0 + 0) * L);
