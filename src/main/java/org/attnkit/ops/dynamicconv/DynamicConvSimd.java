@@ -87,17 +87,7 @@ final class DynamicConvSimd {
      * panels of [Cq, 2V], each the contiguous B operand of one GEMM column block.
      */
     static float[] transposedPanels(float[] wq, Geom g) {
-        int cq = g.queryChannels();
-        int taps = g.taps();
-        int pw = 2 * V;
-        float[] t = new float[cq * g.paddedTaps()];
-        for (int j = 0; j < taps; j++) {
-            int panel = j / pw * cq * pw + j % pw;
-            for (int c = 0; c < cq; c++) {
-                t[panel + c * pw] = wq[j * cq + c];
-            }
-        }
-        return t;
+        return panels(wq, g.queryChannels(), g.taps(), 1, g.queryChannels());
     }
 
     /**
@@ -105,13 +95,22 @@ final class DynamicConvSimd {
      * operand of the dq GEMM, packed once per call rather than by every (batch, time tile) task.
      */
     static float[] columnPanels(float[] wq, Geom g) {
-        int cq = g.queryChannels();
-        int taps = g.taps();
+        return panels(wq, g.taps(), g.queryChannels(), g.queryChannels(), 1);
+    }
+
+    /**
+     * The rows x cols matrix m[i][j] = a[i*rowStride + j*colStride] as ceil(cols/2V) column panels of
+     * [rows, 2V], one after the other, the columns past cols zero. The inner loop walks a's unit stride.
+     */
+    private static float[] panels(float[] a, int rows, int cols, int rowStride, int colStride) {
         int pw = 2 * V;
-        float[] t = new float[(cq + pw - 1) / pw * taps * pw];
-        for (int j = 0; j < taps; j++) {
-            for (int c = 0; c < cq; c++) {
-                t[(c / pw * taps + j) * pw + c % pw] = wq[j * cq + c];
+        float[] t = new float[(cols + pw - 1) / pw * rows * pw];
+        boolean rowMajor = colStride == 1;
+        for (int outer = 0; outer < (rowMajor ? rows : cols); outer++) {
+            for (int inner = 0; inner < (rowMajor ? cols : rows); inner++) {
+                int i = rowMajor ? outer : inner;
+                int j = rowMajor ? inner : outer;
+                t[(j / pw * rows + i) * pw + j % pw] = a[i * rowStride + j * colStride];
             }
         }
         return t;
@@ -320,8 +319,8 @@ final class DynamicConvSimd {
         int kk = g.kernelSize();
         int P = g.pad();
         int base = b * g.time() * C;
-        int tiled4 = kk >= 3 ? R / (4 * V) * (4 * V) : 0; // leading channels of each head in 4-vector tiles
-        int tiled = kk >= 3 && R - tiled4 >= 2 * V ? tiled4 + 2 * V : tiled4; // and then one 2-vector tile
+        int tiled = tiledChannels(R, kk);
+        int tiled4 = tiled / (4 * V) * (4 * V); // of which in 4-vector tiles; the rest (2V or 0) in one 2-vector tile
         int i = 0;
         while (i < n) {
             int t = t0 + i;
@@ -346,6 +345,18 @@ final class DynamicConvSimd {
                 i++;
             }
         }
+    }
+
+    /**
+     * The leading channels of a head of R that the register tiles cover: whole blocks of 4 vectors, then one
+     * of 2 vectors if that much is left; none for K < 3 (the tiles' first and last rows assume K >= 3).
+     */
+    private static int tiledChannels(int R, int kk) {
+        if (kk < 3) {
+            return 0;
+        }
+        int four = R / (4 * V) * (4 * V);
+        return R - four >= 2 * V ? four + 2 * V : four;
     }
 
     /**
@@ -479,7 +490,8 @@ final class DynamicConvSimd {
             int gr = base + t * C;
             for (int h = 0; h < g.heads(); h++) {
                 int c0 = h * R;
-                for (int k = g.kLo(t); k < g.kHi(t); k++) {
+                int kHi = g.kHi(t);
+                for (int k = g.kLo(t); k < kHi; k++) {
                     int xr = base + (t + k - P) * C;
                     FloatVector acc = FloatVector.zero(S);
                     int c = c0;
@@ -539,8 +551,8 @@ final class DynamicConvSimd {
         int P = g.pad();
         int base = b * g.time() * C;
         int wBase = b * g.time() * taps;
-        int tiled4 = kk >= 3 ? R / (4 * V) * (4 * V) : 0; // leading channels of each head in 4-vector tiles
-        int tiled = kk >= 3 && R - tiled4 >= 2 * V ? tiled4 + 2 * V : tiled4; // and then one 2-vector tile
+        int tiled = tiledChannels(R, kk);
+        int tiled4 = tiled / (4 * V) * (4 * V); // of which in 4-vector tiles; the rest (2V or 0) in one 2-vector tile
         int i = 0;
         while (i < n) {
             int s = s0 + i;
