@@ -278,7 +278,8 @@ public final class Golden {
             Tensor o = Attention.apply(Linear.apply(x, l.get("Wq"), null), Linear.apply(x, l.get("Wk"), null),
                     Linear.apply(x, l.get("Wv"), null), heads, causal, null);
             Tensor gate = MaeGate.apply(x, l.get("G1"), l.get("g1"), l.get("G2"), l.get("g2"), causal);
-            Tensor y = Linear.apply(HeadMixture.apply(o, gate, membership), l.get("Wo"), null);
+            // A constant of the case, on the device the case runs on (the leaves were moved there).
+            Tensor y = Linear.apply(HeadMixture.apply(o, gate, membership.to(x.device())), l.get("Wo"), null);
             return Map.of("y", y, "gate", gate);
         });
     }

@@ -192,7 +192,18 @@ class CudaEquivalenceTest {
 
     @Test
     void anImpossibleAllocationIsAnExceptionNotACrash() {
-        assertThrows(CudaOutOfMemoryException.class, () -> CudaStorage.allocate(GPU, Integer.MAX_VALUE).close());
+        // One buffer of Integer.MAX_VALUE floats is 8 GiB, which an H200 (141 GB) grants: keep allocating them
+        // until the card is full (at most 64, 512 GiB), then release all of them.
+        java.util.List<CudaStorage> held = new java.util.ArrayList<>();
+        try {
+            assertThrows(CudaOutOfMemoryException.class, () -> {
+                for (int i = 0; i < 64; i++) {
+                    held.add(CudaStorage.allocate(GPU, Integer.MAX_VALUE));
+                }
+            });
+        } finally {
+            held.forEach(CudaStorage::close);
+        }
         // The device still works afterwards.
         assertArrayEquals(new float[] {1, 2}, Tensor.of(new float[] {1, 2}, 2).to(GPU).to(Device.CPU).toArray());
     }
