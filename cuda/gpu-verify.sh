@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Run THERE (the GPU machine), with .gpu carried after `bash cuda/gpu-prepare.sh` here. Time-boxed stages; each
-# stage's log lands in $OUT, and one that hangs is killed at its limit so the next one still runs:
+# Run THERE (the GPU machine), with .gpu carried after `bash cuda/gpu-prepare.sh` (and, for the kernels stage,
+# `bash cuda/tools/build-bench.sh`) here. Time-boxed stages; one that hangs is killed at its limit so the next
+# one still runs:
 #   bash cuda/gpu-verify.sh [STAGE...]
-# STAGE: tests graph golden bench headline peer memcheck racecheck, run in the order given (when none is named:
-# tests golden bench headline peer graph memcheck - the order that matters when device time is short).
+# STAGE, run in the order given (default: tests golden bench headline peer graph memcheck):
+#   tests     the CUDA equivalence and no-GPU tests of every operator (GpuTests, one line per test)
+#   graph     a whole training step on the device, the 50-step CPU-vs-CUDA loss curves
+#   golden    attnkit check --backend cuda over the golden cases
+#   kernels   each harness .gpu/bin/bench_* (naive-GPU-reference checks, then CUDA-event timings)
+#   bench     CudaBench: LightConv/DynamicConv at B=16 T=4096 C=1024 H=16 K=31 against the copy bandwidth
+#   headline  attnkit bench --backend cuda (ops, GEMM precisions at 8192^3, attention B=8 H=16 T=4096 d=64)
+#   sweep     forward time against T of lightconv, dynamicconv, attention on CUDA, and its PNG
+#   peer      bench/tools/gpu_peer.py (PyTorch: matmul, SDPA, conv forms); peersweep: its T sweep
+#   memcheck, racecheck   compute-sanitizer over CudaEquivalenceTest (small cases)
+# Logs: $OUT/stages.log (summary) and $OUT/logs.tgz (every stage's log; the device tool returns 8 files at most).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
-mkdir -p "$OUT"
+L=$OUT/logs
+mkdir -p "$L"
 G=/tmp/attnkit-gpu
 [ -x "$G/jre/bin/java" ] || { mkdir -p "$G" && tar -C "$G" -xzf .gpu/bundle.tgz; }
 export PATH=$G/jre/bin:$PATH
@@ -18,31 +29,38 @@ step() { # step NAME SECONDS command...
   local name=$1 limit=$2; shift 2
   echo "== $name (limit ${limit}s) $(date +%T)" | tee -a "$OUT/stages.log"
   local t0=$SECONDS
-  timeout -k 5 "$limit" "$@" > "$OUT/$name.log" 2>&1
+  timeout -k 5 "$limit" "$@" > "$L/$name.log" 2>&1
   local rc=$?
   echo "== $name rc=$rc in $((SECONDS - t0))s" | tee -a "$OUT/stages.log"
-  tail -n 4 "$OUT/$name.log"
+  grep -E "^(FAIL|ABRT) |tests (successful|failed)|passed, |ERROR SUMMARY" "$L/$name.log" | grep -v "Assumption failed: a GPU is present" \
+    | head -n 30 | tee -a "$OUT/stages.log"
+  tail -n 3 "$L/$name.log"
 }
 { nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv; java -version
-  command -v compute-sanitizer; } 2>&1 | tee "$OUT/env.log"
+  command -v compute-sanitizer; } > "$L/env.log" 2>&1
 CORE="$C.CudaWithoutGpuTest $C.CudaEquivalenceTest $C.CudaGemmWithoutGpuTest $C.CudaGemmEquivalenceTest
   $C.CudaGemmMmaWithoutGpuTest $C.CudaGemmMmaEquivalenceTest $C.GemmPrecisionPropertyTest $C.CudaRowwiseWithoutGpuTest
   $C.CudaRowwiseEquivalenceTest $C.CudaPointwiseWithoutGpuTest $C.CudaPointwiseEquivalenceTest
   $C.CudaAttentionWithoutGpuTest $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionWithoutGpuTest
   $C.CudaGatedAttentionEquivalenceTest $C.CudaAttentionBf16WithoutGpuTest $C.CudaAttentionBf16EquivalenceTest"
 GRAPH="$C.CudaGraphWithoutGpuTest $C.CudaTrainingStepCoverageTest $C.CudaGraphEquivalenceTest $C.CudaTrainingStepTest"
+CLI=(java $FLAGS -cp "$CP" org.attnkit.cli.Main)
 for stage in ${*:-tests golden bench headline peer graph memcheck}; do
   case $stage in
     tests) step tests 150 java $FLAGS -cp "$CP" GpuTests $CORE ;;
     graph) step graph 120 java $FLAGS -cp "$CP" GpuTests $GRAPH ;;
-    golden) step golden 40 java $FLAGS -cp "$CP" org.attnkit.cli.Main check --backend cuda src/test/resources/golden ;;
+    golden) step golden 40 "${CLI[@]}" check --backend cuda src/test/resources/golden ;;
+    kernels) for bin in .gpu/bin/bench_*; do [ -x "$bin" ] && step "$(basename "$bin")" 60 "$bin"; done ;;
     bench) step cudabench 60 java $FLAGS -cp "$CP" $C.CudaBench ;;
-    headline) step headline 90 java $FLAGS -cp "$CP" org.attnkit.cli.Main bench --backend cuda \
-      --op gemm,attention,lightconv,dynamicconv ;;
+    headline) step headline 90 "${CLI[@]}" bench --backend cuda --op gemm,attention,lightconv,dynamicconv ;;
+    sweep) step sweep 120 "${CLI[@]}" bench --backend cuda --no-headline --op lightconv,dynamicconv,attention \
+      --plot "$OUT/gpu-T.png" --plot-T 256,512,1024,2048,4096,8192 ;;
     peer) step peer 75 python3 bench/tools/gpu_peer.py ;;
-    memcheck|racecheck) step "sanitizer-$stage" 90 compute-sanitizer --tool "$stage" --target-processes all \
+    peersweep) step peersweep 60 python3 bench/tools/gpu_peer.py sweep ;;
+    memcheck|racecheck) step "sanitizer-$stage" 120 compute-sanitizer --tool "$stage" --target-processes all \
       java $FLAGS -cp "$CP" GpuTests $C.CudaEquivalenceTest ;;
     *) echo "unknown stage $stage" ;;
   esac
 done
+tar -C "$OUT" -czf "$OUT/logs.tgz" logs && rm -rf "$L"
 ls -la "$OUT"

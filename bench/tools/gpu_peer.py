@@ -3,7 +3,9 @@
 Prints one JSON object per line: GEMM (fp32, tf32, bf16) at 8192^3, SDPA forward at B=8 H=16 T=4096 d=64
 (fp32 and bf16, plain and causal), and LightConv / DynamicConv forward and LightConv forward+backward at the
 CUDA issue's shape B=16 T=4096 C=1024 H=16 K=31 (grouped conv1d + softmax; the unfold/einsum form).
-Usage: python3 bench/tools/gpu_peer.py [gemm] [sdpa] [conv]   (all three when none is named)
+"sweep": forward time against T of the three mixers at `attnkit bench`'s shape B=8 C=512 H=8 K=31 (attention
+as fp32 SDPA, d = 64), the peer of `attnkit bench --backend cuda --plot ... --plot-T ...`.
+Usage: python3 bench/tools/gpu_peer.py [gemm] [sdpa] [conv] [sweep]   (the first three when none is named)
 """
 import json
 import sys
@@ -73,3 +75,22 @@ if "conv" in parts:
     nbytes = 2 * B * T * C * 4
     src = torch.empty(B * T * C, device="cuda"); dst = torch.empty_like(src)
     emit(peer="copy", bytes_rw=nbytes, ms=ms(lambda: dst.copy_(src)), gbps=nbytes / ms(lambda: dst.copy_(src)) / 1e6)
+if "sweep" in parts:
+    B, C, H, K = 8, 512, 8, 31
+    for T in [int(t) for t in "256,512,1024,2048,4096,8192".split(",")]:
+        x = torch.randn(B, T, C, device="cuda"); w = torch.randn(H, K, device="cuda")
+        wd = torch.randn(H * K, C, device="cuda") / C ** 0.5
+
+        def lightconv():
+            wn = torch.softmax(w, -1).repeat_interleave(C // H, 0).unsqueeze(1)
+            return F.conv1d(x.transpose(1, 2), wn, padding=K // 2, groups=C).transpose(1, 2)
+
+        def dynconv():
+            g = torch.softmax((x @ wd.t()).view(B, T, H, K), -1)
+            xu = F.pad(x, (0, 0, K // 2, K - 1 - K // 2)).unfold(1, K, 1).reshape(B, T, H, C // H, K)
+            return torch.einsum("bthk,bthrk->bthr", g, xu).reshape(B, T, C)
+
+        qa = x.view(B, T, H, C // H).transpose(1, 2)
+        with torch.no_grad():
+            emit(peer="sweep", B=B, T=T, C=C, H=H, K=K, lightconv_ms=ms(lightconv), dynamicconv_ms=ms(dynconv),
+                 attention_ms=ms(lambda: F.scaled_dot_product_attention(qa, qa, qa)))

@@ -257,6 +257,17 @@ public final class BenchCommand implements Callable<Integer> {
                 points.addAll(cudaRunner.run(plotOps, List.of(Pass.FWD), shape.withT(t), r -> { }));
             }
         }
+        // The plotted points are figures too: printed like the table's rows (JSON ones marked "plot": true).
+        for (BenchRunner.Row point : points) {
+            if (json) {
+                JsonObject o = toJson(point);
+                o.addProperty("plot", true);
+                out.println(o);
+            } else {
+                out.println(format(point));
+            }
+        }
+        out.flush();
         int drawn;
         try (OutputStream os = Files.newOutputStream(plot)) {
             drawn = BenchPlot.write(points, shape, os);
