@@ -13,7 +13,7 @@
 //   MAE (GatedAttention): the per-head weight alpha multiplies the forward's epilogue; the backward reads
 //   alpha * dy, and dalpha = sum_i dy_i . o_i comes from the same row dot products as delta.
 // Masks: key j is allowed for query i unless mask[b,j] != 0 or (causal and j > i + Tk - Tq).
-// dh and dv are at most 128. Compiled, NOT yet run on a GPU.
+// dh and dv are at most 128. Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests pass).
 #include "common.cuh"
 #include "launchers.h"
 

@@ -3,7 +3,8 @@
 // intrinsics so that nvcc cannot contract a multiply and an add into an FMA (Java never does), and the same
 // round-to-nearest conversions to float. Also the deterministic sum of squares and the scaling of gradient
 // clipping. The element updates are __host__ __device__: attnkit_adam_host / attnkit_sgd_host run them on the
-// host, where a test compares them with Java bit for bit. Compiled; the kernels have NOT yet run on a GPU.
+// host, where a test compares them with Java bit for bit. Compiled and verified on an H200 (2026-12-04: the CUDA
+// equivalence tests pass).
 #include "common.cuh"
 #include "graph_launchers.h"
 

@@ -1,6 +1,7 @@
 // pointwise.cu: dropout (the Philox stream of org.attnkit.random.Philox, via common.cuh) and the
 // elementwise add/mul of two [rows, cols] tensors or of a [cols] row broadcast onto every row (the bias
-// pattern). One thread per element, grid-stride. Compiled, NOT yet run on a GPU.
+// pattern). One thread per element, grid-stride. Compiled and verified on an H200 (2026-12-04: the CUDA equivalence
+// tests pass).
 #include "common.cuh"
 #include "launchers.h"
 

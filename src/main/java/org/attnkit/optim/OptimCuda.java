@@ -13,7 +13,7 @@ import org.attnkit.tensor.Tensor;
  * The device side of the optimizers ({@code cuda/optim.cu}): Adam/AdamW and SGD updates of one parameter
  * and its state in place, the sum of squares and the scaling of gradient clipping. Every call checks that
  * the tensors share the parameter's CUDA device and shape first, then that CUDA is available. Compiled;
- * NOT yet run on a GPU.
+ * Verified on an H200 (2026-12-04: the CUDA equivalence tests pass).
  */
 final class OptimCuda {
     private OptimCuda() {

@@ -9,7 +9,8 @@ import org.attnkit.tensor.Tensor;
 /**
  * Times the CUDA kernels with CUDA events at the issue's shape (B=16 T=4096 C=1024 H=16 K=31, fp32)
  * next to a device-to-device copy of the same bytes, the bandwidth ceiling they are judged against.
- * {@code java -cp ... org.attnkit.backend.cuda.CudaBench [B T C H K] [reps]}. Needs a GPU; NOT yet run.
+ * {@code java -cp ... org.attnkit.backend.cuda.CudaBench [B T C H K] [reps]}. Needs a GPU; ran on an H200
+ * (2026-12-04).
  */
 public final class CudaBench {
     private CudaBench() {

@@ -11,7 +11,8 @@ import org.attnkit.tensor.Tensor;
 /**
  * Tanh, ReLU, sigmoid and GELU (exact erf form) on CUDA ({@code cuda/pointwise.cu}), one element per
  * thread; each instance serves one activation. The native library is touched only after
- * {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
+ * {@link Cuda#requireAvailable} passed. Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests
+ * pass).
  */
 final class ActivationCuda implements TanhKernels, ReluKernels, SigmoidKernels, GeluKernels {
     private final String op;

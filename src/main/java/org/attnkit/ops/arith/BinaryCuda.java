@@ -18,7 +18,8 @@ import org.attnkit.tensor.Tensor;
  * value and for each gradient's full-shape product, then a fixed-order sum (in double) over the dims the
  * operand was broadcast along. Ranks above {@value AttnkitNative#MAX_RANK} throw
  * {@link UnsupportedOperationException} naming both shapes. The native library is touched only after
- * {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
+ * {@link Cuda#requireAvailable} passed. Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests
+ * pass).
  */
 final class BinaryCuda implements BinaryKernels {
     static final int ADD = 0;

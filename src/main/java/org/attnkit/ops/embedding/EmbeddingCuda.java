@@ -15,8 +15,8 @@ import org.attnkit.tensor.Tensor;
  * atomics: a stable counting sort of the ids on the host gives, per table row, the positions that use it
  * in increasing order, and the device sums dy over them in that order (the interface's index order).
  * Tables or id counts above 2^30 throw UnsupportedOperationException before availability is asked.
- * The native library is touched only after {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on
- * a GPU.
+ * The native library is touched only after {@link Cuda#requireAvailable} passed. Compiled and verified on an H200
+ * (2026-12-04: the CUDA equivalence tests pass).
  */
 final class EmbeddingCuda implements EmbeddingKernels {
     static final int MAX = 1 << 30;

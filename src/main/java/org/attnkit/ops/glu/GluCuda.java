@@ -12,7 +12,7 @@ import org.attnkit.tensor.Tensor;
 /**
  * {@link Glu} on CUDA ({@code cuda/rowwise.cu}), any axis: seen as [outer, 2, m] with m = half * inner,
  * one thread per output. The native library is touched only after {@link Cuda#requireAvailable} passed.
- * Compiled; NOT yet run on a GPU.
+ * Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests pass).
  */
 final class GluCuda implements GluKernels {
     @Override

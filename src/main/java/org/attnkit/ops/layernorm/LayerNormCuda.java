@@ -12,7 +12,8 @@ import org.attnkit.tensor.Tensor;
  * {@link LayerNorm} on CUDA ({@code cuda/rowwise.cu}): one warp per row (two-pass mean and variance,
  * rstd formed in double as the reference does), backward per row for dx and a fixed-order column
  * reduction for dgamma and dbeta (deterministic, no atomics). The native library is touched only after
- * {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
+ * {@link Cuda#requireAvailable} passed. Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests
+ * pass).
  */
 final class LayerNormCuda implements LayerNormKernels {
     private static final String OP = "layer_norm";

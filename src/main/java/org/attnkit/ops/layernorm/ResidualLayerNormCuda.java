@@ -14,7 +14,7 @@ import org.attnkit.tensor.Tensor;
  * unfused CUDA dropout, add and LayerNorm kernels so that both give the same bits. The backward is
  * LayerNorm's CUDA backward and the CUDA dropout mask (through {@link ResidualLayerNormComposite}, whose
  * calls dispatch to CUDA here). The native library is touched only after {@link Cuda#requireAvailable}
- * passed. Compiled; NOT yet run on a GPU.
+ * passed. Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests pass).
  */
 final class ResidualLayerNormCuda implements ResidualLayerNormKernels {
     private static final String OP = "residual_layer_norm";

@@ -15,7 +15,7 @@ import org.attnkit.tensor.Tensor;
  * added in the GEMM's epilogue: every leading position is one row P of a [P, in] matrix. {@code y = x W^T + b},
  * {@code dx = dy W}, {@code dW = dy^T x} (W^T and dy^T read in place), {@code db} = the deterministic fp32
  * column sum of dy. The native library is touched only after {@link Cuda#requireAvailable} passed.
- * Compiled; NOT yet run on a GPU.
+ * Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests pass).
  */
 final class LinearCuda implements LinearKernels {
     private static final String OP = "linear";

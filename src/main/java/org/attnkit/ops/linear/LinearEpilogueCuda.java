@@ -14,7 +14,7 @@ import org.attnkit.tensor.Tensor;
  * the GEMM's epilogue, at {@link Cuda#gemmPrecision()}. The pre-activation z is written only when a backward
  * will need it (GELU and GLU; ReLU, tanh and sigmoid differentiate from y). Backward: dz by the activation
  * kernels' backward ({@code attnkit_unary}, {@code attnkit_glu_backward}), then {@link LinearCuda}'s backward.
- * Compiled; NOT yet run on a GPU.
+ * Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests pass).
  */
 final class LinearEpilogueCuda implements LinearEpilogueKernels {
     private static final String OP = "linear_epilogue";

@@ -16,7 +16,7 @@ import org.attnkit.tensor.Tensor;
  * targets travel to the device as floats (exact for C up to 2^24; ignored rows as -1), uploaded per call
  * and released after it. At most {@value #MAX_CLASSES} classes; more throw UnsupportedOperationException
  * before availability is asked. The native library is touched only after {@link Cuda#requireAvailable}
- * passed. Compiled; NOT yet run on a GPU.
+ * passed. Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests pass).
  */
 final class CrossEntropyCuda implements CrossEntropyKernels {
     static final int MAX_CLASSES = 1 << 24;

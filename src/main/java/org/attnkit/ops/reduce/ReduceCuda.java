@@ -18,7 +18,8 @@ import org.attnkit.tensor.Tensor;
  * reference's order) and its backward the strided copy with stride 0 along the reduced dims; ranks above
  * {@value AttnkitNative#MAX_RANK} throw {@link UnsupportedOperationException} naming the dims, before
  * availability is asked. All deterministic. The native library is
- * touched only after {@link Cuda#requireAvailable} passed. Compiled; NOT yet run on a GPU.
+ * touched only after {@link Cuda#requireAvailable} passed. Compiled and verified on an H200 (2026-12-04: the CUDA
+ * equivalence tests pass).
  */
 final class ReduceCuda implements ReduceKernels {
     private final String op;

@@ -9,7 +9,7 @@ import org.attnkit.tensor.Tensor;
  * kernel of {@code cuda/shape.cu} (each output coordinate reads one input element at arbitrary strides).
  * Tensors of rank above {@value AttnkitNative#MAX_RANK} throw {@link UnsupportedOperationException}, before
  * availability is asked. The native library is touched only after {@link Cuda#requireAvailable} passed.
- * Compiled; NOT yet run on a GPU.
+ * Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests pass).
  */
 final class ShapeCuda implements ShapeKernels {
     private final StridedOps ops;

@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * </ul>
  * The index math of both kernel files was also checked on the host by bench/tools/gemm_index_sim.py (an emulation
  * of the staging, the PTX fragment and ldmatrix layouts and the epilogues against numpy).
- * Needs a GPU: skipped where {@link Cuda#isAvailable()} is false. NOT yet run.
+ * Needs a GPU: skipped where {@link Cuda#isAvailable()} is false. Ran and passed on an H200 (2026-12-04).
  */
 @Tag("gpu")
 class CudaGemmMmaEquivalenceTest {
