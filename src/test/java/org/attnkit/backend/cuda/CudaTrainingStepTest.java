@@ -45,7 +45,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * class): step 0 equal to 1e-7 relative, every step within 5e-7 of the CPU's loss (the printing resolution of
  * the curves), so the bounds leave a margin of about 50x for other summation orders in later kernels.
  */
- */
 @Tag("gpu")
 class CudaTrainingStepTest {
     static final int STEPS = 50;
