@@ -12,7 +12,7 @@
 #   headline  attnkit bench --backend cuda (ops, GEMM precisions at 8192^3, attention B=8 H=16 T=4096 d=64)
 #   sweep     forward time against T of lightconv, dynamicconv, attention on CUDA, and its PNG
 #   peer      bench/tools/gpu_peer.py (PyTorch: matmul, SDPA, conv forms); peersweep: its T sweep
-#   memcheck, racecheck   compute-sanitizer over CudaEquivalenceTest (small cases)
+#   memcheck, racecheck   compute-sanitizer over the fused operators' and tensor-core kernels' tests
 # Logs: $OUT/stages.log (summary) and $OUT/logs.tgz (every stage's log; the device tool returns 8 files at most).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +43,9 @@ CORE="$C.CudaWithoutGpuTest $C.CudaEquivalenceTest $C.CudaGemmWithoutGpuTest $C.
   $C.CudaRowwiseEquivalenceTest $C.CudaPointwiseWithoutGpuTest $C.CudaPointwiseEquivalenceTest
   $C.CudaAttentionWithoutGpuTest $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionWithoutGpuTest
   $C.CudaGatedAttentionEquivalenceTest $C.CudaAttentionBf16WithoutGpuTest $C.CudaAttentionBf16EquivalenceTest"
+# The sanitizers' cases: every fused operator and the tensor-core kernels on small shapes.
+SANITIZED="$C.CudaEquivalenceTest $C.CudaAttentionEquivalenceTest $C.CudaGatedAttentionEquivalenceTest
+  $C.CudaGemmMmaEquivalenceTest $C.CudaAttentionBf16EquivalenceTest $C.CudaRowwiseEquivalenceTest"
 GRAPH="$C.CudaGraphWithoutGpuTest $C.CudaTrainingStepCoverageTest $C.CudaGraphEquivalenceTest $C.CudaTrainingStepTest"
 CLI=(java $FLAGS -cp "$CP" org.attnkit.cli.Main)
 for stage in ${*:-tests golden bench headline peer graph memcheck}; do
@@ -57,8 +60,8 @@ for stage in ${*:-tests golden bench headline peer graph memcheck}; do
       --plot "$OUT/gpu-T.png" --plot-T 256,512,1024,2048,4096,8192 ;;
     peer) step peer 75 python3 bench/tools/gpu_peer.py ;;
     peersweep) step peersweep 60 python3 bench/tools/gpu_peer.py sweep ;;
-    memcheck|racecheck) step "sanitizer-$stage" 120 compute-sanitizer --tool "$stage" --target-processes all \
-      java $FLAGS -cp "$CP" GpuTests $C.CudaEquivalenceTest ;;
+    memcheck|racecheck) step "sanitizer-$stage" 150 compute-sanitizer --tool "$stage" --target-processes all \
+      java $FLAGS -cp "$CP" GpuTests $SANITIZED ;;
     *) echo "unknown stage $stage" ;;
   esac
 done
