@@ -1,22 +1,33 @@
 // lightconv.cu: LightConv (SPEC 1) forward and backward, fp32, BTC layout, no permutes.
 //
-// Kernel versions (compiled, NOT yet run on a GPU):
-//   1. lightconv_conv_k<K, REV>: compile-time K (3, 5, 7, 15, 31, 63). One block per (channel tile of
-//      32, time tile of 64, batch); the prologue takes the softmax of the tile's heads and applies the
-//      HEAD_KERNEL DropConnect mask into shared memory, each thread keeps its channel's K taps in
-//      registers and reads x from a shared (64+K-1) x 32 tile. REV = the transposed convolution, which
-//      is dx in backward (the filter reversed, padding K-1-P, POSITION masks indexed by the output t).
-//   2. lightconv_conv_generic: any K and padding; weights from a normalized H x K buffer made by
-//      lightconv_weights, x read straight from global memory. Never zeros for an unsupported K.
-//   3. lightconv_backward_k<K>: the backward for compile-time K as one fused kernel: dx (the transposed
-//      convolution from a shared dy tile) and the block's fp32 weight-gradient partials (the same dy
-//      tile against a shared x tile), then lightconv_dw_reduce (below).
-//   4. lightconv_dw_partials (generic K; dx then comes from lightconv_conv_generic transposed): per
-//      (channel tile, 128-step time tile, batch) partial sums of
-//      dy * shifted x for every tap, reduced inside the block over the head's channels; then
-//      lightconv_dw_reduce sums the partials in a fixed order (deterministic), applies the HEAD_KERNEL
-//      mask and the softmax backward.
-//   dbias: column_sum of dy (elementwise.cu).
+// Kernel versions. The streaming kernels (1-3) are new: compiled, not yet run on a GPU. The generic
+// kernels (4-5) and the reduction (6) ran on an H200 in their earlier form and passed the equivalence tests;
+// the reduction was reorganized (parallel over taps and row tiles, same fixed order per thread) and the
+// new form is also compiled only.
+//   1. lightconv_stream<KC, REV>: the convolution (REV = the transposed one, i.e. dx) for K <= 63 without
+//      POSITION DropConnect. KC is the compile-time kernel size (3, 5, 7, 15, 31, 63); a K between them
+//      runs with KC = the next size up and taps K..KC-1 set to zero. A thread owns one channel and TS
+//      consecutive output steps; it keeps its head's KC normalized taps (softmax and HEAD_KERNEL mask
+//      computed in the prologue) and KC running output sums in registers, streams each input row of its
+//      range once from global memory (a warp reads 32 consecutive channels: 128 coalesced bytes per row),
+//      adds it into the KC outputs it touches and stores the output that it completes. The ring of sums is
+//      indexed modulo KC at compile time (the loop body is a whole number of KC steps), so nothing is
+//      read from shared memory in the loop: KC FMAs per input row and output.
+//   2. lightconv_stream_bwd<KC, DX>: the backward of the same streaming scheme in one pass over dy and x:
+//      dx (as in 1, transposed; DX = false for KC = 63 where the registers do not fit, dx then comes from
+//      1), the weight gradient from a register ring of the last KC dy rows (g[d] += x[r] dy[r+P+KC-K-d]),
+//      and the dbias partials. Per block the KC x 128 sums are reduced in shared memory in a fixed order
+//      into partial[row tile][channel tile][head segment][k] (and biasPartial[row tile][c]).
+//   3. lightconv_dw_reduce: per head, the fixed-order sum of the partials (deterministic, no atomics), the
+//      HEAD_KERNEL mask, then the softmax backward dW = wn (dwn - <wn, dwn>). dbias = column_sum of the
+//      bias partials.
+//   4. lightconv_conv_generic: any K and padding, and POSITION DropConnect (a Philox draw per tap and
+//      output); weights from a normalized H x K buffer made by lightconv_weights, x read from global memory.
+//      Never zeros for an unsupported K.
+//   5. lightconv_dw_partials: the weight-gradient partials for the generic path (K > 63 or POSITION scope),
+//      per (channel tile, 128-step time tile, batch), reduced by 3.
+// Scratch buffers are stream-ordered (cudaMallocAsync / cudaFreeAsync on the default stream) so that a
+// call does not synchronize the device.
 #include "common.cuh"
 #include "launchers.h"
 
@@ -24,9 +35,10 @@ namespace attnkit {
 namespace {
 
 constexpr int CT = 32;        // channels per block: one warp wide, coalesced BTC rows
-constexpr int TT = 64;        // time steps per block in the convolution
-constexpr int ROWS = 8;       // threadIdx.y
-constexpr int DW_TT = 128;    // time steps per block in the weight-gradient partials
+constexpr int TT = 64;        // generic convolution: time steps per block
+constexpr int ROWS = 8;       // generic kernels: threadIdx.y
+constexpr int DW_TT = 128;    // generic weight-gradient partials: time steps per block
+constexpr int SROWS = 4;      // streaming kernels: warps per block, one time range each
 
 Drop make_drop(DropArgs a) {
     return attnkit::make_drop(a.p, a.seed, a.offset, a.position);
@@ -60,56 +72,246 @@ __global__ void lightconv_weights(float* wt, const float* weight, int H, int K, 
     if (h < H) normalize_head(wt + (long long)h * K, weight, h, K, softmax, drop);
 }
 
-// Forward (REV = false): y[b,t,c] = bias[c] + sum_j w[h,j] x[b, t+j-pad, c].
-// Transposed (REV = true, pad = K-1-P): dx[b,s,c] = sum_j w[h,K-1-j] dy[b, s+j-pad, c].
-template <int K, bool REV>
-__global__ void __launch_bounds__(CT * ROWS) lightconv_conv_k(float* out, const float* in, const float* weight,
-        const float* bias, int T, int C, int H, int pad, bool softmax, Drop drop) {
-    __shared__ float ws[CT * K];               // normalized weights of the tile's heads
-    __shared__ float xs[(TT + K - 1) * CT];    // input rows t0-pad .. t0+TT-1+K-1-pad
-    const int R = C / H;
-    const int c0 = blockIdx.x * CT, t0 = blockIdx.y * TT, b = blockIdx.z;
-    const int h0 = c0 / R;
-    const int h1 = (min(c0 + CT, C) - 1) / R;
-    const int tid = threadIdx.y * CT + threadIdx.x;
-    for (int hh = tid; hh <= h1 - h0; hh += CT * ROWS) {
-        normalize_head(ws + hh * K, weight, h0 + hh, K, softmax, drop);
-    }
-    const int c = c0 + threadIdx.x;
-    const long long base = (long long)b * T * C;
-    for (int i = tid; i < (TT + K - 1) * CT; i += CT * ROWS) {
-        int row = i / CT, col = i % CT;
-        int src = t0 + row - pad;
-        xs[i] = (src >= 0 && src < T && c0 + col < C) ? in[base + (long long)src * C + c0 + col] : 0.f;
-    }
-    __syncthreads();
-    if (c >= C) return;
-    const int h = c / R;
-    float w[K];
-#pragma unroll
-    for (int j = 0; j < K; j++) w[j] = ws[(h - h0) * K + (REV ? K - 1 - j : j)];
-    const float bc = bias ? bias[c] : 0.f;
-    const bool positionMask = drop.threshold != 0 && drop.position;
-    for (int tl = threadIdx.y; tl < TT; tl += ROWS) {
-        int t = t0 + tl;
-        if (t >= T) break;
-        float acc = bc;
-        if (!positionMask) {
-#pragma unroll
-            for (int j = 0; j < K; j++) acc = fmaf(w[j], xs[(tl + j) * CT + threadIdx.x], acc);
-        } else {
-#pragma unroll
-            for (int j = 0; j < K; j++) {
-                int k = REV ? K - 1 - j : j;
-                int tOut = REV ? t + j - pad : t;  // the forward output step whose mask applies
-                if (tOut < 0 || tOut >= T) continue;
-                float f = drop_factor(drop, position_index(b, tOut, h, k, T, H, K));
-                acc = fmaf(w[j] * f, xs[(tl + j) * CT + threadIdx.x], acc);
-            }
+// Scratch memory of one call, stream-ordered on the default stream: no device synchronization at the
+// free (plain cudaMalloc/cudaFree where memory pools are not supported).
+struct AsyncScratch {
+    void* ptr = nullptr;
+    bool async = false;
+    cudaError_t status = cudaSuccess;
+    explicit AsyncScratch(size_t bytes) {
+        if (bytes == 0) return;
+        status = cudaMallocAsync(&ptr, bytes, 0);
+        if (status == cudaSuccess) {
+            async = true;
+        } else if (status == cudaErrorNotSupported) {
+            cudaGetLastError();
+            ptr = nullptr;
+            status = cudaMalloc(&ptr, bytes);
         }
-        out[base + (long long)t * C + c] = acc;
+    }
+    ~AsyncScratch() {
+        if (ptr) {
+            if (async) cudaFreeAsync(ptr, 0);
+            else cudaFree(ptr);
+        }
+    }
+    float* f() const { return static_cast<float*>(ptr); }
+    AsyncScratch(const AsyncScratch&) = delete;
+    AsyncScratch& operator=(const AsyncScratch&) = delete;
+};
+
+// ---- streaming kernels ----
+
+// Steps per unrolled loop body: a whole number of KC steps (the ring index is then a compile-time
+// constant), at least 16 so that short kernels still batch their loads.
+__host__ __device__ constexpr int stream_unroll(int KC) { return KC * ((16 + KC - 1) / KC); }
+__host__ __device__ constexpr int slot(int i, int KC) { return ((i % KC) + KC) % KC; }
+
+// The compile-time kernel size that serves K (0: none, use the generic path).
+int stream_kc(int K) {
+    return K <= 3 ? 3 : K <= 5 ? 5 : K <= 7 ? 7 : K <= 15 ? 15 : K <= 31 ? 31 : K <= 63 ? 63 : 0;
+}
+
+// HEAD_KERNEL factor of tap k of head h; out of line so that the unrolled prologue stays small.
+__device__ __noinline__ float head_mask(Drop drop, int h, int k, int K) {
+    return drop_factor(drop, head_kernel_index(h, k, K));
+}
+
+// w[j] = the normalized (softmax over the K real taps when asked) and HEAD_KERNEL-masked tap j of head h,
+// tap K-1-j when REV, and 0 for j >= K. The same arithmetic as normalize_head.
+template <int KC, bool REV>
+__device__ __forceinline__ void head_weights(float (&w)[KC], const float* weight, int h, int K, bool softmax,
+        const Drop& drop) {
+    const float* wp = weight + (long long)h * K;
+    float mx = -INFINITY, inv = 1.f;
+    if (softmax) {
+        for (int k = 0; k < K; k++) mx = fmaxf(mx, wp[k]);
+        float sum = 0.f;
+        for (int k = 0; k < K; k++) sum += __expf(wp[k] - mx);
+        inv = 1.f / sum;
+    }
+    const bool headMask = drop.threshold != 0 && !drop.position;
+#pragma unroll
+    for (int j = 0; j < KC; j++) {
+        float v = 0.f;
+        if (j < K) {
+            const int k = REV ? K - 1 - j : j;
+            const float raw = wp[k];
+            v = softmax ? __expf(raw - mx) * inv : raw;
+            if (headMask) v *= head_mask(drop, h, k, K);
+        }
+        w[j] = v;
     }
 }
+
+// Forward (REV = false): out[b,t,c] = bias[c] + sum_j w[h,j] in[b, t+j-pad, c] for t in the thread's
+// [t0, t0+TS). Transposed (REV = true, pad = K-1-P, bias null): dx[b,s,c] = sum_j w[h,K-1-j] dy[b, s+j-pad, c].
+// Step q of the stream reads input row t0-pad+q, adds it to the KC outputs t0+q-k (k < KC; output t sits
+// in acc[(t-t0) mod KC]) and completes output t0+q-(KC-1).
+template <int KC, bool REV>
+__global__ void __launch_bounds__(CT * SROWS) lightconv_stream(float* __restrict__ out, const float* __restrict__ in,
+        const float* __restrict__ weight, const float* __restrict__ bias, int T, int C, int H, int K, int pad, int TS,
+        bool softmax, Drop drop) {
+    constexpr int U = stream_unroll(KC);
+    constexpr int G = 16;  // rows loaded ahead of their use
+    const int c = blockIdx.x * CT + threadIdx.x;
+    const int t0 = (blockIdx.y * SROWS + threadIdx.y) * TS;
+    if (c >= C || t0 >= T) return;  // no barrier in this kernel
+    const int h = c / (C / H);
+    float w[KC];
+    head_weights<KC, REV>(w, weight, h, K, softmax, drop);
+    const float bc = bias ? bias[c] : 0.f;
+    float acc[KC];
+#pragma unroll
+    for (int j = 0; j < KC; j++) acc[j] = bc;
+    const long long base = (long long)blockIdx.z * T * C + c;
+    const float* src = in + base;
+    float* dst = out + base;
+    const int tEnd = min(t0 + TS, T);
+    const int sLo = max(t0 - pad, 0), sHi = min(tEnd - 1 + KC - 1 - pad, T - 1);
+    const int steps = tEnd - t0 + KC - 1;
+    for (int q0 = 0; q0 < steps; q0 += U) {
+        const int s0 = t0 - pad + q0;
+        const int r0 = t0 + q0 - (KC - 1);
+#pragma unroll
+        for (int g0 = 0; g0 < U; g0 += G) {
+            float xr[G];
+#pragma unroll
+            for (int i = 0; i < G; i++) {
+                const int s = s0 + g0 + i;
+                xr[i] = (g0 + i < U && s >= sLo && s <= sHi) ? __ldg(src + (long long)s * C) : 0.f;
+            }
+#pragma unroll
+            for (int i = 0; i < G; i++) {
+                const int q = g0 + i;
+                if (q < U) {
+#pragma unroll
+                    for (int k = 0; k < KC; k++) acc[slot(q - k, KC)] = fmaf(w[k], xr[i], acc[slot(q - k, KC)]);
+                    const int t = r0 + q;
+                    if (t >= t0 && t < tEnd) dst[(long long)t * C] = acc[slot(q + 1, KC)];
+                    acc[slot(q + 1, KC)] = bc;
+                }
+            }
+        }
+    }
+}
+
+// Backward in one stream over dy (rows s = t0-padT+q, padT = K-1-P) and x (rows r = t0+q-(KC-1)):
+// DX: dx row r as in lightconv_stream<KC, true>; dW: g[d] += x[r] dy[r+P+KC-K-d] for the thread's own x
+// rows r in [t0, t0+TS) (tap k = d-(KC-K)), from a ring of the last KC dy rows; dbias: the sum of the own
+// dy rows. Then per block: partial[((b*nTT + tt)*nCT + ct)*SEG + seg][k] (the block's sum over its
+// time ranges and the channels of head h0+seg) and biasPartial[(b*nTT + tt)*C + c], in a fixed order.
+template <int KC, bool DX>
+__global__ void __launch_bounds__(CT * SROWS) lightconv_stream_bwd(float* __restrict__ dx, float* __restrict__ partial,
+        float* __restrict__ biasPartial, const float* __restrict__ dy, const float* __restrict__ x,
+        const float* __restrict__ weight, int T, int C, int H, int K, int pad, int TS, int SEG, bool softmax,
+        Drop drop) {
+    constexpr int U = stream_unroll(KC);
+    constexpr int G = 8;
+    __shared__ float red[KC][CT * SROWS];
+    __shared__ float bred[SROWS][CT];
+    const int tid = threadIdx.y * CT + threadIdx.x;
+    const int c0 = blockIdx.x * CT;
+    const int c = c0 + threadIdx.x;
+    const int t0 = (blockIdx.y * SROWS + threadIdx.y) * TS;
+    const int R = C / H;
+    float g[KC];
+#pragma unroll
+    for (int d = 0; d < KC; d++) g[d] = 0.f;
+    float bsum = 0.f;
+    if (c < C && t0 < T) {
+        float w[KC], acc[KC], ring[KC];
+        if (DX) head_weights<KC, true>(w, weight, c / R, K, softmax, drop);
+#pragma unroll
+        for (int j = 0; j < KC; j++) {
+            acc[j] = 0.f;
+            ring[j] = 0.f;
+        }
+        const long long base = (long long)blockIdx.z * T * C + c;
+        const float* dyp = dy + base;
+        const float* xp = x + base;
+        float* dxp = DX ? dx + base : nullptr;
+        const int padT = K - 1 - pad;
+        const int tEnd = min(t0 + TS, T);
+        const int sLo = max(t0 - padT, 0), sHi = min(tEnd - 1 + KC - 1 - padT, T - 1);
+        const int steps = tEnd - t0 + KC - 1;
+        for (int q0 = 0; q0 < steps; q0 += U) {
+            const int s0 = t0 - padT + q0;
+            const int r0 = t0 + q0 - (KC - 1);
+#pragma unroll
+            for (int g0 = 0; g0 < U; g0 += G) {
+                float dyr[G], xr[G];
+#pragma unroll
+                for (int i = 0; i < G; i++) {
+                    const int s = s0 + g0 + i, r = r0 + g0 + i;
+                    const bool inU = g0 + i < U;
+                    dyr[i] = (inU && s >= sLo && s <= sHi) ? __ldg(dyp + (long long)s * C) : 0.f;
+                    xr[i] = (inU && r >= t0 && r < tEnd) ? __ldg(xp + (long long)r * C) : 0.f;
+                }
+#pragma unroll
+                for (int i = 0; i < G; i++) {
+                    const int q = g0 + i;
+                    if (q < U) {
+                        const float v = dyr[i];
+                        if (DX) {
+#pragma unroll
+                            for (int k = 0; k < KC; k++) acc[slot(q - k, KC)] = fmaf(w[k], v, acc[slot(q - k, KC)]);
+                        }
+                        ring[slot(q, KC)] = v;
+#pragma unroll
+                        for (int d = 0; d < KC; d++) g[d] = fmaf(xr[i], ring[slot(q - d, KC)], g[d]);
+                        const int s = s0 + q, r = r0 + q;
+                        bsum += (s >= t0 && s < tEnd) ? v : 0.f;
+                        if (DX) {
+                            if (r >= t0 && r < tEnd) dxp[(long long)r * C] = acc[slot(q + 1, KC)];
+                            acc[slot(q + 1, KC)] = 0.f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Block reduction in a fixed order: taps k = d - (KC-K) of every thread, then over the time ranges
+    // per channel, then over the channels of each head segment.
+    const int shift = KC - K;
+#pragma unroll
+    for (int d = 0; d < KC; d++) {
+        if (d >= shift) red[d - shift][tid] = g[d];
+    }
+    if (biasPartial) bred[threadIdx.y][threadIdx.x] = bsum;
+    __syncthreads();
+    for (int i = tid; i < K * CT; i += CT * SROWS) {
+        const int k = i / CT, col = i % CT;
+        float s = 0.f;
+#pragma unroll
+        for (int y = 0; y < SROWS; y++) s += red[k][y * CT + col];
+        red[k][col] = s;  // only this item reads or writes red[k][col]
+    }
+    const long long rt = (long long)blockIdx.z * gridDim.y + blockIdx.y;
+    if (biasPartial && threadIdx.y == 0 && c < C) {
+        float s = 0.f;
+#pragma unroll
+        for (int y = 0; y < SROWS; y++) s += bred[y][threadIdx.x];
+        biasPartial[rt * C + c] = s;
+    }
+    __syncthreads();
+    const int h0 = c0 / R;
+    const int cEnd = min(c0 + CT, C);
+    const int h1 = (cEnd - 1) / R;
+    float* outp = partial + (rt * gridDim.x + blockIdx.x) * SEG * K;
+    for (int i = tid; i < SEG * K; i += CT * SROWS) {
+        const int seg = i / K, k = i % K;
+        const int hs = h0 + seg;
+        float s = 0.f;
+        if (hs <= h1) {
+            const int from = max(hs * R, c0) - c0, to = min((hs + 1) * R, cEnd) - c0;
+            for (int j = from; j < to; j++) s += red[k][j];
+        }
+        outp[i] = s;
+    }
+}
+
+// ---- generic kernels (any K, POSITION DropConnect) ----
 
 __global__ void lightconv_conv_generic(float* out, const float* in, const float* wt, const float* bias, int T,
         int C, int H, int K, int pad, bool rev, Drop drop) {
@@ -187,177 +389,119 @@ __global__ void __launch_bounds__(CT * ROWS) lightconv_dw_partials(float* partia
     }
 }
 
-// Backward for compile-time K, one fused kernel: per (channel tile, time tile, batch) block it writes
-// dx for the tile's steps (the transposed convolution, from a shared dy tile) and the weight-gradient
-// partials of the tile (from the same dy tile and a shared x tile), in the partial layout of
-// lightconv_dw_partials with DW rows = TT. Shared: weights, dy rows t0-(K-1-P) .., x rows t0-P ...
-template <int K>
-__global__ void __launch_bounds__(CT * ROWS) lightconv_backward_k(float* dx, float* partial, const float* dy,
-        const float* x, const float* weight, int T, int C, int H, int pad, int SEG, bool softmax, Drop drop) {
-    __shared__ float ws[CT * K];
-    __shared__ float dys[(TT + K - 1) * CT];
-    __shared__ float xs[(TT + K - 1) * CT];
-    __shared__ float red[ROWS][CT];
-    __shared__ float chan[CT];
-    const int R = C / H;
-    const int ct = blockIdx.x, tt = blockIdx.y, b = blockIdx.z;
-    const int c0 = ct * CT, t0 = tt * TT;
-    const int h0 = c0 / R;
-    const int h1 = (min(c0 + CT, C) - 1) / R;
-    const int tid = threadIdx.y * CT + threadIdx.x;
-    for (int hh = tid; hh <= h1 - h0; hh += CT * ROWS) {
-        normalize_head(ws + hh * K, weight, h0 + hh, K, softmax, drop);
-    }
-    const long long base = (long long)b * T * C;
-    const int dyFirst = t0 - (K - 1 - pad), xFirst = t0 - pad;
-    for (int i = tid; i < (TT + K - 1) * CT; i += CT * ROWS) {
-        int row = i / CT, col = i % CT;
-        bool colOk = c0 + col < C;
-        int sd = dyFirst + row, sx = xFirst + row;
-        dys[i] = (colOk && sd >= 0 && sd < T) ? dy[base + (long long)sd * C + c0 + col] : 0.f;
-        xs[i] = (colOk && sx >= 0 && sx < T) ? x[base + (long long)sx * C + c0 + col] : 0.f;
-    }
-    __syncthreads();
-    const int c = c0 + threadIdx.x;
-    const bool inC = c < C;
-    const int h = inC ? c / R : h0;
-    const bool positionMask = drop.threshold != 0 && drop.position;
-    float acc[K];
-#pragma unroll
-    for (int k = 0; k < K; k++) acc[k] = 0.f;
-    if (inC) {
-        float w[K];
-#pragma unroll
-        for (int k = 0; k < K; k++) w[k] = ws[(h - h0) * K + k];
-        for (int tl = threadIdx.y; tl < TT; tl += ROWS) {
-            int s = t0 + tl;
-            if (s >= T) break;
-            if (dx) {
-                // dx[s] = sum_k w[k] dy[s-k+P]; dy row s-k+P is dys row tl+K-1-k.
-                float g = 0.f;
-#pragma unroll
-                for (int k = 0; k < K; k++) {
-                    float wk = w[k];
-                    if (positionMask) {
-                        int t = s - k + pad;
-                        if (t < 0 || t >= T) continue;
-                        wk *= drop_factor(drop, position_index(b, t, h, k, T, H, K));
-                    }
-                    g = fmaf(wk, dys[(tl + K - 1 - k) * CT + threadIdx.x], g);
-                }
-                dx[base + (long long)s * C + c] = g;
-            }
-            if (partial) {
-                // dW~[h,k] += dy[t] x[t+k-P] with t = s: dy[t] is dys row tl+K-1-P, x[t+k-P] is xs row tl+k.
-                float gy = dys[(tl + K - 1 - pad) * CT + threadIdx.x];
-#pragma unroll
-                for (int k = 0; k < K; k++) {
-                    float v = gy * xs[(tl + k) * CT + threadIdx.x];
-                    if (positionMask) v *= drop_factor(drop, position_index(b, s, h, k, T, H, K));
-                    acc[k] += v;
-                }
-            }
-        }
-    }
-    if (!partial) return;  // uniform over the block: no thread is left waiting at a barrier
-    float* out = partial + ((long long)(b * gridDim.y + tt) * gridDim.x + ct) * SEG * K;
-#pragma unroll
-    for (int k = 0; k < K; k++) {
-        red[threadIdx.y][threadIdx.x] = acc[k];
-        __syncthreads();
-        if (threadIdx.y == 0) {
-            float sum = 0.f;
-            for (int r = 0; r < ROWS; r++) sum += red[r][threadIdx.x];
-            chan[threadIdx.x] = sum;
-        }
-        __syncthreads();
-        int seg = tid;
-        if (seg < SEG) {
-            float sum = 0.f;
-            int hs = h0 + seg;
-            if (hs <= h1) {
-                int from = max(hs * R, c0) - c0, to = min((hs + 1) * R, min(c0 + CT, C)) - c0;
-                for (int i = from; i < to; i++) sum += chan[i];
-            }
-            out[(long long)seg * K + k] = sum;
-        }
-        __syncthreads();
-    }
-}
-
-// One block per head, one thread per tap (looping when K > blockDim): the fixed-order sum of the
-// partials, the HEAD_KERNEL mask, then the softmax backward dW = wn (dwn - <wn, dwn>).
-__global__ void lightconv_dw_reduce(float* dweight, const float* partial, const float* weight, float* wnBuf,
-        float* dwnBuf, int rowTiles, int nCT, int SEG, int C, int H, int K, bool softmax, Drop drop) {
+// One block (32 x 8) per head: the fixed-order sum of the partials (thread (k, y) sums the row tiles
+// y, y+8, ... of tap k; then the 8 parts in order), the HEAD_KERNEL mask, then the softmax backward
+// dW = wn (dwn - <wn, dwn>). wnBuf, dwnBuf: H x K scratch.
+constexpr int RED_Y = 8;
+__global__ void __launch_bounds__(CT * RED_Y) lightconv_dw_reduce(float* dweight, const float* partial,
+        const float* weight, float* wnBuf, float* dwnBuf, int rowTiles, int nCT, int SEG, int C, int H, int K,
+        bool softmax, Drop drop) {
+    __shared__ float red[RED_Y][CT];
+    __shared__ float dot;
     const int h = blockIdx.x;
     const int R = C / H;
+    const int tid = threadIdx.y * CT + threadIdx.x;
     float* wn = wnBuf + (long long)h * K;
     float* dwn = dwnBuf + (long long)h * K;
-    int ctFirst = (h * R) / CT, ctLast = ((h + 1) * R - 1) / CT;
-    for (int k = threadIdx.x; k < K; k += blockDim.x) {
+    const int ctFirst = (h * R) / CT, ctLast = ((h + 1) * R - 1) / CT;
+    for (int k0 = 0; k0 < K; k0 += CT) {
+        const int k = k0 + threadIdx.x;
         float s = 0.f;
-        for (int rt = 0; rt < rowTiles; rt++) {
-            for (int ct = ctFirst; ct <= ctLast; ct++) {
-                int seg = h - (ct * CT) / R;
-                s += partial[(((long long)rt * nCT + ct) * SEG + seg) * K + k];
+        if (k < K) {
+            for (int rt = threadIdx.y; rt < rowTiles; rt += RED_Y) {
+                for (int ct = ctFirst; ct <= ctLast; ct++) {
+                    const int seg = h - (ct * CT) / R;
+                    s += partial[(((long long)rt * nCT + ct) * SEG + seg) * K + k];
+                }
             }
         }
-        if (!drop.position) s *= drop_factor(drop, head_kernel_index(h, k, K));
-        dwn[k] = s;
+        red[threadIdx.y][threadIdx.x] = s;
+        __syncthreads();
+        if (threadIdx.y == 0 && k < K) {
+            float total = 0.f;
+#pragma unroll
+            for (int y = 0; y < RED_Y; y++) total += red[y][threadIdx.x];
+            if (!drop.position) total *= drop_factor(drop, head_kernel_index(h, k, K));
+            dwn[k] = total;
+        }
+        __syncthreads();
     }
-    if (threadIdx.x == 0) {
+    if (tid == 0) {
         Drop none = drop;
         none.threshold = 0;
         normalize_head(wn, weight, h, K, softmax, none);
     }
     __syncthreads();
     if (!softmax) {
-        for (int k = threadIdx.x; k < K; k += blockDim.x) dweight[(long long)h * K + k] = dwn[k];
+        for (int k = tid; k < K; k += CT * RED_Y) dweight[(long long)h * K + k] = dwn[k];
         return;
     }
-    __shared__ float dot;
-    if (threadIdx.x == 0) {
+    if (tid == 0) {
         float d = 0.f;
         for (int k = 0; k < K; k++) d += wn[k] * dwn[k];
         dot = d;
     }
     __syncthreads();
-    for (int k = threadIdx.x; k < K; k += blockDim.x) dweight[(long long)h * K + k] = wn[k] * (dwn[k] - dot);
+    for (int k = tid; k < K; k += CT * RED_Y) dweight[(long long)h * K + k] = wn[k] * (dwn[k] - dot);
 }
 
-template <int K>
-void launch_conv_k(float* out, const float* in, const float* weight, const float* bias, int B, int T, int C,
-        int H, int pad, bool softmax, Drop drop, bool rev) {
-    dim3 grid(ceil_div(C, CT), ceil_div(T, TT), B), block(CT, ROWS);
+// Output steps per thread of a streaming kernel: a whole number of loop bodies less the KC-1 warm-up
+// steps; long enough that the warm-up (re-read halo rows, wasted FMAs) stays small, short enough that
+// about 132 SMs x 1024 threads have work.
+int stream_ts(int KC, int B, int T, int C) {
+    const int U = stream_unroll(KC);
+    const int nMax = ceil_div((long long)T + KC - 1, U);
+    const int nMin = min(nMax, ceil_div(3LL * (KC - 1) + 1, U));
+    int n = min(nMax, ceil_div((long long)max(128, 6 * (KC - 1)) + KC - 1, U));
+    while (n > nMin && (long long)B * ceil_div(C, CT) * CT * ceil_div(T, (long long)(n - 1) * U - (KC - 1)) < 132LL * 1024) {
+        n--;
+    }
+    return n * U - (KC - 1);
+}
+
+dim3 stream_grid(int B, int T, int C, int TS) { return dim3(ceil_div(C, CT), ceil_div(ceil_div(T, TS), SROWS), B); }
+
+template <int KC>
+void launch_stream(float* out, const float* in, const float* weight, const float* bias, int B, int T, int C, int H,
+        int K, int pad, bool softmax, Drop drop, bool rev) {
+    const int TS = stream_ts(KC, B, T, C);
+    const dim3 grid = stream_grid(B, T, C, TS), block(CT, SROWS);
     if (rev) {
-        lightconv_conv_k<K, true><<<grid, block>>>(out, in, weight, nullptr, T, C, H, K - 1 - pad, softmax, drop);
+        lightconv_stream<KC, true><<<grid, block>>>(out, in, weight, nullptr, T, C, H, K, K - 1 - pad, TS, softmax, drop);
     } else {
-        lightconv_conv_k<K, false><<<grid, block>>>(out, in, weight, bias, T, C, H, pad, softmax, drop);
+        lightconv_stream<KC, false><<<grid, block>>>(out, in, weight, bias, T, C, H, K, pad, TS, softmax, drop);
     }
 }
 
-// The convolution (forward, or the transposed one for dx) with the best kernel for K.
+// The convolution (forward, or the transposed one for dx, without bias) with the best kernel for K.
 cudaError_t conv(float* out, const float* in, const float* weight, const float* bias, int B, int T, int C, int H,
         int K, int pad, bool softmax, Drop drop, bool rev) {
-    switch (K) {
-        case 3: launch_conv_k<3>(out, in, weight, bias, B, T, C, H, pad, softmax, drop, rev); break;
-        case 5: launch_conv_k<5>(out, in, weight, bias, B, T, C, H, pad, softmax, drop, rev); break;
-        case 7: launch_conv_k<7>(out, in, weight, bias, B, T, C, H, pad, softmax, drop, rev); break;
-        case 15: launch_conv_k<15>(out, in, weight, bias, B, T, C, H, pad, softmax, drop, rev); break;
-        case 31: launch_conv_k<31>(out, in, weight, bias, B, T, C, H, pad, softmax, drop, rev); break;
-        case 63: launch_conv_k<63>(out, in, weight, bias, B, T, C, H, pad, softmax, drop, rev); break;
+    const bool positionMask = drop.threshold != 0 && drop.position;
+    switch (positionMask ? 0 : stream_kc(K)) {
+        case 3: launch_stream<3>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev); break;
+        case 5: launch_stream<5>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev); break;
+        case 7: launch_stream<7>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev); break;
+        case 15: launch_stream<15>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev); break;
+        case 31: launch_stream<31>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev); break;
+        case 63: launch_stream<63>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev); break;
         default: {
-            Scratch wt((size_t)H * K * sizeof(float));
+            AsyncScratch wt((size_t)H * K * sizeof(float));
             if (wt.status != cudaSuccess) return wt.status;
             lightconv_weights<<<ceil_div(H, 128), 128>>>(wt.f(), weight, H, K, softmax, drop);
             dim3 grid(ceil_div(C, CT), ceil_div(T, TT), B), block(CT, ROWS);
             lightconv_conv_generic<<<grid, block>>>(out, in, wt.f(), rev ? nullptr : bias, T, C, H, K,
                     rev ? K - 1 - pad : pad, rev, drop);
-            // The scratch is freed when this scope ends; cudaFree waits for the kernel first.
-            return cudaGetLastError();
+            return cudaGetLastError();  // the stream-ordered free follows the kernel
         }
     }
     return cudaGetLastError();
+}
+
+template <int KC, bool DX>
+void launch_stream_bwd(dim3 grid, float* dx, float* partial, float* biasPartial, const float* dy, const float* x,
+        const float* weight, int T, int C, int H, int K, int pad, int TS, int SEG, bool softmax, Drop drop) {
+    lightconv_stream_bwd<KC, DX><<<grid, dim3(CT, SROWS)>>>(dx, partial, biasPartial, dy, x, weight, T, C, H, K, pad,
+            TS, SEG, softmax, drop);
 }
 
 }  // namespace
@@ -369,52 +513,88 @@ cudaError_t lightconv_forward(float* y, const float* x, const float* weight, con
 
 cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
         const float* weight, int B, int T, int C, int H, int K, int pad, bool softmax, DropArgs dropArgs) {
-    Drop drop = make_drop(dropArgs);
+    const Drop drop = make_drop(dropArgs);
     cudaError_t err;
     const int R = C / H;
     const int SEG = min(CT, (CT - 1) / R + 2);
     const int nCT = ceil_div(C, CT);
-    const bool fused = K == 3 || K == 5 || K == 7 || K == 15 || K == 31 || K == 63;
-    const int rowsPerTile = fused ? TT : DW_TT;
-    const long long rowTiles = (long long)B * ceil_div(T, rowsPerTile);
-    Scratch scratch(dweight ? (size_t)rowTiles * nCT * SEG * K * sizeof(float) + 2 * (size_t)H * K * sizeof(float)
-                            : 0);
-    if (scratch.status != cudaSuccess) return scratch.status;
-    float* partial = dweight ? scratch.f() : nullptr;
-    if (fused) {
-        if (dx || dweight) {
-            dim3 grid(nCT, ceil_div(T, TT), B), block(CT, ROWS);
-            switch (K) {
-                case 3: lightconv_backward_k<3><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
-                case 5: lightconv_backward_k<5><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
-                case 7: lightconv_backward_k<7><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
-                case 15: lightconv_backward_k<15><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
-                case 31: lightconv_backward_k<31><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
-                default: lightconv_backward_k<63><<<grid, block>>>(dx, partial, dy, x, weight, T, C, H, pad, SEG, softmax, drop); break;
-            }
-        }
-    } else {
+    const bool positionMask = drop.threshold != 0 && drop.position;
+    const int KC = positionMask ? 0 : stream_kc(K);
+    if (!dweight) {
+        // dx and dbias only: no weight-gradient partials needed.
         if (dx) {
             err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
             if (err != cudaSuccess) return err;
         }
-        if (dweight) {
-            lightconv_dw_partials<<<dim3(nCT, ceil_div(T, DW_TT), B), dim3(CT, ROWS)>>>(partial, dy, x, T, C, H, K,
-                    pad, SEG, drop);
+        if (dbias) {
+            column_sum(dbias, dy, B * T, C);
+            return cudaGetLastError();
         }
+        return cudaSuccess;
     }
-    if (dweight) {
-        float* wn = scratch.f() + rowTiles * nCT * SEG * K;
-        float* dwn = wn + (long long)H * K;
-        lightconv_dw_reduce<<<H, 64>>>(dweight, partial, weight, wn, dwn, (int)rowTiles, nCT, SEG, C, H, K, softmax,
-                drop);
+    if (KC == 0) {
+        // Generic path: dx by the generic transposed convolution, dW partials per 128-step tile.
+        const long long rowTiles = (long long)B * ceil_div(T, DW_TT);
+        AsyncScratch scratch((size_t)rowTiles * nCT * SEG * K * sizeof(float) + 2 * (size_t)H * K * sizeof(float));
+        if (scratch.status != cudaSuccess) return scratch.status;
+        float* partial = scratch.f();
+        if (dx) {
+            err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
+            if (err != cudaSuccess) return err;
+        }
+        lightconv_dw_partials<<<dim3(nCT, ceil_div(T, DW_TT), B), dim3(CT, ROWS)>>>(partial, dy, x, T, C, H, K, pad,
+                SEG, drop);
+        float* wn = partial + rowTiles * nCT * SEG * K;
+        lightconv_dw_reduce<<<H, dim3(CT, RED_Y)>>>(dweight, partial, weight, wn, wn + (long long)H * K,
+                (int)rowTiles, nCT, SEG, C, H, K, softmax, drop);
+        err = cudaGetLastError();
+        if (err != cudaSuccess) return err;
+        if (dbias) {
+            column_sum(dbias, dy, B * T, C);
+            return cudaGetLastError();
+        }
+        return cudaSuccess;
     }
+    // Streaming path: one pass over dy and x for dW, dbias and (KC <= 31) dx.
+    const int TS = stream_ts(KC, B, T, C);
+    const dim3 grid = stream_grid(B, T, C, TS);
+    const long long rowTiles = (long long)B * grid.y;
+    const size_t partialFloats = (size_t)rowTiles * nCT * SEG * K;
+    const size_t biasFloats = dbias ? (size_t)rowTiles * C : 0;
+    AsyncScratch scratch((partialFloats + biasFloats + 2 * (size_t)H * K) * sizeof(float));
+    if (scratch.status != cudaSuccess) return scratch.status;
+    float* partial = scratch.f();
+    float* biasPartial = dbias ? partial + partialFloats : nullptr;
+    float* wn = partial + partialFloats + biasFloats;
+    const bool fusedDx = dx != nullptr && KC <= 31;
+    if (dx && !fusedDx) {
+        err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
+        if (err != cudaSuccess) return err;
+    }
+#define LC_BWD(KCV)                                                                                              \
+    (fusedDx ? launch_stream_bwd<KCV, true>(grid, dx, partial, biasPartial, dy, x, weight, T, C, H, K, pad, TS, SEG, \
+                                            softmax, drop)                                                       \
+             : launch_stream_bwd<KCV, false>(grid, nullptr, partial, biasPartial, dy, x, weight, T, C, H, K, pad, TS, \
+                                             SEG, softmax, drop))
+    switch (KC) {
+        case 3: LC_BWD(3); break;
+        case 5: LC_BWD(5); break;
+        case 7: LC_BWD(7); break;
+        case 15: LC_BWD(15); break;
+        case 31: LC_BWD(31); break;
+        default:
+            launch_stream_bwd<63, false>(grid, nullptr, partial, biasPartial, dy, x, weight, T, C, H, K, pad, TS, SEG,
+                    softmax, drop);
+            break;
+    }
+#undef LC_BWD
+    lightconv_dw_reduce<<<H, dim3(CT, RED_Y)>>>(dweight, partial, weight, wn, wn + (long long)H * K, (int)rowTiles,
+            nCT, SEG, C, H, K, softmax, drop);
     err = cudaGetLastError();
     if (err != cudaSuccess) return err;
     if (dbias) {
-        column_sum(dbias, dy, B * T, C);
-        err = cudaGetLastError();
-        if (err != cudaSuccess) return err;
+        column_sum(dbias, biasPartial, (int)rowTiles, C);
+        return cudaGetLastError();
     }
     return cudaSuccess;
 }
