@@ -29,7 +29,13 @@ for jar in $(tr ':' ' ' < target/test-classpath.txt); do
     *) cp "$jar" "$stage/lib/" ;;
   esac
 done
+# Of JCuda's natives only the driver API's library is loaded (JCudaDriverApi); the PTX compiler alone is 24 MB.
+for jar in "$stage"/lib/jcuda-natives-*.jar; do
+  zip -q -d "$jar" 'lib/libJNvPTXCompiler-*' 'lib/libJCudaRuntime-*' 'lib/libJNvrtc-*'
+done
 cp ~/.m2/repository/org/junit/platform/junit-platform-launcher/1.14.1/junit-platform-launcher-1.14.1.jar "$stage/lib/"
 javac --release 17 -cp "$stage/lib/*" -d "$stage/tools" cuda/tools/GpuTests.java
 tar -C "$stage" -czf .gpu/bundle.tgz .
+# The kernel harnesses (cuda/tools/build-bench.sh puts them in .gpu/bin) travel compressed too.
+if [ -d .gpu/bin ]; then tar -C .gpu -czf .gpu/bench-bin.tgz bin && rm -rf .gpu/bin; fi
 ls -l .gpu/bundle.tgz

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Run THERE (the GPU machine), with .gpu carried after `bash cuda/gpu-prepare.sh` (and, for the kernels stage,
-# `bash cuda/tools/build-bench.sh`) here. Time-boxed stages; one that hangs is killed at its limit so the next
-# one still runs:
+# Run THERE (the GPU machine), with .gpu carried after `bash cuda/tools/build-bench.sh && bash cuda/gpu-prepare.sh`
+# here. Time-boxed stages; one that hangs is killed at its limit so the next one still runs:
 #   bash cuda/gpu-verify.sh [STAGE...]
 # STAGE, run in the order given (default: tests golden bench headline peer graph memcheck):
 #   tests     the CUDA equivalence and no-GPU tests of every operator (GpuTests, one line per test)
 #   graph     a whole training step on the device, the 50-step CPU-vs-CUDA loss curves
 #   golden    attnkit check --backend cuda over the golden cases
-#   kernels   each harness .gpu/bin/bench_* (naive-GPU-reference checks, then CUDA-event timings)
+#   kernels   each harness of .gpu/bench-bin.tgz (cuda/tools/bench_*.cu built by build-bench.sh before
+#             gpu-prepare.sh): naive-GPU-reference checks, then CUDA-event timings
 #   bench     CudaBench: LightConv/DynamicConv at B=16 T=4096 C=1024 H=16 K=31 against the copy bandwidth
 #   headline  attnkit bench --backend cuda (ops, GEMM precisions at 8192^3, attention B=8 H=16 T=4096 d=64)
 #   sweep     forward time against T of lightconv, dynamicconv, attention on CUDA, and its PNG
@@ -53,7 +53,8 @@ for stage in ${*:-tests golden bench headline peer graph memcheck}; do
     tests) step tests 150 java $FLAGS -cp "$CP" GpuTests $CORE ;;
     graph) step graph 120 java $FLAGS -cp "$CP" GpuTests $GRAPH ;;
     golden) step golden 40 "${CLI[@]}" check --backend cuda src/test/resources/golden ;;
-    kernels) for bin in .gpu/bin/bench_*; do [ -x "$bin" ] && step "$(basename "$bin")" 60 "$bin"; done ;;
+    kernels) mkdir -p /tmp/attnkit-bench && tar -C /tmp/attnkit-bench -xzf .gpu/bench-bin.tgz
+      for bin in /tmp/attnkit-bench/bin/bench_*; do [ -x "$bin" ] && step "$(basename "$bin")" 60 "$bin"; done ;;
     bench) step cudabench 60 java $FLAGS -cp "$CP" $C.CudaBench ;;
     headline) step headline 90 "${CLI[@]}" bench --backend cuda --op gemm,attention,lightconv,dynamicconv ;;
     sweep) step sweep 120 "${CLI[@]}" bench --backend cuda --no-headline --op lightconv,dynamicconv,attention \
