@@ -517,12 +517,19 @@ cudaError_t dynamicconv_backward(float* dx, float* dquery, float* dweight, float
     const long long N = (long long)B * T, HK = (long long)H * K;
     const float* q = query ? query : x;
     const bool dqIntoDx = dx && !query;  // the generator's gradient reaches x when x generates the kernels
-    // dG, wt: [B*T, H*K] each; dq (when it is added into dx): [B*T, Cq].
-    Scratch scratch((2 * (size_t)N * HK + (dqIntoDx ? (size_t)N * Cq : 0)) * sizeof(float));
+    // dW = dG^T q reduces over all B*T rows: split that reduction into S equal slices (a batched GEMM into
+    // partials [S, HK, Cq]) and sum the partials in a fixed order (column_sum): deterministic, and enough
+    // blocks to fill the GPU where HK x Cq alone gives ~100 tiles.
+    int S = 1;
+    while (dweight && S < 32 && N % (2 * S) == 0 && N / (2 * S) >= 512) S *= 2;
+    // dG, wt: [B*T, H*K] each; dq (when it is added into dx): [B*T, Cq]; dW partials when S > 1.
+    const size_t partials = S > 1 ? (size_t)S * HK * Cq : 0;
+    Scratch scratch((2 * (size_t)N * HK + (dqIntoDx ? (size_t)N * Cq : 0) + partials) * sizeof(float));
     if (scratch.status != cudaSuccess) return scratch.status;
     float* dG = scratch.f();
     float* wt = dG + N * HK;
     float* dqScratch = dqIntoDx ? wt + N * HK : nullptr;
+    float* dwPartials = wt + N * HK + (dqIntoDx ? N * Cq : 0);
     Tiling tl = make_tiling(H, K, 2);
     if (tl.ok) {
         Dims d = make_dims(T, C, Cq, H, K, pad, softmax, renorm, 3);
@@ -555,7 +562,15 @@ cudaError_t dynamicconv_backward(float* dx, float* dquery, float* dweight, float
         dynamicconv_dx_gather_add<<<ceil_div(n, 256), 256>>>(dx, dy, wt, dqScratch, B, T, C, H, K, pad);
     }
     if (dquery) gemm_batched(dquery, dG, weight, nullptr, 1, (int)N, Cq, (int)HK, false, false, false);
-    if (dweight) gemm_batched(dweight, dG, q, nullptr, 1, (int)HK, Cq, (int)N, true, false, false);
+    if (dweight) {
+        if (S > 1) {
+            // slice z: rows [z*N/S, (z+1)*N/S) of dG (stored [N, HK], transposed operand) and of q.
+            gemm_batched(dwPartials, dG, q, nullptr, S, (int)HK, Cq, (int)(N / S), true, false, false);
+            column_sum(dweight, dwPartials, S, (int)(HK * Cq));
+        } else {
+            gemm_batched(dweight, dG, q, nullptr, 1, (int)HK, Cq, (int)N, true, false, false);
+        }
+    }
     if (dbias) column_sum(dbias, dG, (int)N, (int)HK);
     return cudaGetLastError();
 }
