@@ -1,17 +1,26 @@
 // dynamicconv.cu: DynamicConv (SPEC 2) forward and backward, fp32, BTC layout.
 //
-// Kernel versions (compiled, NOT yet run on a GPU):
-//   1. dynamicconv_fused_forward: one block per (time tile, head, batch). The block computes the kernel
-//      logits of its tile (the tile's query rows times the head's K rows of the generating weight),
-//      the softmax (optionally over the in-range taps only) and DropConnect in shared memory, then
-//      streams the head's R channels through the convolution. The B x T x H x K weights never reach
-//      global memory. The tile length is chosen so that TT x K floats fit in 32 KB: any K works.
-//   2. dynamicconv_backward_kernels: the same prologue, then per (t, k) the in-block reduction over the
-//      head's channels of dy x shifted x, the mask, the softmax backward; writes dG [B*T, H*K] and the
-//      dropped weights wt [B,T,H,K] (scratch, backward only) for the dx gather.
-//   3. dynamicconv_dx_gather: dx[b,s,c] = sum_k wt[b,s-k+P,h,k] dy[b,s-k+P,c].
-//   Then the generator's gradients with the shared gemm and column_sum: dq = dG W, dW = dG^T q,
-//   db = column sums of dG (dq added into dx when x generates the kernels).
+// Version 2 (compiled, NOT yet run on a GPU): the generation is a register-tiled SGEMM inside the fused
+// kernels.
+//   dynamicconv_tiled_forward: one block of 256 threads per (head group, time tile of 64 steps, batch);
+//     blockIdx.x = head group (fastest), so the blocks of one time tile run together and share its q rows
+//     in L2. A head group is G = min(H, 128 / K) heads (G*K <= 128 generator rows; K > 128: G = 1 and
+//     ceil(K/128) column chunks). Phase 1: 64 x 128 x Cq fp32 SGEMM per chunk (Cq in double-buffered
+//     16-deep slices staged in shared memory, float4 loads when Cq % 4 == 0, each thread a 4 x 8 register
+//     tile) writing logits + bias to shared memory as L[column][t]. Phase 2: per (t, head) softmax (expf,
+//     optionally over the in-range taps only) and DropConnect in place. Phase 3: the convolution of the
+//     group's G*R channels, 8 output steps per thread with the x values sliding through registers and
+//     the weights read as float4 along t. The B x T x H x K weights never reach global memory.
+//   dynamicconv_tiled_backward: the same phases 1-2 (normalized and dropped weights in two shared
+//     buffers), then per (t, k) the reduction over the head's channels of dy x shifted x, the mask, the
+//     softmax backward; writes dG [B*T, H*K] and the dropped weights wt [B,T,H,K] (scratch) for the gather.
+//   dynamicconv_dx_gather_add: dx[b,s,c] = sum_k wt[b,s-k+P,h,k] dy[b,s-k+P,c] (+ dq when x is the query).
+//   Generator gradients with gemm_batched (64 x 64 register-tiled SGEMM): dq = dG W; dW = dG^T q as S
+//   slices of the B*T reduction into partials, summed in a fixed order by column_sum; db = column sums of
+//   dG. No float atomics anywhere: deterministic.
+// Version 1 (kept for kernels whose tiles exceed the device's shared memory, K > ~640 forward / ~320
+// backward; correct on the H200): dynamicconv_fused_forward / dynamicconv_backward_kernels, one thread per
+// (t, k) logit dot product straight from global memory.
 #include "common.cuh"
 #include "launchers.h"
 
@@ -172,13 +181,24 @@ struct Tiling {
     bool ok;      // fits: else the version-1 kernels run
 };
 
-Tiling make_tiling(int H, int K, int buffers) {
+// The opt-in shared memory per block of the current device (227 KB on sm_90, 163 KB on sm_80).
+size_t smem_optin() {
+    int dev = 0, v = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess ||
+            cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess) {
+        return 48 * 1024;
+    }
+    return (size_t)v;
+}
+
+Tiling make_tiling(int H, int K, int T, int buffers) {
     Tiling t;
     t.G = K <= NT ? (NT / K < H ? NT / K : H) : 1;
     t.groups = (H + t.G - 1) / t.G;
     t.chunks = (t.G * K + NT - 1) / NT;
     t.smem = ((size_t)buffers * t.chunks * NT * LDT + STAGE_FLOATS) * sizeof(float);
-    t.ok = t.smem <= TILED_SMEM_LIMIT;
+    const size_t limit = smem_optin() < TILED_SMEM_LIMIT ? smem_optin() : TILED_SMEM_LIMIT;
+    t.ok = t.smem <= limit && ceil_div(T, TT) <= 65535;  // time tiles on grid.y
     return t;
 }
 
@@ -484,7 +504,7 @@ cudaError_t dynamicconv_forward(float* y, const float* x, const float* query, co
         const float* bias, int B, int T, int C, int Cq, int H, int K, int pad, bool softmax, bool renorm,
         DropArgs drop) {
     const float* q = query ? query : x;
-    Tiling tl = make_tiling(H, K, 1);
+    Tiling tl = make_tiling(H, K, T, 1);
     if (tl.ok) {
         Dims d = make_dims(T, C, Cq, H, K, pad, softmax, renorm, 2);
         dim3 grid(tl.groups, ceil_div(T, TT), B);
@@ -530,7 +550,7 @@ cudaError_t dynamicconv_backward(float* dx, float* dquery, float* dweight, float
     float* wt = dG + N * HK;
     float* dqScratch = dqIntoDx ? wt + N * HK : nullptr;
     float* dwPartials = wt + N * HK + (dqIntoDx ? N * Cq : 0);
-    Tiling tl = make_tiling(H, K, 2);
+    Tiling tl = make_tiling(H, K, T, 2);
     if (tl.ok) {
         Dims d = make_dims(T, C, Cq, H, K, pad, softmax, renorm, 3);
         dim3 grid(tl.groups, ceil_div(T, TT), B);
