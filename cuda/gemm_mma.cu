@@ -4,11 +4,16 @@
 //   TF32: fp32 operands rounded to tf32 (cvt.rna.tf32.f32) while staging, mma.sync m16n8k8, fp32 accumulation.
 //   BF16: fp32 operands rounded to bf16 (round to nearest even) while staging, or bf16 operands as they are
 //         (attnkit_gemm_bf16), mma.sync m16n8k16, fp32 accumulation.
-// 128 x 128 output tiles per block of 8 warps (2 x 4, 64 x 32 outputs each), 32-deep K slices. The next
-// slice is loaded into registers (and converted) while the tensor cores work on the current one in shared
-// memory: a register-staged double buffer (cp.async cannot convert, and one code path for every operand
-// type and layout is easier to get right by reading). Every output is summed by one thread in a fixed k
-// order: deterministic. Compiled, NOT yet run on a GPU.
+// Kernels (every output summed by one thread in a fixed k order: deterministic):
+//   gemm_mma_cp   fp32 buffers whose rows are 16-byte aligned along each operand's contiguous index (TF32 or
+//                 BF16, any transposes): 128 x 128 x 16 tiles, 8 warps of 64 x 32, 4-stage cp.async ring of
+//                 fp32 slices, rounding while the fragments are read. Compiled, NOT yet run on a GPU.
+//   gemm_mma      every other shape: 128 x 128 x 32 tiles, the next slice loaded into registers (and
+//                 converted) while the tensor cores work on the current one (register-staged double buffer).
+//                 Ran on an H200 (correct, but 16 TFLOP/s TF32 at 8192^3: 219 registers, one block per SM,
+//                 per-element loads, conversions and index arithmetic in the main loop).
+//   gemm_bf16_kc  bf16 buffers in the x W^T layout: 128 x 256 x 32 tiles, 8 warps of 64 x 64, 4-stage cp.async
+//                 ring, ldmatrix.x4, grouped rasterization. Compiled, NOT yet run on a GPU.
 #include <cuda_bf16.h>
 
 #include "common.cuh"
