@@ -7,7 +7,8 @@
 // Kernels (every output summed by one thread in a fixed k order: deterministic):
 //   gemm_mma_cp   fp32 buffers whose rows are 16-byte aligned along each operand's contiguous index (TF32 or
 //                 BF16, any transposes): 128 x 128 x 16 tiles, 8 warps of 64 x 32, 4-stage cp.async ring of
-//                 fp32 slices, rounding while the fragments are read. Compiled, NOT yet run on a GPU.
+//                 fp32 slices, rounding while the fragments are read (TF32 k-contiguous operands through
+//                 ldmatrix.x4 on fp32 rows). Compiled, NOT yet run on a GPU.
 //   gemm_mma      every other shape: 128 x 128 x 32 tiles, the next slice loaded into registers (and
 //                 converted) while the tensor cores work on the current one (register-staged double buffer).
 //                 Ran on an H200 (correct, but 16 TFLOP/s TF32 at 8192^3: 219 registers, one block per SM,
@@ -301,6 +302,7 @@ __global__ void __launch_bounds__(THREADS, 2) gemm_mma_cp(float* __restrict__ Y,
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
     const int wm = warp / 4, wn = warp % 4;
     const int g = lane / 4, t = lane % 4;
+    const int q = lane / 8, rr = lane % 8;  // ldmatrix (TF32, k-contiguous): row rr of matrix q
 
     // One slice of an operand is 512 chunks of 4 floats, 2 per thread: chunk c = tid + 256 l is, k-contiguous,
     // row c / 4 and k 4 (c % 4); else k c / 32 and rows 4 (c % 32) .. + 3. The launcher guarantees that a
@@ -352,19 +354,43 @@ __global__ void __launch_bounds__(THREADS, 2) gemm_mma_cp(float* __restrict__ Y,
 #pragma unroll
             for (int kk = 0; kk < CP_BK; kk += 8) {
                 uint32_t af[4][4], bf[4][2];
+                // k-contiguous rows: an 8 x 8 b16 ldmatrix matrix is 8 rows x 4 fp32, and lane l receives the
+                // 32-bit element (row l / 4, k l % 4) = (g, t): exactly a tf32 fragment register. Matrices
+                // (rows +0, k +0), (rows +8, k +0), (rows +0, k +4), (rows +8, k +4) = a0..a3; for B, (n +0, k +0),
+                // (n +0, k +4), (n +8, k +0), (n +8, k +4) = b0, b1 of two n8 tiles. 80-byte rows: the 8 row
+                // addresses of a matrix fall on distinct 16-byte bank groups.
 #pragma unroll
                 for (int i = 0; i < 4; i++) {
                     int r = wm * 64 + i * 16 + g;
-                    af[i][0] = to_tf32(as[LA::at(r, kk + t)]);
-                    af[i][1] = to_tf32(as[LA::at(r + 8, kk + t)]);
-                    af[i][2] = to_tf32(as[LA::at(r, kk + t + 4)]);
-                    af[i][3] = to_tf32(as[LA::at(r + 8, kk + t + 4)]);
-                }
+                    if constexpr (AKC) {
+                        uint32_t v[4];
+                        ldmatrix_x4(v, as + LA::at(wm * 64 + i * 16 + rr + 8 * (q % 2), kk + 4 * (q / 2)));
 #pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    int c = wn * WARP_N + j * 8 + g;
-                    bf[j][0] = to_tf32(bs[LB::at(c, kk + t)]);
-                    bf[j][1] = to_tf32(bs[LB::at(c, kk + t + 4)]);
+                        for (int e = 0; e < 4; e++) af[i][e] = to_tf32(__uint_as_float(v[e]));
+                    } else {
+                        af[i][0] = to_tf32(as[LA::at(r, kk + t)]);
+                        af[i][1] = to_tf32(as[LA::at(r + 8, kk + t)]);
+                        af[i][2] = to_tf32(as[LA::at(r, kk + t + 4)]);
+                        af[i][3] = to_tf32(as[LA::at(r + 8, kk + t + 4)]);
+                    }
+                }
+                if constexpr (BKC) {
+#pragma unroll
+                    for (int jp = 0; jp < 2; jp++) {
+                        uint32_t v[4];
+                        ldmatrix_x4(v, bs + LB::at(wn * WARP_N + jp * 16 + rr + 8 * (q / 2), kk + 4 * (q % 2)));
+                        bf[2 * jp][0] = to_tf32(__uint_as_float(v[0]));
+                        bf[2 * jp][1] = to_tf32(__uint_as_float(v[1]));
+                        bf[2 * jp + 1][0] = to_tf32(__uint_as_float(v[2]));
+                        bf[2 * jp + 1][1] = to_tf32(__uint_as_float(v[3]));
+                    }
+                } else {
+#pragma unroll
+                    for (int j = 0; j < 4; j++) {
+                        int c = wn * WARP_N + j * 8 + g;
+                        bf[j][0] = to_tf32(bs[LB::at(c, kk + t)]);
+                        bf[j][1] = to_tf32(bs[LB::at(c, kk + t + 4)]);
+                    }
                 }
 #pragma unroll
                 for (int i = 0; i < 4; i++)
