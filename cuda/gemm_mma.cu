@@ -4,11 +4,17 @@
 //   TF32: fp32 operands rounded to tf32 (cvt.rna.tf32.f32) while staging, mma.sync m16n8k8, fp32 accumulation.
 //   BF16: fp32 operands rounded to bf16 (round to nearest even) while staging, or bf16 operands as they are
 //         (attnkit_gemm_bf16), mma.sync m16n8k16, fp32 accumulation.
-// 128 x 128 output tiles per block of 8 warps (2 x 4, 64 x 32 outputs each), 32-deep K slices. The next
-// slice is loaded into registers (and converted) while the tensor cores work on the current one in shared
-// memory: a register-staged double buffer (cp.async cannot convert, and one code path for every operand
-// type and layout is easier to get right by reading). Every output is summed by one thread in a fixed k
-// order: deterministic. Compiled, NOT yet run on a GPU.
+// Kernels (every output summed by one thread in a fixed k order: deterministic):
+//   gemm_mma_cp   fp32 buffers whose rows are 16-byte aligned along each operand's contiguous index (TF32 or
+//                 BF16, any transposes): 128 x 128 x 16 tiles, 8 warps of 64 x 32, 4-stage cp.async ring of
+//                 fp32 slices, rounding while the fragments are read (TF32 k-contiguous operands through
+//                 ldmatrix.x4 on fp32 rows). Compiled, NOT yet run on a GPU.
+//   gemm_mma      every other shape: 128 x 128 x 32 tiles, the next slice loaded into registers (and
+//                 converted) while the tensor cores work on the current one (register-staged double buffer).
+//                 Ran on an H200 (correct, but 16 TFLOP/s TF32 at 8192^3: 219 registers, one block per SM,
+//                 per-element loads, conversions and index arithmetic in the main loop).
+//   gemm_bf16_kc  bf16 buffers in the x W^T layout: 128 x 256 x 32 tiles, 8 warps of 64 x 64, 4-stage cp.async
+//                 ring, ldmatrix.x4, grouped rasterization. Compiled, NOT yet run on a GPU.
 #include <cuda_bf16.h>
 
 #include "common.cuh"
@@ -61,6 +67,12 @@ template <> struct Stage<PREC_BF16> {
 __device__ __forceinline__ void store_out(float* p, float v) { *p = v; }
 __device__ __forceinline__ void store_out(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
 
+// Two adjacent outputs (the address is 2-element aligned): one 64-bit or 32-bit store.
+__device__ __forceinline__ void store_pair(float* p, float a, float b) { *reinterpret_cast<float2*>(p) = make_float2(a, b); }
+__device__ __forceinline__ void store_pair(__nv_bfloat16* p, float a, float b) {
+    *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(a, b);
+}
+
 __device__ __forceinline__ uint32_t pair(const __nv_bfloat16* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
 // d += a b for one m16 x n8 tile and one k8 step (TF32; BF16's k16 twin is in mma_bf16.cuh); PTX ISA fragment layouts:
@@ -72,6 +84,47 @@ __device__ __forceinline__ void mma_tf32(float* d, const uint32_t* a, const uint
             "{%0,%1,%2,%3};\n"
             : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// Epilogue of the 128 x 128 tiles (8 warps of 64 x 32) straight from the accumulators: element e of tile
+// (i, j) is row g + 8 (e / 2), column 2t + e % 2 of that tile. Under GLU a warp's n-tiles 0, 1 hold
+// a-columns and 2, 3 the matching gates (epi_physical_col with group WARP_N).
+template <int EPI, typename TOut>
+__device__ __forceinline__ void epilogue_128x128(const float (&acc)[4][4][4], TOut* __restrict__ Y,
+        float* __restrict__ Z, const float* __restrict__ bias, int M, int N, int m0, int wm, int wn, int g, int t) {
+    constexpr bool GLU = EPI == EPI_GLU;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            long long gm = m0 + wm * 64 + i * 16 + g + 8 * (e / 2);
+            if (gm >= M) continue;
+            if (GLU) {
+                const int half = N / 2;
+#pragma unroll
+                for (int j = 0; j < 2; j++) {
+                    int oj = blockIdx.x * (BN / 2) + wn * (WARP_N / 2) + j * 8 + 2 * t + e % 2;
+                    if (oj >= half) continue;
+                    float a = acc[i][j][e] + (bias ? bias[oj] : 0.f);
+                    float gate = acc[i][j + 2][e] + (bias ? bias[half + oj] : 0.f);
+                    store_out(&Y[gm * half + oj], a * epi_sigmoid(gate));
+                    if (Z) {
+                        Z[gm * N + oj] = a;
+                        Z[gm * N + half + oj] = gate;
+                    }
+                }
+            } else {
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    int gn = blockIdx.x * BN + wn * WARP_N + j * 8 + 2 * t + e % 2;
+                    if (gn >= N) continue;
+                    float z = acc[i][j][e] + (bias ? bias[gn] : 0.f);
+                    if (Z) Z[gm * N + gn] = z;
+                    store_out(&Y[gm * N + gn], epi_activate<EPI>(z));
+                }
+            }
+        }
+    }
 }
 
 // A(m,k) = A[m*sam + k*sak], B(k,n) = B[k*sbk + n*sbn]; blockIdx.z = batch index. Y [M, Nout] (Nout = N/2
@@ -184,40 +237,7 @@ __global__ void __launch_bounds__(THREADS) gemm_mma(TOut* __restrict__ Y, float*
         __syncthreads();
     }
 
-    // Epilogue straight from the accumulators: element e of tile (i, j) is row g + 8 (e / 2), column
-    // 2t + e % 2 of that tile.
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-            long long gm = m0 + wm * 64 + i * 16 + g + 8 * (e / 2);
-            if (gm >= M) continue;
-            if (GLU) {
-                const int half = N / 2;
-#pragma unroll
-                for (int j = 0; j < 2; j++) {
-                    int oj = blockIdx.x * (BN / 2) + wn * (WARP_N / 2) + j * 8 + 2 * t + e % 2;
-                    if (oj >= half) continue;
-                    float a = acc[i][j][e] + (bias ? bias[oj] : 0.f);
-                    float gate = acc[i][j + 2][e] + (bias ? bias[half + oj] : 0.f);
-                    store_out(&Y[gm * half + oj], a * epi_sigmoid(gate));
-                    if (Z) {
-                        Z[gm * N + oj] = a;
-                        Z[gm * N + half + oj] = gate;
-                    }
-                }
-            } else {
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    int gn = blockIdx.x * BN + wn * WARP_N + j * 8 + 2 * t + e % 2;
-                    if (gn >= N) continue;
-                    float z = acc[i][j][e] + (bias ? bias[gn] : 0.f);
-                    if (Z) Z[gm * N + gn] = z;
-                    store_out(&Y[gm * N + gn], epi_activate<EPI>(z));
-                }
-            }
-        }
-    }
+    epilogue_128x128<EPI>(acc, Y, Z, bias, M, N, m0, wm, wn, g, t);
 }
 
 template <int PREC, typename TIn, typename TOut, int EPI>
@@ -233,23 +253,241 @@ cudaError_t launch_mma(TOut* Y, float* Z, const TIn* A, const TIn* Bm, const flo
     return cudaGetLastError();
 }
 
+// ---- fp32 buffers on tensor cores (TF32, BF16) with 16-byte aligned rows along the contiguous index of each
+// operand: the same 128 x 128 tiles, warps, fragments, GLU map and epilogue as gemm_mma, but the operands
+// are copied as they are (fp32) with 16-byte cp.async into a 4-stage ring of 16-deep K slices (dynamic
+// shared memory, at most 96 KiB: two blocks per SM), and rounded to tf32 (cvt.rna) or to bf16 pairs (round
+// to nearest even) as the fragments are read: the same values gemm_mma stages, without its per-element
+// global loads, conversions and index arithmetic on the critical path. AKC: A k-contiguous (stored [M,K]),
+// else m-contiguous ([K,M]); BKC: B k-contiguous ([N,K]), else n-contiguous ([K,N]). Shared rows follow the
+// stored layout; paddings keep the fragment reads on 32 distinct banks:
+//   k-contiguous rows: TF32 20 words (bank 20g + t), BF16 24 words (float2 reads, 24g + 2t per half warp);
+//   m/n-contiguous rows: TF32 136 words (bank 8t + g), BF16 132 words (rows 2t and 2t + 1: 8t + g, 8t + 4 + g).
+// Compiled, NOT yet run on a GPU.
+constexpr int CP_BK = 16, CP_STAGES = 4;
+
+template <int PREC, bool KC, int ROWS>
+struct CpLayout {
+    static constexpr int LD = KC ? CP_BK + (PREC == PREC_TF32 ? 4 : 8) : ROWS + (PREC == PREC_TF32 ? 8 : 4);
+    static constexpr int ELEMS = KC ? ROWS * LD : CP_BK * LD;
+    // Element (row r, k) of the slice.
+    __device__ __forceinline__ static int at(int r, int k) { return KC ? r * LD + k : k * LD + r; }
+};
+
+template <int PREC>
+constexpr size_t cp_smem_bytes(bool akc, bool bkc) {
+    return (size_t)CP_STAGES * sizeof(float) *
+            ((akc ? CpLayout<PREC, true, BM>::ELEMS : CpLayout<PREC, false, BM>::ELEMS) +
+                    (bkc ? CpLayout<PREC, true, BN>::ELEMS : CpLayout<PREC, false, BN>::ELEMS));
+}
+
+template <int PREC, bool AKC, bool BKC, int EPI>
+__global__ void __launch_bounds__(THREADS, 2) gemm_mma_cp(float* __restrict__ Y, float* __restrict__ Z,
+        const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ bias, int M, int N,
+        int Kd, long long sam, long long sak, long long sbk, long long sbn, long long strideA, long long strideB,
+        long long strideY, long long strideZ) {
+    using LA = CpLayout<PREC, AKC, BM>;
+    using LB = CpLayout<PREC, BKC, BN>;
+    constexpr bool GLU = EPI == EPI_GLU;
+    constexpr int STAGE = LA::ELEMS + LB::ELEMS;
+    extern __shared__ __align__(128) unsigned char cp_smem_raw[];
+    float* smem = reinterpret_cast<float*>(cp_smem_raw);
+
+    const int batch = blockIdx.z;
+    A += batch * strideA;
+    Bm += batch * strideB;
+    Y += batch * strideY;
+    if (Z) Z += batch * strideZ;
+    const int m0 = blockIdx.y * BM;
+    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+    const int wm = warp / 4, wn = warp % 4;
+    const int g = lane / 4, t = lane % 4;
+    const int q = lane / 8, rr = lane % 8;  // ldmatrix (TF32, k-contiguous): row rr of matrix q
+
+    // One slice of an operand is 512 chunks of 4 floats, 2 per thread: chunk c = tid + 256 l is, k-contiguous,
+    // row c / 4 and k 4 (c % 4); else k c / 32 and rows 4 (c % 32) .. + 3. The launcher guarantees that a
+    // chunk is wholly inside or wholly outside the matrix and 16-byte aligned (for GLU, 4 consecutive logical
+    // columns are 4 consecutive physical ones: (N/2) % 4 == 0).
+    auto load = [&](int stage, int k0) {
+        float* as = smem + stage * STAGE;
+        float* bs = as + LA::ELEMS;
+#pragma unroll
+        for (int l = 0; l < 2; l++) {
+            const int c = tid + l * THREADS;
+            const int r = AKC ? c / 4 : 4 * (c % 32), k = AKC ? 4 * (c % 4) : c / 32;
+            const int gm = m0 + r, gk = k0 + k;
+            const bool v = gm < M && gk < Kd;
+            cp_async16(as + LA::at(r, k), v ? A + gm * sam + gk * sak : A, v);
+        }
+#pragma unroll
+        for (int l = 0; l < 2; l++) {
+            const int c = tid + l * THREADS;
+            const int r = BKC ? c / 4 : 4 * (c % 32), k = BKC ? 4 * (c % 4) : c / 32;
+            const int gn = epi_physical_col<GLU>(blockIdx.x, BN, WARP_N, r, N), gk = k0 + k;
+            const bool v = gn >= 0 && gk < Kd;
+            cp_async16(bs + LB::at(r, k), v ? Bm + gk * sbk + gn * sbn : Bm, v);
+        }
+    };
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+
+    const int slices = (Kd + CP_BK - 1) / CP_BK;
+#pragma unroll
+    for (int s = 0; s < CP_STAGES - 1; s++) {
+        if (s < slices) load(s, s * CP_BK);
+        cp_async_commit();
+    }
+    for (int kt = 0; kt < slices; kt++) {
+        cp_async_wait<CP_STAGES - 2>();
+        __syncthreads();  // slice kt visible to all; every warp has left slice kt - 1, whose stage is refilled
+        if (kt + CP_STAGES - 1 < slices) load((kt + CP_STAGES - 1) % CP_STAGES, (kt + CP_STAGES - 1) * CP_BK);
+        cp_async_commit();
+        const float* as = smem + (kt % CP_STAGES) * STAGE;
+        const float* bs = as + LA::ELEMS;
+        if constexpr (PREC == PREC_TF32) {
+#pragma unroll
+            for (int kk = 0; kk < CP_BK; kk += 8) {
+                uint32_t af[4][4], bf[4][2];
+                // k-contiguous rows: an 8 x 8 b16 ldmatrix matrix is 8 rows x 4 fp32, and lane l receives the
+                // 32-bit element (row l / 4, k l % 4) = (g, t): exactly a tf32 fragment register. Matrices
+                // (rows +0, k +0), (rows +8, k +0), (rows +0, k +4), (rows +8, k +4) = a0..a3; for B, (n +0, k +0),
+                // (n +0, k +4), (n +8, k +0), (n +8, k +4) = b0, b1 of two n8 tiles. 80-byte rows: the 8 row
+                // addresses of a matrix fall on distinct 16-byte bank groups.
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    int r = wm * 64 + i * 16 + g;
+                    if constexpr (AKC) {
+                        uint32_t v[4];
+                        ldmatrix_x4(v, as + LA::at(wm * 64 + i * 16 + rr + 8 * (q % 2), kk + 4 * (q / 2)));
+#pragma unroll
+                        for (int e = 0; e < 4; e++) af[i][e] = to_tf32(__uint_as_float(v[e]));
+                    } else {
+                        af[i][0] = to_tf32(as[LA::at(r, kk + t)]);
+                        af[i][1] = to_tf32(as[LA::at(r + 8, kk + t)]);
+                        af[i][2] = to_tf32(as[LA::at(r, kk + t + 4)]);
+                        af[i][3] = to_tf32(as[LA::at(r + 8, kk + t + 4)]);
+                    }
+                }
+                if constexpr (BKC) {
+#pragma unroll
+                    for (int jp = 0; jp < 2; jp++) {
+                        uint32_t v[4];
+                        ldmatrix_x4(v, bs + LB::at(wn * WARP_N + jp * 16 + rr + 8 * (q / 2), kk + 4 * (q % 2)));
+                        bf[2 * jp][0] = to_tf32(__uint_as_float(v[0]));
+                        bf[2 * jp][1] = to_tf32(__uint_as_float(v[1]));
+                        bf[2 * jp + 1][0] = to_tf32(__uint_as_float(v[2]));
+                        bf[2 * jp + 1][1] = to_tf32(__uint_as_float(v[3]));
+                    }
+                } else {
+#pragma unroll
+                    for (int j = 0; j < 4; j++) {
+                        int c = wn * WARP_N + j * 8 + g;
+                        bf[j][0] = to_tf32(bs[LB::at(c, kk + t)]);
+                        bf[j][1] = to_tf32(bs[LB::at(c, kk + t + 4)]);
+                    }
+                }
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+#pragma unroll
+                    for (int j = 0; j < 4; j++) mma_tf32(acc[i][j], af[i], bf[j]);
+            }
+        } else {
+            // Pair (k, k + 1) of row r as one bf16x2 register, the lower k in the low half.
+            auto pairA = [&](int r, int k) {
+                if constexpr (AKC) {
+                    float2 v = *reinterpret_cast<const float2*>(as + LA::at(r, k));
+                    return pack_bf16(v.x, v.y);
+                } else {
+                    return pack_bf16(as[LA::at(r, k)], as[LA::at(r, k + 1)]);
+                }
+            };
+            auto pairB = [&](int r, int k) {
+                if constexpr (BKC) {
+                    float2 v = *reinterpret_cast<const float2*>(bs + LB::at(r, k));
+                    return pack_bf16(v.x, v.y);
+                } else {
+                    return pack_bf16(bs[LB::at(r, k)], bs[LB::at(r, k + 1)]);
+                }
+            };
+#pragma unroll
+            for (int kk = 0; kk < CP_BK; kk += 16) {
+                uint32_t af[4][4], bf[4][2];
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    int r = wm * 64 + i * 16 + g;
+                    af[i][0] = pairA(r, kk + 2 * t);
+                    af[i][1] = pairA(r + 8, kk + 2 * t);
+                    af[i][2] = pairA(r, kk + 2 * t + 8);
+                    af[i][3] = pairA(r + 8, kk + 2 * t + 8);
+                }
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    int c = wn * WARP_N + j * 8 + g;
+                    bf[j][0] = pairB(c, kk + 2 * t);
+                    bf[j][1] = pairB(c, kk + 2 * t + 8);
+                }
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+#pragma unroll
+                    for (int j = 0; j < 4; j++) mma_bf16(acc[i][j], af[i], bf[j]);
+            }
+        }
+    }
+    cp_async_wait<0>();
+    epilogue_128x128<EPI>(acc, Y, Z, bias, M, N, m0, wm, wn, g, t);
+}
+
+template <int PREC, bool AKC, bool BKC, int EPI>
+cudaError_t launch_mma_cp(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch, int M,
+        int N, int Kd, bool shareB) {
+    long long sam = AKC ? Kd : 1, sak = AKC ? 1 : M;
+    long long sbk = BKC ? 1 : N, sbn = BKC ? Kd : 1;
+    long long nOut = EPI == EPI_GLU ? N / 2 : N;
+    constexpr size_t smem = cp_smem_bytes<PREC>(AKC, BKC);
+    auto kernel = gemm_mma_cp<PREC, AKC, BKC, EPI>;
+    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (e != cudaSuccess) return e;
+    dim3 grid(ceil_div(N, BN), ceil_div(M, BM), batch);
+    kernel<<<grid, THREADS, smem>>>(Y, Z, A, Bm, bias, M, N, Kd, sam, sak, sbk, sbn, (long long)M * Kd,
+            shareB ? 0LL : (long long)Kd * N, (long long)M * nOut, (long long)M * N);
+    return cudaGetLastError();
+}
+
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+// The cp.async kernel when every 4-float chunk along each operand's contiguous index is 16-byte aligned and
+// wholly in or out of the matrix; else the register-staged gemm_mma (any shape, any alignment).
+template <int PREC, int EPI>
+cudaError_t launch_ex(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
+        int Kd, bool transA, bool transB, bool shareB) {
+    const bool aOk = aligned16(A) && (transA ? M % 4 == 0 : Kd % 4 == 0);
+    const bool bOk = aligned16(Bm) && (transB ? Kd % 4 == 0 : (EPI == EPI_GLU ? (N / 2) % 4 == 0 : N % 4 == 0));
+    if (Kd > 0 && aOk && bOk) {
+        if (!transA && transB) return launch_mma_cp<PREC, true, true, EPI>(Y, Z, A, Bm, bias, batch, M, N, Kd, shareB);
+        if (!transA && !transB) return launch_mma_cp<PREC, true, false, EPI>(Y, Z, A, Bm, bias, batch, M, N, Kd, shareB);
+        if (transA && transB) return launch_mma_cp<PREC, false, true, EPI>(Y, Z, A, Bm, bias, batch, M, N, Kd, shareB);
+        return launch_mma_cp<PREC, false, false, EPI>(Y, Z, A, Bm, bias, batch, M, N, Kd, shareB);
+    }
+    return launch_mma<PREC, float, float, EPI>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
+}
+
 template <int PREC>
 cudaError_t dispatch_epilogue(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch,
         int M, int N, int Kd, bool transA, bool transB, bool shareB, int epilogue) {
     switch (epilogue) {
-        case EPI_NONE:
-            return launch_mma<PREC, float, float, EPI_NONE>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
-        case EPI_RELU:
-            return launch_mma<PREC, float, float, EPI_RELU>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
-        case EPI_GELU:
-            return launch_mma<PREC, float, float, EPI_GELU>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
-        case EPI_TANH:
-            return launch_mma<PREC, float, float, EPI_TANH>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
+        case EPI_NONE: return launch_ex<PREC, EPI_NONE>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
+        case EPI_RELU: return launch_ex<PREC, EPI_RELU>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
+        case EPI_GELU: return launch_ex<PREC, EPI_GELU>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
+        case EPI_TANH: return launch_ex<PREC, EPI_TANH>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
         case EPI_SIGMOID:
-            return launch_mma<PREC, float, float, EPI_SIGMOID>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB,
-                    shareB);
-        default:
-            return launch_mma<PREC, float, float, EPI_GLU>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
+            return launch_ex<PREC, EPI_SIGMOID>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
+        default: return launch_ex<PREC, EPI_GLU>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
     }
 }
 
@@ -271,72 +509,117 @@ int grid_for(long long n) {
 }
 
 // ---- bf16 buffers with both operands k-contiguous (a [M,K], w [N,K]: the layout of x W^T), K % 8 == 0 and
-// 16-byte aligned: the tiles of gemm_mma copied with 16-byte cp.async straight into shared memory (bf16 needs
-// no conversion), two stages (the copy of slice k+1 is in flight while the tensor cores work on slice k),
-// fragments read with ldmatrix. Same warp layout, accumulators and epilogue as gemm_mma (no activation).
-constexpr int KC_LD = BK + 8;  // 40 halves = 80-byte rows: the 8 row addresses of an ldmatrix hit distinct banks
+// 16-byte aligned. 128 x 256 output tiles per block of 8 warps (2 x 4, 64 x 64 outputs each, 128 fp32
+// accumulators per thread), 32-deep K slices copied with 16-byte cp.async straight into a 4-stage ring of
+// shared memory (dynamic, 120 KiB: one block per SM), so three slices are in flight while the tensor cores
+// work on the fourth; fragments read with ldmatrix.x4 from 80-byte rows (the 8 row addresses of one 8 x 8
+// matrix fall on distinct 16-byte bank groups). Blocks are rasterized in groups of KC_GROUP row tiles so
+// that the blocks resident at one time share A and B panels in L2. One barrier per slice. Epilogue: bias,
+// fp32 or bf16 output (bf16 pairs stored as one 32-bit word when N is even). Compiled, NOT yet run on a GPU.
+constexpr int KC_BM = 128, KC_BN = 256, KC_BK = 32, KC_STAGES = 4, KC_GROUP = 16;
+constexpr int KC_LD = KC_BK + 8;  // 40 halves = 80-byte rows
+constexpr int KC_STAGE_ELEMS = (KC_BM + KC_BN) * KC_LD;
+constexpr size_t KC_SMEM = (size_t)KC_STAGES * KC_STAGE_ELEMS * sizeof(__nv_bfloat16);  // 122880 bytes
+
+// Tile (tm, tn) of linear block id `id` in a tiles_m x tiles_n grid, grouped by `group` row tiles:
+// consecutive ids walk down a column of `group` row tiles, then to the next column.
+__device__ __forceinline__ void grouped_tile(long long id, int tiles_m, int tiles_n, int group, int& tm, int& tn) {
+    long long per_group = (long long)group * tiles_n;
+    int first_m = (int)(id / per_group) * group;
+    int gsize = min(tiles_m - first_m, group);
+    int r = (int)(id % per_group);
+    tm = first_m + r % gsize;
+    tn = r / gsize;
+}
 
 template <typename TOut>
-__global__ void __launch_bounds__(THREADS) gemm_bf16_kc(TOut* __restrict__ Y, const __nv_bfloat16* __restrict__ A,
+__global__ void __launch_bounds__(THREADS, 1) gemm_bf16_kc(TOut* __restrict__ Y, const __nv_bfloat16* __restrict__ A,
         const __nv_bfloat16* __restrict__ Bm, const float* __restrict__ bias, int M, int N, int Kd,
-        long long strideA, long long strideB, long long strideY) {
-    __shared__ __align__(128) __nv_bfloat16 as[2][BM][KC_LD];  // as[stage][m][k]
-    __shared__ __align__(128) __nv_bfloat16 bs[2][BN][KC_LD];  // bs[stage][n][k]
+        long long strideA, long long strideB, long long strideY, bool pairStores) {
+    extern __shared__ __align__(128) unsigned char kc_smem[];
+    __nv_bfloat16* smem = reinterpret_cast<__nv_bfloat16*>(kc_smem);
     const int batch = blockIdx.z;
     A += batch * strideA;
     Bm += batch * strideB;
     Y += batch * strideY;
-    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    int tm, tn;
+    grouped_tile((long long)blockIdx.y * gridDim.x + blockIdx.x, gridDim.y, gridDim.x, KC_GROUP, tm, tn);
+    const int m0 = tm * KC_BM, n0 = tn * KC_BN;
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
-    const int wm = warp / 4, wn = warp % 4;
+    const int wm = warp / 4, wn = warp % 4;  // warp tile: rows wm*64 + [0,64), cols wn*64 + [0,64)
     const int g = lane / 4, t = lane % 4;
     const int q = lane / 8, rr = lane % 8;  // ldmatrix: this lane addresses row rr of matrix q
 
-    // A slice of an operand is 128 rows x 4 chunks of 8 halves; chunk c = tid + l * THREADS (l < 2) is row
-    // c / 4, halves 8 (c % 4) .. + 7. Rows past M or N and chunks past K (K % 8 == 0: whole chunks) read as 0.
+    // A slice: 128 rows x 4 chunks of 8 halves (2 chunks per thread); B slice: 256 rows x 4 chunks (4 per
+    // thread). Chunk c is row c / 4, halves 8 (c % 4) .. + 7. Rows past M or N and chunks past K (K % 8 == 0:
+    // whole chunks) are zero-filled. Row pointers are fixed per thread; only k advances.
+    const int kc = (tid % 4) * 8;
+    const __nv_bfloat16* pa[2];
+    const __nv_bfloat16* pb[4];
+    bool va[2], vb[4];
+#pragma unroll
+    for (int l = 0; l < 2; l++) {
+        int row = tid / 4 + l * 64, gm = m0 + row;
+        va[l] = gm < M;
+        pa[l] = A + (long long)(va[l] ? gm : 0) * Kd + kc;
+    }
+#pragma unroll
+    for (int l = 0; l < 4; l++) {
+        int row = tid / 4 + l * 64, gn = n0 + row;
+        vb[l] = gn < N;
+        pb[l] = Bm + (long long)(vb[l] ? gn : 0) * Kd + kc;
+    }
     auto load = [&](int stage, int k0) {
+        __nv_bfloat16* as = smem + stage * KC_STAGE_ELEMS;
+        __nv_bfloat16* bs = as + KC_BM * KC_LD;
+        bool kin = k0 + kc < Kd;
 #pragma unroll
         for (int l = 0; l < 2; l++) {
-            int c = tid + l * THREADS, row = c / 4, kc = (c % 4) * 8;
-            int gk = k0 + kc;
-            int gm = m0 + row, gn = n0 + row;
-            bool va = gm < M && gk < Kd, vb = gn < N && gk < Kd;
-            cp_async16(&as[stage][row][kc], va ? A + (long long)gm * Kd + gk : A, va);
-            cp_async16(&bs[stage][row][kc], vb ? Bm + (long long)gn * Kd + gk : Bm, vb);
+            bool v = va[l] && kin;
+            cp_async16(as + (tid / 4 + l * 64) * KC_LD + kc, v ? pa[l] + k0 : A, v);
+        }
+#pragma unroll
+        for (int l = 0; l < 4; l++) {
+            bool v = vb[l] && kin;
+            cp_async16(bs + (tid / 4 + l * 64) * KC_LD + kc, v ? pb[l] + k0 : Bm, v);
         }
     };
 
-    float acc[4][4][4];
+    float acc[4][8][4];
 #pragma unroll
     for (int i = 0; i < 4; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < 8; j++)
 #pragma unroll
             for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
 
-    const int slices = (Kd + BK - 1) / BK;
-    if (slices > 0) load(0, 0);
-    cp_async_commit();
-    for (int kt = 0; kt < slices; kt++) {
-        const int st = kt & 1;
-        // Stage st ^ 1 was last read in iteration kt - 1, which every thread has left (its final barrier).
-        if (kt + 1 < slices) load(st ^ 1, (kt + 1) * BK);
-        cp_async_commit();            // maybe an empty group: one group per iteration keeps the count simple
-        cp_async_wait<1>();           // this thread's copies of slice kt have landed ...
-        __syncthreads();              // ... and everyone's
+    const int slices = (Kd + KC_BK - 1) / KC_BK;
 #pragma unroll
-        for (int kk = 0; kk < BK; kk += 16) {
-            uint32_t af[4][4], bf[4][2];
+    for (int s = 0; s < KC_STAGES - 1; s++) {
+        if (s < slices) load(s, s * KC_BK);
+        cp_async_commit();  // maybe empty: one group per slice keeps the wait count fixed
+    }
+    for (int kt = 0; kt < slices; kt++) {
+        cp_async_wait<KC_STAGES - 2>();  // this thread's copies of slice kt have landed ...
+        __syncthreads();                 // ... everyone's, and everyone has left slice kt - 1
+        // Refill the stage of slice kt - 1 (free: every warp passed the barrier after computing on it).
+        if (kt + KC_STAGES - 1 < slices) load((kt + KC_STAGES - 1) % KC_STAGES, (kt + KC_STAGES - 1) * KC_BK);
+        cp_async_commit();
+        const __nv_bfloat16* as = smem + (kt % KC_STAGES) * KC_STAGE_ELEMS;
+        const __nv_bfloat16* bs = as + KC_BM * KC_LD;
+#pragma unroll
+        for (int kk = 0; kk < KC_BK; kk += 16) {
+            uint32_t af[4][4], bf[8][2];
 #pragma unroll
             for (int i = 0; i < 4; i++) {
                 // matrices 0..3 = (rows +0, k +0), (rows +8, k +0), (rows +0, k +8), (rows +8, k +8): a0..a3
-                ldmatrix_x4(af[i], &as[st][wm * 64 + i * 16 + rr + 8 * (q % 2)][kk + 8 * (q / 2)]);
+                ldmatrix_x4(af[i], as + (wm * 64 + i * 16 + rr + 8 * (q % 2)) * KC_LD + kk + 8 * (q / 2));
             }
 #pragma unroll
-            for (int jp = 0; jp < 2; jp++) {
+            for (int jp = 0; jp < 4; jp++) {
                 // matrices 0..3 = (n +0, k +0), (n +0, k +8), (n +8, k +0), (n +8, k +8): b0, b1 of two n8 tiles
                 uint32_t r[4];
-                ldmatrix_x4(r, &bs[st][wn * WARP_N + jp * 16 + rr + 8 * (q / 2)][kk + 8 * (q % 2)]);
+                ldmatrix_x4(r, bs + (wn * 64 + jp * 16 + rr + 8 * (q / 2)) * KC_LD + kk + 8 * (q % 2));
                 bf[2 * jp][0] = r[0];
                 bf[2 * jp][1] = r[1];
                 bf[2 * jp + 1][0] = r[2];
@@ -345,21 +628,31 @@ __global__ void __launch_bounds__(THREADS) gemm_bf16_kc(TOut* __restrict__ Y, co
 #pragma unroll
             for (int i = 0; i < 4; i++)
 #pragma unroll
-                for (int j = 0; j < 4; j++) mma_bf16(acc[i][j], af[i], bf[j]);
+                for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bf[j]);
         }
-        __syncthreads();
     }
+    cp_async_wait<0>();  // no copy may outlive the block (the trailing groups are empty, but be explicit)
 
+    // Element e of tile (i, j): row g + 8 (e / 2), column 2t + e % 2 of that tile.
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
+    for (int j = 0; j < 8; j++) {
+        const int gn = n0 + wn * 64 + j * 8 + 2 * t;
+        const float b0 = (bias && gn < N) ? bias[gn] : 0.f;
+        const float b1 = (bias && gn + 1 < N) ? bias[gn + 1] : 0.f;
 #pragma unroll
-        for (int e = 0; e < 4; e++) {
-            long long gm = m0 + wm * 64 + i * 16 + g + 8 * (e / 2);
-            if (gm >= M) continue;
+        for (int i = 0; i < 4; i++) {
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
-                int gn = n0 + wn * WARP_N + j * 8 + 2 * t + e % 2;
-                if (gn < N) store_out(&Y[gm * N + gn], acc[i][j][e] + (bias ? bias[gn] : 0.f));
+            for (int h = 0; h < 2; h++) {
+                long long gm = m0 + wm * 64 + i * 16 + g + 8 * h;
+                if (gm >= M) continue;
+                float v0 = acc[i][j][2 * h] + b0, v1 = acc[i][j][2 * h + 1] + b1;
+                TOut* p = Y + gm * N + gn;
+                if (pairStores && gn + 1 < N) {
+                    store_pair(p, v0, v1);
+                } else {
+                    if (gn < N) store_out(p, v0);
+                    if (gn + 1 < N) store_out(p + 1, v1);
+                }
             }
         }
     }
@@ -368,13 +661,14 @@ __global__ void __launch_bounds__(THREADS) gemm_bf16_kc(TOut* __restrict__ Y, co
 template <typename TOut>
 cudaError_t launch_bf16_kc(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16* Bm, const float* bias, int batch,
         int M, int N, int Kd, bool shareB) {
-    dim3 grid(ceil_div(N, BN), ceil_div(M, BM), batch);
-    gemm_bf16_kc<TOut><<<grid, THREADS>>>(Y, A, Bm, bias, M, N, Kd, (long long)M * Kd,
-            shareB ? 0LL : (long long)N * Kd, (long long)M * N);
+    cudaError_t e = cudaFuncSetAttribute(gemm_bf16_kc<TOut>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)KC_SMEM);
+    if (e != cudaSuccess) return e;
+    dim3 grid(ceil_div(N, KC_BN), ceil_div(M, KC_BM), batch);
+    bool pairStores = N % 2 == 0 && (reinterpret_cast<uintptr_t>(Y) % (2 * sizeof(TOut))) == 0;
+    gemm_bf16_kc<TOut><<<grid, THREADS, KC_SMEM>>>(Y, A, Bm, bias, M, N, Kd, (long long)M * Kd,
+            shareB ? 0LL : (long long)N * Kd, (long long)M * N, pairStores);
     return cudaGetLastError();
 }
-
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
 }  // namespace
 

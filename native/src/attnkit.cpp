@@ -260,7 +260,8 @@ int attnkit_mae_gate_backward(long long dx, long long dw1, long long db1, long l
             f<const float>(b2), f<const float>(g), f<const float>(dg), B, T, D, G, E, causal != 0));
 }
 
-// Grid limits of gemm_64x64: blockIdx.z = batch index, blockIdx.y = 64-row tile.
+// Grid limits of the fp32 GEMM: blockIdx.z = batch index, blockIdx.y = row tile (128 rows; 64 kept as the
+// limit, which every GEMM kernel meets).
 static const int GEMM_MAX_BATCH = 65535;
 static const int GEMM_MAX_M = 65535 * 64;
 
