@@ -6,7 +6,7 @@
 #   tests     the CUDA equivalence and no-GPU tests of every operator (GpuTests, one line per test)
 #   graph     a whole training step on the device, the 50-step CPU-vs-CUDA loss curves
 #   golden    attnkit check --backend cuda over the golden cases
-#   kernels   each harness of .gpu/bench-bin.tgz (cuda/tools/bench_*.cu built by build-bench.sh before
+#   kernels   each harness of .gpu/bench-bin.txz (cuda/tools/bench_*.cu built by build-bench.sh before
 #             gpu-prepare.sh): naive-GPU-reference checks, then CUDA-event timings
 #   bench     CudaBench: LightConv/DynamicConv at B=16 T=4096 C=1024 H=16 K=31 against the copy bandwidth
 #   headline  attnkit bench --backend cuda (ops, GEMM precisions at 8192^3, attention B=8 H=16 T=4096 d=64)
@@ -20,7 +20,12 @@ OUT=${OUT:-$PWD/gpu-out}
 L=$OUT/logs
 mkdir -p "$L"
 G=/tmp/attnkit-gpu
-[ -x "$G/jre/bin/java" ] || { mkdir -p "$G" && tar -C "$G" -xzf .gpu/bundle.tgz; }
+untar() { # untar ARCHIVE DIR: tar's xz where the machine has it, else Python's
+  mkdir -p "$2"
+  if command -v xz >/dev/null; then tar -C "$2" -xJf "$1"
+  else python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter="tar")' "$1" "$2"; fi
+}
+[ -x "$G/jre/bin/java" ] || untar .gpu/bundle.txz "$G"
 export PATH=$G/jre/bin:$PATH
 CP="$G/classes:$G/test-classes:$G/tools:$G/lib/*"
 FLAGS="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
@@ -53,7 +58,7 @@ for stage in ${*:-tests golden bench headline peer graph memcheck}; do
     tests) step tests 150 java $FLAGS -cp "$CP" GpuTests $CORE ;;
     graph) step graph 120 java $FLAGS -cp "$CP" GpuTests $GRAPH ;;
     golden) step golden 40 "${CLI[@]}" check --backend cuda src/test/resources/golden ;;
-    kernels) mkdir -p /tmp/attnkit-bench && tar -C /tmp/attnkit-bench -xzf .gpu/bench-bin.tgz
+    kernels) untar .gpu/bench-bin.txz /tmp/attnkit-bench
       for bin in /tmp/attnkit-bench/bin/bench_*; do [ -x "$bin" ] && step "$(basename "$bin")" 60 "$bin"; done ;;
     bench) step cudabench 60 java $FLAGS -cp "$CP" $C.CudaBench ;;
     headline) step headline 90 "${CLI[@]}" bench --backend cuda --op gemm,attention,lightconv,dynamicconv ;;
