@@ -7,9 +7,11 @@ import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Storage;
 
 /**
- * A float32 device buffer: the storage of a tensor on a CUDA device. {@link #close()} frees it
- * deterministically (directly, or through a {@link CudaScope}); a {@link Cleaner} frees it when the
- * storage becomes unreachable without having been closed, so a forgotten close leaks nothing for long.
+ * A float32 device buffer: the storage of a tensor on a CUDA device. {@link #close()} releases it
+ * deterministically (directly, or through a {@link CudaScope}) to the device's memory pool, where the next
+ * allocation of its size class reuses it ({@link CudaMemoryPool}; {@link #emptyCache} gives the pool back to the
+ * driver); a {@link Cleaner} releases it when the storage becomes unreachable without having been closed, so a
+ * forgotten close leaks nothing for long.
  */
 public final class CudaStorage implements Storage, AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -22,7 +24,7 @@ public final class CudaStorage implements Storage, AutoCloseable {
     private CudaStorage(Device device, int size, long address) {
         this.device = device;
         this.size = size;
-        this.buffer = new Buffer(device.index(), address);
+        this.buffer = new Buffer(device.index(), (long) size * Float.BYTES, address);
         this.cleanable = CLEANER.register(this, buffer);
     }
 
@@ -36,10 +38,29 @@ public final class CudaStorage implements Storage, AutoCloseable {
         }
         Cuda.requireAvailable("allocate " + size + " floats on " + device);
         JCudaDriverApi.makeCurrent(device.index());
-        long address = JCudaDriverApi.malloc((long) size * Float.BYTES);
+        long address = CudaMemoryPool.SHARED.allocate(device.index(), (long) size * Float.BYTES);
         CudaStorage s = new CudaStorage(device, size, address);
         CudaScope.track(s);
         return s;
+    }
+
+    /**
+     * Gives the device memory that closed tensors left in the memory pool of {@code device} back to the driver
+     * (the pool keeps it for reuse otherwise, and empties itself when an allocation fails).
+     */
+    public static void emptyCache(Device device) {
+        if (device.isCpu()) {
+            throw new IllegalArgumentException("emptyCache needs a CUDA device, got " + device);
+        }
+        CudaMemoryPool.SHARED.emptyCache(device.index());
+    }
+
+    /** Bytes of device memory that closed tensors left in the memory pool of {@code device}. */
+    public static long cachedBytes(Device device) {
+        if (device.isCpu()) {
+            throw new IllegalArgumentException("cachedBytes needs a CUDA device, got " + device);
+        }
+        return CudaMemoryPool.SHARED.cachedBytes(device.index());
     }
 
     /** The raw device address; throws once the buffer was released. */
@@ -71,7 +92,7 @@ public final class CudaStorage implements Storage, AutoCloseable {
         return size;
     }
 
-    /** Frees the device memory now (idempotent). */
+    /** Releases the device memory now, to the memory pool (idempotent). */
     @Override
     public void close() {
         cleanable.clean();
@@ -80,10 +101,12 @@ public final class CudaStorage implements Storage, AutoCloseable {
     /** The state the cleaner frees; it must not reference the storage itself. */
     private static final class Buffer implements Runnable {
         final int deviceIndex;
+        final long bytes;
         final AtomicLong address;
 
-        Buffer(int deviceIndex, long address) {
+        Buffer(int deviceIndex, long bytes, long address) {
             this.deviceIndex = deviceIndex;
+            this.bytes = bytes;
             this.address = new AtomicLong(address);
         }
 
@@ -91,9 +114,7 @@ public final class CudaStorage implements Storage, AutoCloseable {
         public void run() {
             long a = address.getAndSet(0);
             if (a != 0) {
-                // The cleaner thread has no current context: make the device's primary one current.
-                JCudaDriverApi.makeCurrent(deviceIndex);
-                JCudaDriverApi.free(a);
+                CudaMemoryPool.SHARED.release(deviceIndex, bytes, a);
             }
         }
     }

@@ -191,6 +191,24 @@ class CudaEquivalenceTest {
     }
 
     @Test
+    void aClosedTensorsMemoryServesTheNextTensorOfItsSize() {
+        CudaStorage a = CudaStorage.allocate(GPU, 1 << 20);
+        long address = a.address();
+        a.close();
+        assertTrue(CudaStorage.cachedBytes(GPU) >= 4L << 20);
+        try (CudaStorage b = CudaStorage.allocate(GPU, (1 << 20) - 3)) {
+            assertEquals(address, b.address());
+            // Writes through the reused block land: the device still sees what it was given.
+            JCudaDriverApi.copyToDevice(b.address(), new float[] {7, 8});
+            float[] back = new float[2];
+            JCudaDriverApi.copyToHost(back, b.address());
+            assertArrayEquals(new float[] {7, 8}, back);
+        }
+        CudaStorage.emptyCache(GPU);
+        assertEquals(0, CudaStorage.cachedBytes(GPU));
+    }
+
+    @Test
     void anImpossibleAllocationIsAnExceptionNotACrash() {
         // One buffer of Integer.MAX_VALUE floats is 8 GiB, which an H200 (141 GB) grants: keep allocating them
         // until the card is full (at most 64, 512 GiB), then release all of them.
@@ -203,6 +221,7 @@ class CudaEquivalenceTest {
             });
         } finally {
             held.forEach(CudaStorage::close);
+            CudaStorage.emptyCache(GPU);
         }
         // The device still works afterwards.
         assertArrayEquals(new float[] {1, 2}, Tensor.of(new float[] {1, 2}, 2).to(GPU).to(Device.CPU).toArray());
