@@ -9,8 +9,11 @@
 #   kernels   each harness of .gpu/bench-bin.txz (cuda/tools/bench_*.cu built by build-bench.sh before
 #             gpu-prepare.sh): naive-GPU-reference checks, then CUDA-event timings
 #   bench     CudaBench: LightConv/DynamicConv at B=16 T=4096 C=1024 H=16 K=31 against the copy bandwidth
+#   attention CudaAttentionBench: attention and the MAE gated attention, fp32, B=8 H=16 T=4096 d=64
 #   headline  attnkit bench --backend cuda (ops, GEMM precisions at 8192^3, attention B=8 H=16 T=4096 d=64)
-#   sweep     forward time against T of lightconv, dynamicconv, attention on CUDA, and its PNG
+#   sweep     lightconv, dynamicconv, attention on CUDA at T = 256..8192 into $OUT/sweep.jsonl (draw it here:
+#             java --add-modules=jdk.incubator.vector -cp 'target/classes:target/lib/*' org.attnkit.bench.BenchPlot
+#             docs/bench-scaling-gpu.png sweep.jsonl)
 #   peer      bench/tools/gpu_peer.py (PyTorch: matmul, SDPA, conv forms); peersweep: its T sweep
 #   memcheck, racecheck   compute-sanitizer over the fused operators' and tensor-core kernels' tests
 # Logs: $OUT/stages.log (summary) and $OUT/logs.tgz (every stage's log; the device tool returns 8 files at most).
@@ -61,9 +64,13 @@ for stage in ${*:-tests golden bench headline peer graph memcheck}; do
     kernels) untar .gpu/bench-bin.txz /tmp/attnkit-bench
       for bin in /tmp/attnkit-bench/bin/bench_*; do [ -x "$bin" ] && step "$(basename "$bin")" 60 "$bin"; done ;;
     bench) step cudabench 60 java $FLAGS -cp "$CP" $C.CudaBench ;;
+    attention) step attention 90 java $FLAGS -cp "$CP" $C.CudaAttentionBench ;;
     headline) step headline 90 "${CLI[@]}" bench --backend cuda --op gemm,attention,lightconv,dynamicconv ;;
-    sweep) step sweep 120 "${CLI[@]}" bench --backend cuda --no-headline --op lightconv,dynamicconv,attention \
-      --plot "$OUT/gpu-T.png" --plot-T 256,512,1024,2048,4096,8192 ;;
+    sweep) # JSON lines only: the machine has no fonts for the plot, which BenchPlot draws here from sweep.jsonl
+      for T in 256 512 1024 2048 4096 8192; do
+        step "sweep-T$T" 60 "${CLI[@]}" bench --backend cuda --json --no-headline --op lightconv,dynamicconv,attention --T $T
+        grep '^{' "$L/sweep-T$T.log" >> "$OUT/sweep.jsonl"
+      done ;;
     peer) step peer 75 python3 bench/tools/gpu_peer.py ;;
     peersweep) step peersweep 60 python3 bench/tools/gpu_peer.py sweep ;;
     memcheck|racecheck) step "sanitizer-$stage" 150 compute-sanitizer --tool "$stage" --target-processes all \

@@ -175,7 +175,7 @@ public final class CudaRunner {
 
     /**
      * FLOPs of the bf16 attention row: 4 B T^2 C (S = Q K^T and O = P V), halved when causal (the convention of
-     * the PyTorch peer in cuda/gpu-run.sh, so the two TFLOP/s compare).
+     * the PyTorch peer in bench/tools/gpu_peer.py, so the two TFLOP/s compare).
      */
     static double attentionBf16Flops(BenchShape s, boolean causal) {
         return 4.0 * s.B() * s.T() * (double) s.T() * s.C() / (causal ? 2 : 1);

@@ -11,8 +11,9 @@ import org.attnkit.tensor.Tensor;
  * Times attention on CUDA with CUDA events at the issue's shape (B=8 H=16 T=4096 d=64, here in fp32: the
  * tiled kernels), forward and backward, causal or not, and the MAE gated attention forward (alpha in the
  * epilogue: it should cost the same as plain attention). FLOPs counted as 4 B H T^2 d forward (halved when
- * causal) and 2.5 times that backward (with the recompute). gpu-run.sh runs it next to PyTorch's
- * scaled_dot_product_attention. {@code java ... CudaAttentionBench [B H T d] [reps]}. Needs a GPU; NOT yet run.
+ * causal) and 2.5 times that backward (with the recompute). {@code cuda/gpu-verify.sh attention peer} runs it
+ * next to PyTorch's scaled_dot_product_attention. {@code java ... CudaAttentionBench [B H T d] [reps]}. Needs a
+ * GPU.
  */
 public final class CudaAttentionBench {
     private CudaAttentionBench() {
