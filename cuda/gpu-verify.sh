@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Run THERE (the GPU machine), with .gpu carried after `bash cuda/tools/build-bench.sh && bash cuda/gpu-prepare.sh`
+# Run THERE (the GPU machine), with .gpu carried after `bash cuda/gpu-prepare.sh`
 # here. Time-boxed stages; one that hangs is killed at its limit so the next one still runs:
 #   bash cuda/gpu-verify.sh [STAGE...]
 # STAGE, run in the order given (default: tests golden bench headline peer graph memcheck):
 #   tests     the CUDA equivalence and no-GPU tests of every operator (GpuTests, one line per test)
 #   graph     a whole training step on the device, the 50-step CPU-vs-CUDA loss curves
 #   golden    attnkit check --backend cuda over the golden cases
-#   kernels   each harness of .gpu/bench-bin.txz (cuda/tools/bench_*.cu built by build-bench.sh before
-#             gpu-prepare.sh): naive-GPU-reference checks, then CUDA-event timings
+#   kernels   each harness of .gpu/bench-bin.txz (cuda/tools/bench_*.cu, built by gpu-prepare.sh
+#             through build-bench.sh): naive-GPU-reference checks, then CUDA-event timings
 #   bench     CudaBench: LightConv/DynamicConv at B=16 T=4096 C=1024 H=16 K=31 against the copy bandwidth
 #   attention CudaAttentionBench: attention and the MAE gated attention, fp32, B=8 H=16 T=4096 d=64
 #   headline  attnkit bench --backend cuda (ops, GEMM precisions at 8192^3, attention B=8 H=16 T=4096 d=64)
