@@ -320,7 +320,9 @@ __device__ __forceinline__ void load_rows(__nv_bfloat16* dst, const __nv_bfloat1
     }
 }
 
-template <int HD, int MT, int WARPS, int KN, int STAGES, int MINB, typename TOut>
+// QREG: Q's A fragments live in registers for the whole kernel (as variant 0); false: read again from the shared
+// Q tile at every k16 step of S = Q K^T (d = 128 with MT = 2 has no registers left for 64 more).
+template <int HD, int MT, int WARPS, int KN, int STAGES, int MINB, bool QREG, typename TOut>
 __global__ void __launch_bounds__(32 * WARPS, MINB) attn_fwd_bf16_mt(FaArgs a) {
     using C = Fa2Cfg<HD, MT, WARPS, KN, STAGES>;
     constexpr int M = C::M;
@@ -369,13 +371,16 @@ __global__ void __launch_bounds__(32 * WARPS, MINB) attn_fwd_bf16_mt(FaArgs a) {
     cp_async_wait<STAGES - 1>();
     __syncthreads();
 
-    uint32_t qf[MT][KSTEPS][4];
+    // A fragments of m tile mt, k16 step kk: matrices (rows +0, k +0), (rows +8, k +0), (rows +0, k +8),
+    // (rows +8, k +8) = a0..a3.
+    const __nv_bfloat16* qw = qs + (warp * 16 * MT + mr + 8 * (mi & 1)) * LD + 8 * (mi >> 1);
+    uint32_t qf[QREG ? MT : 1][QREG ? KSTEPS : 1][4];
+    if (QREG) {
 #pragma unroll
-    for (int mt = 0; mt < MT; mt++)
+        for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-        for (int kk = 0; kk < KSTEPS; kk++) {
-            ldmatrix_x4(qf[mt][kk], qs + (warp * 16 * MT + mt * 16 + mr + 8 * (mi & 1)) * LD + kk * 16 + 8 * (mi >> 1));
-        }
+            for (int kk = 0; kk < KSTEPS; kk++) ldmatrix_x4(qf[QREG ? mt : 0][QREG ? kk : 0], qw + mt * 16 * LD + kk * 16);
+    }
 
     float o[MT][DTILES][4];
 #pragma unroll
@@ -417,14 +422,20 @@ __global__ void __launch_bounds__(32 * WARPS, MINB) attn_fwd_bf16_mt(FaArgs a) {
                     for (int e = 0; e < 4; e++) s[mt][j][e] = 0.f;
 #pragma unroll
             for (int kk = 0; kk < KSTEPS; kk++) {
+                uint32_t qa[QREG ? 1 : MT][4];
+                if (!QREG) {
+#pragma unroll
+                    for (int mt = 0; mt < MT; mt++) ldmatrix_x4(qa[QREG ? 0 : mt], qw + mt * 16 * LD + kk * 16);
+                }
 #pragma unroll
                 for (int jp = 0; jp < NTILES / 2; jp++) {
                     uint32_t r[4];
                     ldmatrix_x4(r, kt + (jp * 16 + mr + 8 * (mi >> 1)) * LD + kk * 16 + 8 * (mi & 1));
 #pragma unroll
                     for (int mt = 0; mt < MT; mt++) {
-                        mma_bf16(s[mt][2 * jp], qf[mt][kk], r);
-                        mma_bf16(s[mt][2 * jp + 1], qf[mt][kk], r + 2);
+                        const uint32_t* af = QREG ? qf[QREG ? mt : 0][QREG ? kk : 0] : qa[QREG ? 0 : mt];
+                        mma_bf16(s[mt][2 * jp], af, r);
+                        mma_bf16(s[mt][2 * jp + 1], af, r + 2);
                     }
                 }
             }
@@ -524,11 +535,11 @@ __global__ void __launch_bounds__(32 * WARPS, MINB) attn_fwd_bf16_mt(FaArgs a) {
         }
 }
 
-template <int HD, int MT, int WARPS, int KN, int STAGES, int MINB, typename TOut>
+template <int HD, int MT, int WARPS, int KN, int STAGES, int MINB, bool QREG, typename TOut>
 cudaError_t launch_fa_mt(const FaArgs& a) {
     using C = Fa2Cfg<HD, MT, WARPS, KN, STAGES>;
     constexpr int smem = C::BYTES;
-    auto kernel = attn_fwd_bf16_mt<HD, MT, WARPS, KN, STAGES, MINB, TOut>;
+    auto kernel = attn_fwd_bf16_mt<HD, MT, WARPS, KN, STAGES, MINB, QREG, TOut>;
     if (smem > 48 * 1024) {
         cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
         if (err != cudaSuccess) return err;
@@ -541,10 +552,10 @@ cudaError_t launch_fa_mt(const FaArgs& a) {
     return cudaGetLastError();
 }
 
-template <int HD, int MT, int WARPS, int KN, int STAGES, int MINB>
+template <int HD, int MT, int WARPS, int KN, int STAGES, int MINB, bool QREG = true>
 cudaError_t launch_fa_mt(const FaArgs& a, bool yBf16) {
-    return yBf16 ? launch_fa_mt<HD, MT, WARPS, KN, STAGES, MINB, __nv_bfloat16>(a)
-                 : launch_fa_mt<HD, MT, WARPS, KN, STAGES, MINB, float>(a);
+    return yBf16 ? launch_fa_mt<HD, MT, WARPS, KN, STAGES, MINB, QREG, __nv_bfloat16>(a)
+                 : launch_fa_mt<HD, MT, WARPS, KN, STAGES, MINB, QREG, float>(a);
 }
 
 // The variant attention_forward_bf16 runs (attention_bf16_set_variant). Switching the default is this line.
@@ -584,6 +595,12 @@ cudaError_t attention_forward_bf16(void* y, float* lse, const void* q, const voi
     case 3:
         if (hd == 64) return launch_fa_mt<64, 2, 8, 64, 2, 1>(a, yBf16);
         return launch_fa_mt<128, 1, 8, 64, 2, 1>(a, yBf16);
+    case 4:
+        if (hd == 64) return launch_fa_mt<64, 2, 4, 32, 2, 3>(a, yBf16);
+        return launch_fa_mt<128, 2, 4, 32, 2, 2, false>(a, yBf16);
+    case 5:
+        if (hd == 64) return launch_fa_mt<64, 2, 4, 32, 2, 3, false>(a, yBf16);
+        return launch_fa_mt<128, 2, 4, 32, 3, 2, false>(a, yBf16);
     default:
         break;
     }

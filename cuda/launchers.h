@@ -137,9 +137,12 @@ cudaError_t bf16_to_f32(float* out, const void* in, long long n);
 //   1: d=64: 4 warps x 32 queries (128 per CTA), 64-key tiles, 2 stages, 2 CTAs/SM; d=128: 8 warps x 16 queries
 //   2: as 1 with 3 stages
 //   3: d=64: 8 warps x 32 queries (256 per CTA), 64-key tiles, 2 stages; d=128: as 1
+//   4: d=64: 4 warps x 32 queries, 32-key tiles, 2 stages, 3 CTAs/SM; d=128: 4 warps x 32 queries, 32-key tiles,
+//      Q re-read from shared memory at each k16 step, 2 stages, 2 CTAs/SM
+//   5: d=64: as 4 with Q re-read from shared memory; d=128: as 4 with 3 stages
 // The default is kDefaultVariant in cuda/attention_bf16.cu.
 namespace attnkit {
-constexpr int kAttentionBf16Variants = 4;
+constexpr int kAttentionBf16Variants = 6;
 cudaError_t attention_forward_bf16(void* y, float* lse, const void* q, const void* k, const void* v,
         const float* mask, int B, int Tq, int Tk, int H, int D, bool causal, bool yBf16);
 int attention_bf16_set_variant(int variant);
