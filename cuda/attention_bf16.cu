@@ -26,6 +26,13 @@
 // addresses of every ldmatrix phase hit distinct banks. Index math and fragment layouts emulated on the host
 // by bench/tools/attention_bf16_sim.py. Compiled and verified on an H200 (2026-12-04: the CUDA equivalence tests
 // pass).
+//
+// Variants (attention_bf16_set_variant in launchers.h, a tuning hook for cuda/tools/bench_attention.cu only; the
+// default is kDefaultVariant below): 0 is the kernel above (attn_fwd_bf16). 1..5 run attn_fwd_bf16_mt, the same
+// algorithm with MT m16 tiles per warp (MT = 2: each K/V fragment loaded by ldmatrix feeds two mma, half the
+// shared-memory reads per FLOP of variant 0), WARPS warps per CTA, KN keys per tile and STAGES cp.async stages;
+// with KN = 64 a row's arithmetic is variant 0's, step for step. Variants 1..5: compiled (no spills but 8 bytes in
+// variant 4 at d = 64), NOT yet run on a GPU.
 #include <cuda_bf16.h>
 
 #include "common.cuh"
