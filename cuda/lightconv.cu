@@ -319,12 +319,14 @@ __global__ void __launch_bounds__(CT * SROWS) lightconv_stream_bwd(float* __rest
 constexpr int TW = 8;  // tile kernels: warps per block
 // Resident blocks of 256 threads per SM asked of the compiler (4: at most 64 registers, 3: 80).
 __host__ __device__ constexpr int tile_min_blocks(int KC) { return KC <= 15 ? 4 : KC <= 31 ? 3 : 1; }
-__host__ __device__ constexpr int tile_dw_min_blocks(int KC, int NO) { return KC > 31 ? 1 : NO > 8 ? 3 : 4; }
+__host__ __device__ constexpr int tile_dw_min_blocks(int KC, int NO) {
+    return KC > 31 ? 1 : KC == 31 ? (NO > 8 ? 2 : 3) : NO > 8 ? 3 : 4;
+}
 
 // w[j] of head_weights<KC, REV> for channel c, through shared memory: warp 0 normalizes (plain loops, no
 // register arrays live across the HEAD_KERNEL draws), then every thread reads its channel's row.
 template <int KC, bool REV>
-__device__ __forceinline__ void tile_weights(float (&w)[KC], float (*wsm)[KC + 1], const float* weight, int h,
+__device__ __forceinline__ void tile_weights(float (&w)[KC], float (*wsm)[KC | 1], const float* weight, int h,
         int K, bool softmax, const Drop& drop) {
     if (threadIdx.y == 0) {
         float* row = wsm[threadIdx.x];
@@ -368,6 +370,57 @@ __device__ __forceinline__ void stage_rows(float (*sm)[CT], const float* __restr
     }
 }
 
+// The end of the tiled weight-gradient kernels, in a fixed order: RK taps per round through red (RK x 32 x TW
+// floats), summed over the warps per channel, then over the channels of each head segment, into
+// partial[((b*gridDim.y + y)*nCT + ct)*SEG + seg][k] (k < K) and biasPartial[(b*gridDim.y + y)*C + c] (the
+// layout of lightconv_stream_bwd). The caller has synchronized the block after its last use of red.
+template <int KC, int RK>
+__device__ __forceinline__ void tile_reduce(const float (&g)[KC], float bsum, float* red, float (*col)[CT],
+        float (*bred)[CT], float* partial, float* biasPartial, int C, int H, int K, int SEG) {
+    const int tid = threadIdx.y * CT + threadIdx.x;
+    const int c0 = blockIdx.x * CT;
+    const int c = c0 + threadIdx.x;
+    const int R = C / H;
+    const long long rt = (long long)blockIdx.z * gridDim.y + blockIdx.y;
+    if (biasPartial) bred[threadIdx.y][threadIdx.x] = bsum;
+    const int h0 = c0 / R;
+    const int cEnd = min(c0 + CT, C);
+    const int h1 = (cEnd - 1) / R;
+    float* outp = partial + (rt * gridDim.x + blockIdx.x) * SEG * K;
+#pragma unroll
+    for (int k0 = 0; k0 < KC; k0 += RK) {
+        if (k0 > 0) __syncthreads();  // the previous round's reads of red and col are done
+#pragma unroll
+        for (int k = k0; k < k0 + RK && k < KC; k++) red[(k - k0) * (CT * TW) + tid] = g[k];
+        __syncthreads();
+        if (k0 == 0 && biasPartial && threadIdx.y == 0 && c < C) {
+            float s = 0.f;
+#pragma unroll
+            for (int y = 0; y < TW; y++) s += bred[y][threadIdx.x];
+            biasPartial[rt * C + c] = s;
+        }
+        for (int i = tid; i < RK * CT; i += CT * TW) {
+            const int k = i / CT, cl = i % CT;
+            float s = 0.f;
+#pragma unroll
+            for (int y = 0; y < TW; y++) s += red[k * (CT * TW) + y * CT + cl];
+            col[k][cl] = s;
+        }
+        __syncthreads();
+        for (int i = tid; i < SEG * RK; i += CT * TW) {
+            const int seg = i / RK, k = i % RK;
+            if (k0 + k >= K) continue;
+            const int hs = h0 + seg;
+            float s = 0.f;
+            if (hs <= h1) {
+                const int from = max(hs * R, c0) - c0, to = min((hs + 1) * R, cEnd) - c0;
+                for (int j = from; j < to; j++) s += col[k][j];
+            }
+            outp[seg * K + k0 + k] = s;
+        }
+    }
+}
+
 // The convolution as lightconv_stream<KC, REV> computes it (same weights, same pad convention), tiled:
 // out[b,t,c] = bias[c] + sum_j w[j] in[b, t+j-pad, c].
 template <int KC, bool REV, int NO>
@@ -378,7 +431,7 @@ __global__ void __launch_bounds__(CT * TW, tile_min_blocks(KC)) lightconv_tile(f
     __shared__ float sm[S::ROWS][CT];
     const int c = blockIdx.x * CT + threadIdx.x;
     const bool cOk = c < C;
-    __shared__ float wsm[CT][KC + 1];
+    __shared__ float wsm[CT][KC | 1];  // odd row stride: no bank conflicts
     float w[KC];
     tile_weights<KC, REV>(w, wsm, weight, cOk ? c / (C / H) : 0, K, softmax, drop);
     const float bc = (bias && cOk) ? bias[c] : 0.f;
@@ -427,11 +480,8 @@ __global__ void __launch_bounds__(CT * TW, tile_dw_min_blocks(KC, NO)) lightconv
     __shared__ float sm[S::ROWS][CT];
     __shared__ float col[RK][CT];
     __shared__ float bred[TW][CT];
-    const int tid = threadIdx.y * CT + threadIdx.x;
-    const int c0 = blockIdx.x * CT;
-    const int c = c0 + threadIdx.x;
+    const int c = blockIdx.x * CT + threadIdx.x;
     const bool cOk = c < C;
-    const int R = C / H;
     const long long base = (long long)blockIdx.z * T * C + (cOk ? c : 0);
     float g[KC];
 #pragma unroll
@@ -461,47 +511,80 @@ __global__ void __launch_bounds__(CT * TW, tile_dw_min_blocks(KC, NO)) lightconv
             }
         }
     }
-    // Fixed-order block reduction, RK taps per round: over the warps per channel, then over the channels
-    // of each head segment.
-    const long long rt = (long long)blockIdx.z * gridDim.y + blockIdx.y;
-    if (biasPartial) bred[threadIdx.y][threadIdx.x] = bsum;
-    float* red = &sm[0][0];
-    const int h0 = c0 / R;
-    const int cEnd = min(c0 + CT, C);
-    const int h1 = (cEnd - 1) / R;
-    float* outp = partial + (rt * gridDim.x + blockIdx.x) * SEG * K;
+    __syncthreads();  // every warp is done with sm: it becomes the reduction buffer
+    tile_reduce<KC, RK>(g, bsum, &sm[0][0], col, bred, partial, biasPartial, C, H, K, SEG);
+}
+
+// The fused backward, tiled (8 or 16 steps per thread): per tile the dy rows with the transposed halo and
+// the x rows with the forward halo are staged; dx as lightconv_tile<KC, true> from the dy rows, then dW and
+// dbias as lightconv_tile_dw with the thread's own dy rows read back from the staged dy tile.
+template <int KC, int NO>
+__global__ void __launch_bounds__(CT * TW, KC <= 31 ? 2 : 1) lightconv_tile_bwd(float* __restrict__ dx,
+        float* __restrict__ partial, float* __restrict__ biasPartial, const float* __restrict__ dy,
+        const float* __restrict__ x, const float* __restrict__ weight, int T, int C, int H, int K, int pad,
+        int tiles, int SEG, bool softmax, Drop drop) {
+    using S = TileShape<KC, NO>;
+    constexpr int RK = S::ROWS / TW;
+    __shared__ float sdy[S::ROWS][CT];
+    __shared__ float sx[S::ROWS][CT];
+    __shared__ float wsm[CT][KC | 1];
+    __shared__ float col[RK][CT];
+    __shared__ float bred[TW][CT];
+    const int c = blockIdx.x * CT + threadIdx.x;
+    const bool cOk = c < C;
+    float w[KC];
+    tile_weights<KC, true>(w, wsm, weight, cOk ? c / (C / H) : 0, K, softmax, drop);
+    const long long base = (long long)blockIdx.z * T * C + (cOk ? c : 0);
+    const int padT = K - 1 - pad;
+    float g[KC];
 #pragma unroll
-    for (int k0 = 0; k0 < KC; k0 += RK) {
+    for (int k = 0; k < KC; k++) g[k] = 0.f;
+    float bsum = 0.f;
+    const int o = threadIdx.y * NO;
+    for (int tile = 0; tile < tiles; tile++) {
+        const int t0 = (blockIdx.y * tiles + tile) * S::STEPS;
+        if (t0 >= T) break;  // uniform over the block
         __syncthreads();
-#pragma unroll
-        for (int k = k0; k < k0 + RK && k < KC; k++) red[(k - k0) * (CT * TW) + tid] = g[k];
+        stage_rows<KC, NO>(sdy, dy + base, t0 - padT, T, C, cOk);
+        stage_rows<KC, NO>(sx, x + base, t0 - pad, T, C, cOk);
         __syncthreads();
-        if (k0 == 0 && biasPartial && threadIdx.y == 0 && cOk) {
-            float s = 0.f;
+        {
+            float acc[NO];
 #pragma unroll
-            for (int y = 0; y < TW; y++) s += bred[y][threadIdx.x];
-            biasPartial[rt * C + c] = s;
-        }
-        for (int i = tid; i < RK * CT; i += CT * TW) {
-            const int k = i / CT, cl = i % CT;
-            float s = 0.f;
+            for (int j = 0; j < NO; j++) acc[j] = 0.f;
 #pragma unroll
-            for (int y = 0; y < TW; y++) s += red[k * (CT * TW) + y * CT + cl];
-            col[k][cl] = s;
-        }
-        __syncthreads();
-        for (int i = tid; i < SEG * RK; i += CT * TW) {
-            const int seg = i / RK, k = i % RK;
-            if (k0 + k >= K) continue;
-            const int hs = h0 + seg;
-            float s = 0.f;
-            if (hs <= h1) {
-                const int from = max(hs * R, c0) - c0, to = min((hs + 1) * R, cEnd) - c0;
-                for (int j = from; j < to; j++) s += col[k][j];
+            for (int i = 0; i < NO + KC - 1; i++) {
+                const float v = sdy[o + i][threadIdx.x];
+#pragma unroll
+                for (int j = 0; j < NO; j++) {
+                    if (i - j >= 0 && i - j < KC) acc[j] = fmaf(w[i - j], v, acc[j]);
+                }
             }
-            outp[seg * K + k0 + k] = s;
+            if (cOk) {
+#pragma unroll
+                for (int j = 0; j < NO; j++) {
+                    const int t = t0 + o + j;
+                    if (t < T) dx[base + (long long)t * C] = acc[j];
+                }
+            }
+        }
+        float d[NO];  // dy rows t0+o+j (staged at o+j+padT; zeros past T)
+#pragma unroll
+        for (int j = 0; j < NO; j++) {
+            d[j] = sdy[o + j + padT][threadIdx.x];
+            bsum += d[j];
+        }
+#pragma unroll
+        for (int i = 0; i < NO + KC - 1; i++) {
+            const float v = sx[o + i][threadIdx.x];
+#pragma unroll
+            for (int j = 0; j < NO; j++) {
+                if (i - j >= 0 && i - j < KC) g[i - j] = fmaf(d[j], v, g[i - j]);
+            }
         }
     }
+    __syncthreads();  // every warp is done with sdy: it becomes the reduction buffer
+    tile_reduce<KC, RK>(g, bsum, &sdy[0][0], col, bred, partial, biasPartial, C, H, K, SEG);
 }
 
 // ---- generic kernels (any K, POSITION DropConnect) ----
@@ -658,7 +741,8 @@ dim3 stream_grid(int B, int T, int C, int TS) { return dim3(ceil_div(C, CT), cei
 // next two lines.
 int g_conv_variant = 0;  // forward and dx: 0 lightconv_stream, 1 lightconv_tile NO=8, 2 lightconv_tile NO=16
 int g_bwd_variant = 0;   // with dweight: 0 fused lightconv_stream_bwd, 1 dx by conv + lightconv_stream_bwd<KC, false>,
-                         // 2 dx by conv + lightconv_tile_dw NO=8, 3 dx by conv + lightconv_tile_dw NO=16
+                         // 2 dx by conv + lightconv_tile_dw NO=8, 3 dx by conv + lightconv_tile_dw NO=16,
+                         // 4 fused lightconv_tile_bwd NO=8
 
 // Tiles per block of the tile kernels: halved while about 16 blocks per SM (132 SMs) stay, so that the
 // per-block prologue (head weights) and the weight-gradient partials are spread over several tiles.
@@ -782,12 +866,14 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
         return cudaSuccess;
     }
     if (g_bwd_variant >= 2) {
-        // dx by the convolution, then dW and dbias by the tile kernel.
-        if (dx) {
+        // Variants 2, 3: dx by the convolution, then dW and dbias by the tile kernel. Variant 4: one fused
+        // tile kernel (variant 2 when dx is not asked).
+        if (dx && g_bwd_variant != 4) {
             err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
             if (err != cudaSuccess) return err;
         }
-        const int NO = g_bwd_variant == 2 ? 8 : 16;
+        const bool fusedTile = g_bwd_variant == 4 && dx != nullptr;
+        const int NO = g_bwd_variant == 3 ? 16 : 8;
         const int tiles = tile_count(TW * NO, B, T, C);
         const dim3 grid(nCT, ceil_div(ceil_div(T, TW * NO), tiles), B), block(CT, TW);
         const long long rowTiles = (long long)B * grid.y;
@@ -799,7 +885,9 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
         float* biasPartial = dbias ? partial + partialFloats : nullptr;
         float* wn = partial + partialFloats + biasFloats;
 #define LC_TDW(KCV)                                                                                           \
-    if (NO == 8) lightconv_tile_dw<KCV, 8><<<grid, block>>>(partial, biasPartial, dy, x, T, C, H, K, pad, tiles, SEG); \
+    if (fusedTile) lightconv_tile_bwd<KCV, 8><<<grid, block>>>(dx, partial, biasPartial, dy, x, weight, T, C, H, K, \
+            pad, tiles, SEG, softmax, drop);                                                                     \
+    else if (NO == 8) lightconv_tile_dw<KCV, 8><<<grid, block>>>(partial, biasPartial, dy, x, T, C, H, K, pad, tiles, SEG); \
     else lightconv_tile_dw<KCV, 16><<<grid, block>>>(partial, biasPartial, dy, x, T, C, H, K, pad, tiles, SEG)
         switch (KC) {
             case 3: LC_TDW(3); break;
