@@ -1,9 +1,10 @@
 // lightconv.cu: LightConv (SPEC 1) forward and backward, fp32, BTC layout, no permutes.
 //
-// Kernel versions. The streaming kernels (1-3) are new: compiled, not yet run on a GPU. The generic
-// kernels (4-5) and the reduction (6) ran on an H200 in their earlier form and passed the equivalence tests;
-// the reduction was reorganized (parallel over taps and row tiles, same fixed order per thread) and the
-// new form is also compiled only.
+// Kernel versions. Kernels 1-5 ran on an H200 (bench_lightconv against double references on 23 shapes,
+// the Java equivalence tests, compute-sanitizer memcheck and racecheck). The shared-memory tile kernels
+// (6-8) are new: compiled, not yet run on a GPU. Which kernels run is chosen by g_conv_variant and
+// g_bwd_variant below (lightconv_set_variant, the tuning hook of cuda/tools/bench_lightconv.cu, which times
+// every variant side by side and prints the one to make the default).
 //   1. lightconv_stream<KC, REV>: the convolution (REV = the transposed one, i.e. dx) for K <= 63 without
 //      POSITION DropConnect. KC is the compile-time kernel size (3, 5, 7, 15, 31, 63); a K between them
 //      runs with KC = the next size up and taps K..KC-1 set to zero. A thread owns one channel and TS
@@ -26,6 +27,13 @@
 //      Never zeros for an unsupported K.
 //   5. lightconv_dw_partials: the weight-gradient partials for the generic path (K > 63 or POSITION scope),
 //      per (channel tile, 128-step time tile, batch), reduced by 3.
+//   6. lightconv_tile<KC, REV, NO>: the convolution of 1, tiled: a block (32 channels x 8 warps) stages the
+//      8*NO + KC-1 input rows of a time tile in shared memory; a thread keeps its KC taps and NO output sums
+//      in registers and reads each staged row once (exactly K FMAs per output, a loop body of NO*KC FMAs
+//      instead of the streaming kernel's KC*KC). A block walks a few tiles (tile_count).
+//   7. lightconv_tile_dw<KC, NO>: the weight gradient and dbias alone, tiled the same way (own dy rows in
+//      registers, x rows staged), partials in the layout of 2; dx then comes from 1 or 6.
+//   8. lightconv_tile_bwd<KC, 8>: 6 (transposed) and 7 fused: dy and x tiles staged once for dx and dW.
 // Scratch buffers are stream-ordered (cudaMallocAsync / cudaFreeAsync on the default stream) so that a
 // call does not synchronize the device.
 #include "common.cuh"

@@ -169,7 +169,15 @@ struct Case {
     const char* note;
 };
 
-static void check(const Case& cs) {
+// The inputs (on the device) and the references (on the host) of one case, made on its first check and
+// kept for the other kernel variants.
+struct CaseData {
+    bool ready = false;
+    float *x = nullptr, *dy = nullptr, *w = nullptr, *b = nullptr;
+    std::vector<double> y, dx, dw, db;
+};
+
+static void prepare(const Case& cs, CaseData& d) {
     const int B = cs.B, T = cs.T, C = cs.C, H = cs.H, K = cs.K, P = cs.P;
     const long long n = (long long)B * T * C;
     rng = 88172645463325252ull ^ ((uint64_t)B * 1000003u + (uint64_t)T * 10007u + (uint64_t)C * 101u + K * 7u + P);
@@ -178,7 +186,6 @@ static void check(const Case& cs) {
     for (auto& v : hdy) v = urand();
     for (auto& v : hw) v = 2.f * urand();
     for (auto& v : hb) v = urand();
-    attnkit::DropArgs da{cs.p, 1234567, 42, cs.scope};
     Drop drop = attnkit::make_drop(cs.p, 1234567, 42, cs.scope);
 
     // Host: normalized weights (double), HEAD_KERNEL factors.
@@ -193,8 +200,47 @@ static void check(const Case& cs) {
             wt[h * K + k] = wn[h * K + k] * hk[h * K + k];
         }
     }
+    d.x = dev_upload(hx);
+    d.dy = dev_upload(hdy);
+    d.w = dev_upload(hw);
+    d.b = dev_upload(hb);
+    double *rwt, *ry, *rdx, *rg, *rdb;
+    CK(cudaMalloc(&rwt, wt.size() * sizeof(double)));
+    CK(cudaMemcpy(rwt, wt.data(), wt.size() * sizeof(double), cudaMemcpyHostToDevice));
+    CK(cudaMalloc(&ry, n * sizeof(double)));
+    CK(cudaMalloc(&rdx, n * sizeof(double)));
+    CK(cudaMalloc(&rg, (size_t)H * K * sizeof(double)));
+    CK(cudaMalloc(&rdb, (size_t)C * sizeof(double)));
+    int thr = 256;
+    unsigned blocks = (unsigned)((n + thr - 1) / thr);
+    ref_forward<<<blocks, thr>>>(ry, d.x, rwt, cs.bias ? d.b : nullptr, B, T, C, H, K, P, drop);
+    ref_dx<<<blocks, thr>>>(rdx, d.dy, rwt, B, T, C, H, K, P, drop);
+    ref_dwmasked<<<(H * K + 63) / 64, 64>>>(rg, d.dy, d.x, B, T, C, H, K, P, drop);
+    ref_dbias<<<(C + 63) / 64, 64>>>(rdb, d.dy, B, T, C);
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    std::vector<double> g = dev_download(rg, (size_t)H * K);
+    d.dw.resize((size_t)H * K);
+    for (int h = 0; h < H; h++) {
+        double dot = 0.0;
+        for (int k = 0; k < K; k++) dot += wn[h * K + k] * g[h * K + k] * hk[h * K + k];
+        for (int k = 0; k < K; k++) {
+            double dwn = g[h * K + k] * hk[h * K + k];
+            d.dw[h * K + k] = cs.softmax ? wn[h * K + k] * (dwn - dot) : dwn;
+        }
+    }
+    d.y = dev_download(ry, n);
+    d.dx = dev_download(rdx, n);
+    d.db = dev_download(rdb, C);
+    for (void* p : {(void*)rwt, (void*)ry, (void*)rdx, (void*)rg, (void*)rdb}) CK(cudaFree(p));
+    d.ready = true;
+}
 
-    float *dx_ = dev_upload(hx), *ddy = dev_upload(hdy), *dw = dev_upload(hw), *db = dev_upload(hb);
+static void check(const Case& cs, CaseData& d) {
+    if (!d.ready) prepare(cs, d);
+    const int B = cs.B, T = cs.T, C = cs.C, H = cs.H, K = cs.K, P = cs.P;
+    const long long n = (long long)B * T * C;
+    attnkit::DropArgs da{cs.p, 1234567, 42, cs.scope};
     float *dy_out, *dgx, *dgw, *dgb;
     CK(cudaMalloc(&dy_out, n * sizeof(float)));
     CK(cudaMalloc(&dgx, n * sizeof(float)));
@@ -204,57 +250,30 @@ static void check(const Case& cs) {
     CK(cudaMemset(dgx, 0xff, n * sizeof(float)));
     CK(cudaMemset(dgw, 0xff, (size_t)H * K * sizeof(float)));
     CK(cudaMemset(dgb, 0xff, (size_t)C * sizeof(float)));
-    double *rwt, *ry, *rdx, *rg, *rdb;
-    CK(cudaMalloc(&rwt, wt.size() * sizeof(double)));
-    CK(cudaMemcpy(rwt, wt.data(), wt.size() * sizeof(double), cudaMemcpyHostToDevice));
-    CK(cudaMalloc(&ry, n * sizeof(double)));
-    CK(cudaMalloc(&rdx, n * sizeof(double)));
-    CK(cudaMalloc(&rg, (size_t)H * K * sizeof(double)));
-    CK(cudaMalloc(&rdb, (size_t)C * sizeof(double)));
 
-    CK(attnkit::lightconv_forward(dy_out, dx_, dw, cs.bias ? db : nullptr, B, T, C, H, K, P, cs.softmax, da));
-    CK(attnkit::lightconv_backward(dgx, dgw, cs.bias ? dgb : nullptr, ddy, dx_, dw, B, T, C, H, K, P, cs.softmax, da));
+    CK(attnkit::lightconv_forward(dy_out, d.x, d.w, cs.bias ? d.b : nullptr, B, T, C, H, K, P, cs.softmax, da));
+    CK(attnkit::lightconv_backward(dgx, dgw, cs.bias ? dgb : nullptr, d.dy, d.x, d.w, B, T, C, H, K, P, cs.softmax, da));
     CK(cudaDeviceSynchronize());
 
-    int thr = 256;
-    unsigned blocks = (unsigned)((n + thr - 1) / thr);
-    ref_forward<<<blocks, thr>>>(ry, dx_, rwt, cs.bias ? db : nullptr, B, T, C, H, K, P, drop);
-    ref_dx<<<blocks, thr>>>(rdx, ddy, rwt, B, T, C, H, K, P, drop);
-    ref_dwmasked<<<(H * K + 63) / 64, 64>>>(rg, ddy, dx_, B, T, C, H, K, P, drop);
-    ref_dbias<<<(C + 63) / 64, 64>>>(rdb, ddy, B, T, C);
-    CK(cudaGetLastError());
-    CK(cudaDeviceSynchronize());
-
-    std::vector<double> g = dev_download(rg, (size_t)H * K), rdw((size_t)H * K);
-    for (int h = 0; h < H; h++) {
-        double dot = 0.0;
-        for (int k = 0; k < K; k++) dot += wn[h * K + k] * g[h * K + k] * hk[h * K + k];
-        for (int k = 0; k < K; k++) {
-            double dwn = g[h * K + k] * hk[h * K + k];
-            rdw[h * K + k] = cs.softmax ? wn[h * K + k] * (dwn - dot) : dwn;
-        }
-    }
     char name[160];
     std::snprintf(name, sizeof name, "B%d T%d C%d H%d K%d P%d%s%s%s %s", B, T, C, H, K, P, cs.bias ? " bias" : "",
             cs.softmax ? "" : " nosoftmax",
             cs.p > 0 ? (cs.scope ? " drop=POSITION" : " drop=HEAD_KERNEL") : "", cs.note);
-    compare(name, "y", dev_download(dy_out, n), dev_download(ry, n));
-    compare(name, "dx", dev_download(dgx, n), dev_download(rdx, n));
-    compare(name, "dweight", dev_download(dgw, (size_t)H * K), rdw);
-    if (cs.bias) compare(name, "dbias", dev_download(dgb, C), dev_download(rdb, C));
+    compare(name, "y", dev_download(dy_out, n), d.y);
+    compare(name, "dx", dev_download(dgx, n), d.dx);
+    compare(name, "dweight", dev_download(dgw, (size_t)H * K), d.dw);
+    if (cs.bias) compare(name, "dbias", dev_download(dgb, C), d.db);
 
     // dx alone and dweight alone (the launcher's other code paths).
     CK(cudaMemset(dgx, 0xff, n * sizeof(float)));
-    CK(attnkit::lightconv_backward(dgx, nullptr, nullptr, ddy, dx_, dw, B, T, C, H, K, P, cs.softmax, da));
+    CK(attnkit::lightconv_backward(dgx, nullptr, nullptr, d.dy, d.x, d.w, B, T, C, H, K, P, cs.softmax, da));
     CK(cudaMemset(dgw, 0xff, (size_t)H * K * sizeof(float)));
-    CK(attnkit::lightconv_backward(nullptr, dgw, nullptr, ddy, dx_, dw, B, T, C, H, K, P, cs.softmax, da));
+    CK(attnkit::lightconv_backward(nullptr, dgw, nullptr, d.dy, d.x, d.w, B, T, C, H, K, P, cs.softmax, da));
     CK(cudaDeviceSynchronize());
-    compare(name, "dx-only", dev_download(dgx, n), dev_download(rdx, n));
-    compare(name, "dw-only", dev_download(dgw, (size_t)H * K), rdw);
+    compare(name, "dx-only", dev_download(dgx, n), d.dx);
+    compare(name, "dw-only", dev_download(dgw, (size_t)H * K), d.dw);
 
-    for (void* p : {(void*)dx_, (void*)ddy, (void*)dw, (void*)db, (void*)dy_out, (void*)dgx, (void*)dgw, (void*)dgb,
-                 (void*)rwt, (void*)ry, (void*)rdx, (void*)rg, (void*)rdb})
-        CK(cudaFree(p));
+    for (void* p : {(void*)dy_out, (void*)dgx, (void*)dgw, (void*)dgb}) CK(cudaFree(p));
 }
 
 template <typename F>
@@ -425,19 +444,23 @@ int main(int argc, char** argv) {
             {2, 120, 40, 8, 7, 6, true, true, 0.25, 1, "K7 causal"},
     };
     const int nCases = (int)(sizeof cases / sizeof cases[0]);
+    std::vector<CaseData> data(nCases);
     for (int cv = 0; cv < NCONV; cv++) {
         for (int bv = 0; bv < NBWD; bv++) {
             attnkit::lightconv_set_variant(cv, bv);
             worstRatio = 0.0;
             worstWhere.clear();
             variantFailures = 0;
-            for (const Case& c : cases) check(c);
+            for (int i = 0; i < nCases; i++) check(cases[i], data[i]);
             variantOk[cv][bv] = variantFailures == 0;
             std::printf("%s conv=%d (%s) bwd=%d (%s): %d shapes, %d failure(s), worst max|err|/tol %.3f at %s\n",
                     variantFailures ? "FAIL" : "PASS", cv, convName[cv], bv, bwdName[bv], nCases, variantFailures,
                     worstRatio, worstWhere.c_str());
         }
     }
+    for (CaseData& d : data)
+        for (void* p : {(void*)d.x, (void*)d.dy, (void*)d.w, (void*)d.b}) CK(cudaFree(p));
+    data.clear();
     bench();
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
