@@ -746,9 +746,9 @@ int stream_ts(int KC, int B, int T, int C) {
 dim3 stream_grid(int B, int T, int C, int TS) { return dim3(ceil_div(C, CT), ceil_div(ceil_div(T, TS), SROWS), B); }
 
 // Kernel choice (lightconv_set_variant, a tuning hook for cuda/tools/bench_lightconv.cu). Defaults: the
-// next two lines.
-int g_conv_variant = 0;  // forward and dx: 0 lightconv_stream, 1 lightconv_tile NO=8, 2 lightconv_tile NO=16
-int g_bwd_variant = 0;   // with dweight: 0 fused lightconv_stream_bwd, 1 dx by conv + lightconv_stream_bwd<KC, false>,
+// next two lines (a guess before the tile kernels were timed; bench_lightconv prints the measured choice).
+int g_conv_variant = 2;  // forward and dx: 0 lightconv_stream, 1 lightconv_tile NO=8, 2 lightconv_tile NO=16
+int g_bwd_variant = 4;   // with dweight: 0 fused lightconv_stream_bwd, 1 dx by conv + lightconv_stream_bwd<KC, false>,
                          // 2 dx by conv + lightconv_tile_dw NO=8, 3 dx by conv + lightconv_tile_dw NO=16,
                          // 4 fused lightconv_tile_bwd NO=8
 
