@@ -1,9 +1,10 @@
 // lightconv.cu: LightConv (SPEC 1) forward and backward, fp32, BTC layout, no permutes.
 //
-// Kernel versions. The streaming kernels (1-3) are new: compiled, not yet run on a GPU. The generic
-// kernels (4-5) and the reduction (6) ran on an H200 in their earlier form and passed the equivalence tests;
-// the reduction was reorganized (parallel over taps and row tiles, same fixed order per thread) and the
-// new form is also compiled only.
+// Kernel versions. Kernels 1-5 ran on an H200 (bench_lightconv against double references on 23 shapes,
+// the Java equivalence tests, compute-sanitizer memcheck and racecheck). The shared-memory tile kernels
+// (6-8) are new: compiled, not yet run on a GPU. Which kernels run is chosen by g_conv_variant and
+// g_bwd_variant below (lightconv_set_variant, the tuning hook of cuda/tools/bench_lightconv.cu, which times
+// every variant side by side and prints the one to make the default).
 //   1. lightconv_stream<KC, REV>: the convolution (REV = the transposed one, i.e. dx) for K <= 63 without
 //      POSITION DropConnect. KC is the compile-time kernel size (3, 5, 7, 15, 31, 63); a K between them
 //      runs with KC = the next size up and taps K..KC-1 set to zero. A thread owns one channel and TS
@@ -26,6 +27,13 @@
 //      Never zeros for an unsupported K.
 //   5. lightconv_dw_partials: the weight-gradient partials for the generic path (K > 63 or POSITION scope),
 //      per (channel tile, 128-step time tile, batch), reduced by 3.
+//   6. lightconv_tile<KC, REV, NO>: the convolution of 1, tiled: a block (32 channels x 8 warps) stages the
+//      8*NO + KC-1 input rows of a time tile in shared memory; a thread keeps its KC taps and NO output sums
+//      in registers and reads each staged row once (exactly K FMAs per output, a loop body of NO*KC FMAs
+//      instead of the streaming kernel's KC*KC). A block walks a few tiles (tile_count).
+//   7. lightconv_tile_dw<KC, NO>: the weight gradient and dbias alone, tiled the same way (own dy rows in
+//      registers, x rows staged), partials in the layout of 2; dx then comes from 1 or 6.
+//   8. lightconv_tile_bwd<KC, 8>: 6 (transposed) and 7 fused: dy and x tiles staged once for dx and dW.
 // Scratch buffers are stream-ordered (cudaMallocAsync / cudaFreeAsync on the default stream) so that a
 // call does not synchronize the device.
 #include "common.cuh"
@@ -311,6 +319,282 @@ __global__ void __launch_bounds__(CT * SROWS) lightconv_stream_bwd(float* __rest
     }
 }
 
+// ---- shared-memory tile kernels ----
+// A block (32 channels x TW warps) walks `tiles` consecutive time tiles of TW*NO steps. Per tile it stages
+// the TW*NO + KC-1 input rows of its 32 channels in shared memory (zeros outside [0, T)), then warp w owns
+// steps [w*NO, w*NO+NO) of the tile: every staged row is read once per warp and feeds the NO register sums
+// it touches (exactly K FMAs per output, no warm-up steps; the fully unrolled body is NO*KC FMAs).
+constexpr int TW = 8;  // tile kernels: warps per block
+// Resident blocks of 256 threads per SM asked of the compiler (4: at most 64 registers, 3: 80).
+__host__ __device__ constexpr int tile_min_blocks(int KC) { return KC <= 15 ? 4 : KC <= 31 ? 3 : 1; }
+__host__ __device__ constexpr int tile_dw_min_blocks(int KC, int NO) {
+    return KC > 31 ? 1 : KC == 31 ? (NO > 8 ? 2 : 3) : NO > 8 ? 3 : 4;
+}
+
+// w[j] of head_weights<KC, REV> for channel c, through shared memory: warp 0 normalizes (plain loops, no
+// register arrays live across the HEAD_KERNEL draws), then every thread reads its channel's row.
+template <int KC, bool REV>
+__device__ __forceinline__ void tile_weights(float (&w)[KC], float (*wsm)[KC | 1], const float* weight, int h,
+        int K, bool softmax, const Drop& drop) {
+    if (threadIdx.y == 0) {
+        float* row = wsm[threadIdx.x];
+        normalize_head(row, weight, h, K, softmax, drop);  // taps 0..K-1; the HEAD_KERNEL factor included
+        if (REV) {
+            for (int k = 0; k < K / 2; k++) {
+                const float a = row[k];
+                row[k] = row[K - 1 - k];
+                row[K - 1 - k] = a;
+            }
+        }
+        for (int k = K; k < KC; k++) row[k] = 0.f;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < KC; j++) w[j] = wsm[threadIdx.x][j];
+}
+
+template <int KC, int NO>
+struct TileShape {
+    static constexpr int STEPS = TW * NO;         // time steps per tile
+    static constexpr int ROWS = STEPS + KC - 1;   // staged rows per tile
+    static constexpr int PER_WARP = (ROWS + TW - 1) / TW;
+};
+
+// Stages rows s0 .. s0+ROWS-1 of column c of `src` (row stride C) into sm[row][lane]; 0 outside [0, T) and c >= C.
+template <int KC, int NO>
+__device__ __forceinline__ void stage_rows(float (*sm)[CT], const float* __restrict__ src, int s0, int T, int C,
+        bool cOk) {
+    using S = TileShape<KC, NO>;
+    float v[S::PER_WARP];
+#pragma unroll
+    for (int i = 0; i < S::PER_WARP; i++) {
+        const int r = i * TW + threadIdx.y, s = s0 + r;
+        v[i] = (r < S::ROWS && cOk && s >= 0 && s < T) ? __ldg(src + (long long)s * C) : 0.f;
+    }
+#pragma unroll
+    for (int i = 0; i < S::PER_WARP; i++) {
+        const int r = i * TW + threadIdx.y;
+        if (r < S::ROWS) sm[r][threadIdx.x] = v[i];
+    }
+}
+
+// The end of the tiled weight-gradient kernels, in a fixed order: RK taps per round through red (RK x 32 x TW
+// floats), summed over the warps per channel, then over the channels of each head segment, into
+// partial[((b*gridDim.y + y)*nCT + ct)*SEG + seg][k] (k < K) and biasPartial[(b*gridDim.y + y)*C + c] (the
+// layout of lightconv_stream_bwd). The caller has synchronized the block after its last use of red.
+template <int KC, int RK>
+__device__ __forceinline__ void tile_reduce(const float (&g)[KC], float bsum, float* red, float (*col)[CT],
+        float (*bred)[CT], float* partial, float* biasPartial, int C, int H, int K, int SEG) {
+    const int tid = threadIdx.y * CT + threadIdx.x;
+    const int c0 = blockIdx.x * CT;
+    const int c = c0 + threadIdx.x;
+    const int R = C / H;
+    const long long rt = (long long)blockIdx.z * gridDim.y + blockIdx.y;
+    if (biasPartial) bred[threadIdx.y][threadIdx.x] = bsum;
+    const int h0 = c0 / R;
+    const int cEnd = min(c0 + CT, C);
+    const int h1 = (cEnd - 1) / R;
+    float* outp = partial + (rt * gridDim.x + blockIdx.x) * SEG * K;
+#pragma unroll
+    for (int k0 = 0; k0 < KC; k0 += RK) {
+        if (k0 > 0) __syncthreads();  // the previous round's reads of red and col are done
+#pragma unroll
+        for (int k = k0; k < k0 + RK && k < KC; k++) red[(k - k0) * (CT * TW) + tid] = g[k];
+        __syncthreads();
+        if (k0 == 0 && biasPartial && threadIdx.y == 0 && c < C) {
+            float s = 0.f;
+#pragma unroll
+            for (int y = 0; y < TW; y++) s += bred[y][threadIdx.x];
+            biasPartial[rt * C + c] = s;
+        }
+        for (int i = tid; i < RK * CT; i += CT * TW) {
+            const int k = i / CT, cl = i % CT;
+            float s = 0.f;
+#pragma unroll
+            for (int y = 0; y < TW; y++) s += red[k * (CT * TW) + y * CT + cl];
+            col[k][cl] = s;
+        }
+        __syncthreads();
+        for (int i = tid; i < SEG * RK; i += CT * TW) {
+            const int seg = i / RK, k = i % RK;
+            if (k0 + k >= K) continue;
+            const int hs = h0 + seg;
+            float s = 0.f;
+            if (hs <= h1) {
+                const int from = max(hs * R, c0) - c0, to = min((hs + 1) * R, cEnd) - c0;
+                for (int j = from; j < to; j++) s += col[k][j];
+            }
+            outp[seg * K + k0 + k] = s;
+        }
+    }
+}
+
+// The convolution as lightconv_stream<KC, REV> computes it (same weights, same pad convention), tiled:
+// out[b,t,c] = bias[c] + sum_j w[j] in[b, t+j-pad, c].
+template <int KC, bool REV, int NO>
+__global__ void __launch_bounds__(CT * TW, tile_min_blocks(KC)) lightconv_tile(float* __restrict__ out, const float* __restrict__ in,
+        const float* __restrict__ weight, const float* __restrict__ bias, int T, int C, int H, int K, int pad,
+        int tiles, bool softmax, Drop drop) {
+    using S = TileShape<KC, NO>;
+    __shared__ float sm[S::ROWS][CT];
+    const int c = blockIdx.x * CT + threadIdx.x;
+    const bool cOk = c < C;
+    __shared__ float wsm[CT][KC | 1];  // odd row stride: no bank conflicts
+    float w[KC];
+    tile_weights<KC, REV>(w, wsm, weight, cOk ? c / (C / H) : 0, K, softmax, drop);
+    const float bc = (bias && cOk) ? bias[c] : 0.f;
+    const long long base = (long long)blockIdx.z * T * C + (cOk ? c : 0);
+    const float* src = in + base;
+    float* dst = out + base;
+    for (int tile = 0; tile < tiles; tile++) {
+        const int t0 = (blockIdx.y * tiles + tile) * S::STEPS;
+        if (t0 >= T) break;  // uniform over the block
+        __syncthreads();     // the previous tile's rows are consumed
+        stage_rows<KC, NO>(sm, src, t0 - pad, T, C, cOk);
+        __syncthreads();
+        float acc[NO];
+#pragma unroll
+        for (int j = 0; j < NO; j++) acc[j] = bc;
+        const int o = threadIdx.y * NO;
+#pragma unroll
+        for (int i = 0; i < NO + KC - 1; i++) {
+            const float v = sm[o + i][threadIdx.x];
+#pragma unroll
+            for (int j = 0; j < NO; j++) {
+                if (i - j >= 0 && i - j < KC) acc[j] = fmaf(w[i - j], v, acc[j]);
+            }
+        }
+        if (cOk) {
+#pragma unroll
+            for (int j = 0; j < NO; j++) {
+                const int t = t0 + o + j;
+                if (t < T) dst[(long long)t * C] = acc[j];
+            }
+        }
+    }
+}
+
+// Weight gradient (and dbias) only, tiled: g[k] += dy[b,t,c] x[b,t+k-pad,c] for k < K over the block's
+// steps t (dy rows in registers, x rows staged), accumulated over its tiles; then the block's partials in
+// the layout of lightconv_stream_bwd: partial[((b*gridDim.y + y)*nCT + ct)*SEG + seg][k] and
+// biasPartial[(b*gridDim.y + y)*C + c], summed in a fixed order.
+template <int KC, int NO>
+__global__ void __launch_bounds__(CT * TW, tile_dw_min_blocks(KC, NO)) lightconv_tile_dw(float* __restrict__ partial,
+        float* __restrict__ biasPartial, const float* __restrict__ dy, const float* __restrict__ x, int T, int C,
+        int H, int K, int pad, int tiles, int SEG) {
+    using S = TileShape<KC, NO>;
+    constexpr int RK = S::ROWS / TW;  // taps per reduction round: RK x (32 x TW) floats fit in sm
+    static_assert(RK >= 1, "tile too small");
+    __shared__ float sm[S::ROWS][CT];
+    __shared__ float col[RK][CT];
+    __shared__ float bred[TW][CT];
+    const int c = blockIdx.x * CT + threadIdx.x;
+    const bool cOk = c < C;
+    const long long base = (long long)blockIdx.z * T * C + (cOk ? c : 0);
+    float g[KC];
+#pragma unroll
+    for (int k = 0; k < KC; k++) g[k] = 0.f;
+    float bsum = 0.f;
+    for (int tile = 0; tile < tiles; tile++) {
+        const int t0 = (blockIdx.y * tiles + tile) * S::STEPS;
+        if (t0 >= T) break;  // uniform over the block
+        const int o = threadIdx.y * NO;
+        float d[NO];
+#pragma unroll
+        for (int j = 0; j < NO; j++) {
+            const int t = t0 + o + j;
+            d[j] = (cOk && t < T) ? __ldg(dy + base + (long long)t * C) : 0.f;
+        }
+        __syncthreads();
+        stage_rows<KC, NO>(sm, x + base, t0 - pad, T, C, cOk);
+        __syncthreads();
+#pragma unroll
+        for (int j = 0; j < NO; j++) bsum += d[j];
+#pragma unroll
+        for (int i = 0; i < NO + KC - 1; i++) {
+            const float v = sm[o + i][threadIdx.x];
+#pragma unroll
+            for (int j = 0; j < NO; j++) {
+                if (i - j >= 0 && i - j < KC) g[i - j] = fmaf(d[j], v, g[i - j]);
+            }
+        }
+    }
+    __syncthreads();  // every warp is done with sm: it becomes the reduction buffer
+    tile_reduce<KC, RK>(g, bsum, &sm[0][0], col, bred, partial, biasPartial, C, H, K, SEG);
+}
+
+// The fused backward, tiled (8 or 16 steps per thread): per tile the dy rows with the transposed halo and
+// the x rows with the forward halo are staged; dx as lightconv_tile<KC, true> from the dy rows, then dW and
+// dbias as lightconv_tile_dw with the thread's own dy rows read back from the staged dy tile.
+template <int KC, int NO>
+__global__ void __launch_bounds__(CT * TW, KC <= 31 ? 2 : 1) lightconv_tile_bwd(float* __restrict__ dx,
+        float* __restrict__ partial, float* __restrict__ biasPartial, const float* __restrict__ dy,
+        const float* __restrict__ x, const float* __restrict__ weight, int T, int C, int H, int K, int pad,
+        int tiles, int SEG, bool softmax, Drop drop) {
+    using S = TileShape<KC, NO>;
+    constexpr int RK = S::ROWS / TW;
+    __shared__ float sdy[S::ROWS][CT];
+    __shared__ float sx[S::ROWS][CT];
+    __shared__ float wsm[CT][KC | 1];
+    __shared__ float col[RK][CT];
+    __shared__ float bred[TW][CT];
+    const int c = blockIdx.x * CT + threadIdx.x;
+    const bool cOk = c < C;
+    float w[KC];
+    tile_weights<KC, true>(w, wsm, weight, cOk ? c / (C / H) : 0, K, softmax, drop);
+    const long long base = (long long)blockIdx.z * T * C + (cOk ? c : 0);
+    const int padT = K - 1 - pad;
+    float g[KC];
+#pragma unroll
+    for (int k = 0; k < KC; k++) g[k] = 0.f;
+    float bsum = 0.f;
+    const int o = threadIdx.y * NO;
+    for (int tile = 0; tile < tiles; tile++) {
+        const int t0 = (blockIdx.y * tiles + tile) * S::STEPS;
+        if (t0 >= T) break;  // uniform over the block
+        __syncthreads();
+        stage_rows<KC, NO>(sdy, dy + base, t0 - padT, T, C, cOk);
+        stage_rows<KC, NO>(sx, x + base, t0 - pad, T, C, cOk);
+        __syncthreads();
+        {
+            float acc[NO];
+#pragma unroll
+            for (int j = 0; j < NO; j++) acc[j] = 0.f;
+#pragma unroll
+            for (int i = 0; i < NO + KC - 1; i++) {
+                const float v = sdy[o + i][threadIdx.x];
+#pragma unroll
+                for (int j = 0; j < NO; j++) {
+                    if (i - j >= 0 && i - j < KC) acc[j] = fmaf(w[i - j], v, acc[j]);
+                }
+            }
+            if (cOk) {
+#pragma unroll
+                for (int j = 0; j < NO; j++) {
+                    const int t = t0 + o + j;
+                    if (t < T) dx[base + (long long)t * C] = acc[j];
+                }
+            }
+        }
+        float d[NO];  // dy rows t0+o+j (staged at o+j+padT; zeros past T)
+#pragma unroll
+        for (int j = 0; j < NO; j++) {
+            d[j] = sdy[o + j + padT][threadIdx.x];
+            bsum += d[j];
+        }
+#pragma unroll
+        for (int i = 0; i < NO + KC - 1; i++) {
+            const float v = sx[o + i][threadIdx.x];
+#pragma unroll
+            for (int j = 0; j < NO; j++) {
+                if (i - j >= 0 && i - j < KC) g[i - j] = fmaf(d[j], v, g[i - j]);
+            }
+        }
+    }
+    __syncthreads();  // every warp is done with sdy: it becomes the reduction buffer
+    tile_reduce<KC, RK>(g, bsum, &sdy[0][0], col, bred, partial, biasPartial, C, H, K, SEG);
+}
+
 // ---- generic kernels (any K, POSITION DropConnect) ----
 
 __global__ void lightconv_conv_generic(float* out, const float* in, const float* wt, const float* bias, int T,
@@ -461,9 +745,43 @@ int stream_ts(int KC, int B, int T, int C) {
 
 dim3 stream_grid(int B, int T, int C, int TS) { return dim3(ceil_div(C, CT), ceil_div(ceil_div(T, TS), SROWS), B); }
 
+// Kernel choice (lightconv_set_variant, a tuning hook for cuda/tools/bench_lightconv.cu). Defaults: the
+// next two lines (a guess before the tile kernels were timed; bench_lightconv prints the measured choice).
+int g_conv_variant = 2;  // forward and dx: 0 lightconv_stream, 1 lightconv_tile NO=8, 2 lightconv_tile NO=16
+int g_bwd_variant = 4;   // with dweight: 0 fused lightconv_stream_bwd, 1 dx by conv + lightconv_stream_bwd<KC, false>,
+                         // 2 dx by conv + lightconv_tile_dw NO=8, 3 dx by conv + lightconv_tile_dw NO=16,
+                         // 4 fused lightconv_tile_bwd NO=8
+
+// Tiles per block of the tile kernels: halved while about 16 blocks per SM (132 SMs) stay, so that the
+// per-block prologue (head weights) and the weight-gradient partials are spread over several tiles.
+int tile_count(int steps, int B, int T, int C) {
+    const int perSeq = ceil_div(T, steps);
+    const long long cols = (long long)B * ceil_div(C, CT);
+    int n = 1;
+    while (n < perSeq && cols * ceil_div(perSeq, 2LL * n) >= 132LL * 16) n *= 2;
+    while (ceil_div(perSeq, n) > 65535) n *= 2;
+    return n;
+}
+
+template <int KC, int NO>
+void launch_tile(float* out, const float* in, const float* weight, const float* bias, int B, int T, int C, int H,
+        int K, int pad, bool softmax, Drop drop, bool rev) {
+    constexpr int STEPS = TileShape<KC, NO>::STEPS;
+    const int tiles = tile_count(STEPS, B, T, C);
+    const dim3 grid(ceil_div(C, CT), ceil_div(ceil_div(T, STEPS), tiles), B), block(CT, TW);
+    if (rev) {
+        lightconv_tile<KC, true, NO><<<grid, block>>>(out, in, weight, nullptr, T, C, H, K, K - 1 - pad, tiles,
+                softmax, drop);
+    } else {
+        lightconv_tile<KC, false, NO><<<grid, block>>>(out, in, weight, bias, T, C, H, K, pad, tiles, softmax, drop);
+    }
+}
+
 template <int KC>
 void launch_stream(float* out, const float* in, const float* weight, const float* bias, int B, int T, int C, int H,
         int K, int pad, bool softmax, Drop drop, bool rev) {
+    if (g_conv_variant == 1) return launch_tile<KC, 8>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev);
+    if (g_conv_variant == 2) return launch_tile<KC, 16>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev);
     const int TS = stream_ts(KC, B, T, C);
     const dim3 grid = stream_grid(B, T, C, TS), block(CT, SROWS);
     if (rev) {
@@ -555,7 +873,50 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
         }
         return cudaSuccess;
     }
-    // Streaming path: one pass over dy and x for dW, dbias and (KC <= 31) dx.
+    if (g_bwd_variant >= 2) {
+        // Variants 2, 3: dx by the convolution, then dW and dbias by the tile kernel. Variant 4: one fused
+        // tile kernel (variant 2 when dx is not asked).
+        if (dx && g_bwd_variant != 4) {
+            err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
+            if (err != cudaSuccess) return err;
+        }
+        const bool fusedTile = g_bwd_variant == 4 && dx != nullptr;
+        const int NO = g_bwd_variant == 3 ? 16 : 8;
+        const int tiles = tile_count(TW * NO, B, T, C);
+        const dim3 grid(nCT, ceil_div(ceil_div(T, TW * NO), tiles), B), block(CT, TW);
+        const long long rowTiles = (long long)B * grid.y;
+        const size_t partialFloats = (size_t)rowTiles * nCT * SEG * K;
+        const size_t biasFloats = dbias ? (size_t)rowTiles * C : 0;
+        AsyncScratch scratch((partialFloats + biasFloats + 2 * (size_t)H * K) * sizeof(float));
+        if (scratch.status != cudaSuccess) return scratch.status;
+        float* partial = scratch.f();
+        float* biasPartial = dbias ? partial + partialFloats : nullptr;
+        float* wn = partial + partialFloats + biasFloats;
+#define LC_TDW(KCV)                                                                                           \
+    if (fusedTile) lightconv_tile_bwd<KCV, 8><<<grid, block>>>(dx, partial, biasPartial, dy, x, weight, T, C, H, K, \
+            pad, tiles, SEG, softmax, drop);                                                                     \
+    else if (NO == 8) lightconv_tile_dw<KCV, 8><<<grid, block>>>(partial, biasPartial, dy, x, T, C, H, K, pad, tiles, SEG); \
+    else lightconv_tile_dw<KCV, 16><<<grid, block>>>(partial, biasPartial, dy, x, T, C, H, K, pad, tiles, SEG)
+        switch (KC) {
+            case 3: LC_TDW(3); break;
+            case 5: LC_TDW(5); break;
+            case 7: LC_TDW(7); break;
+            case 15: LC_TDW(15); break;
+            case 31: LC_TDW(31); break;
+            default: LC_TDW(63); break;
+        }
+#undef LC_TDW
+        lightconv_dw_reduce<<<H, dim3(CT, RED_Y)>>>(dweight, partial, weight, wn, wn + (long long)H * K,
+                (int)rowTiles, nCT, SEG, C, H, K, softmax, drop);
+        err = cudaGetLastError();
+        if (err != cudaSuccess) return err;
+        if (dbias) {
+            column_sum(dbias, biasPartial, (int)rowTiles, C);
+            return cudaGetLastError();
+        }
+        return cudaSuccess;
+    }
+    // Streaming path: one pass over dy and x for dW, dbias and (KC <= 31, variant 0) dx.
     const int TS = stream_ts(KC, B, T, C);
     const dim3 grid = stream_grid(B, T, C, TS);
     const long long rowTiles = (long long)B * grid.y;
@@ -566,7 +927,7 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
     float* partial = scratch.f();
     float* biasPartial = dbias ? partial + partialFloats : nullptr;
     float* wn = partial + partialFloats + biasFloats;
-    const bool fusedDx = dx != nullptr && KC <= 31;
+    const bool fusedDx = dx != nullptr && KC <= 31 && g_bwd_variant == 0;
     if (dx && !fusedDx) {
         err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
         if (err != cudaSuccess) return err;
@@ -597,6 +958,11 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
         return cudaGetLastError();
     }
     return cudaSuccess;
+}
+
+void lightconv_set_variant(int conv, int bwd) {
+    g_conv_variant = conv;
+    g_bwd_variant = bwd;
 }
 
 }  // namespace attnkit

@@ -6,9 +6,13 @@
 //     softmax of the weights and the HEAD_KERNEL mask on the host in double; the POSITION mask drawn in the
 //     reference kernels with the same Philox helper of cuda/common.cuh) for y, dx, dweight and dbias on
 //     awkward shapes. PASS when max |got - ref| <= 1e-4 * max(|ref|) (+1e-6 when ref is all zeros).
-// (b) Timing: CUDA events, warm-up, median of 20, at B=16 T=4096 C=1024 H=16, K = 31, 7, 15 centered,
-//     softmax on, no DropConnect; against a device-to-device cudaMemcpy of x timed the same way.
-// One line per result; exit status 1 on any FAIL or CUDA error.
+//     Every kernel variant (attnkit::lightconv_set_variant: conv 0..2 x bwd 0..4) runs every shape; one
+//     summary line per variant (worst max|err|/tol), a line per FAIL; `-v` prints every compared output.
+// (b) Timing: CUDA events, warm-up, median of 20, at B=16 T=4096 C=1024 H=16, K = 31, 15, 7 centered,
+//     softmax on, no DropConnect, every variant side by side; against a device-to-device cudaMemcpy of x
+//     timed the same way. BEST lines per K and a RECOMMEND line (the defaults to set in cuda/lightconv.cu)
+//     among the variants that passed every check.
+// Exit status 1 on any FAIL or CUDA error.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -33,6 +37,10 @@ using attnkit::Drop;
     } while (0)
 
 static int failures = 0;
+static bool verbose = false;  // one line per compared output (else: FAIL lines and one summary per variant)
+static double worstRatio = 0.0;  // max over the compared outputs of max|err| / tol, for the running variant
+static std::string worstWhere;
+static int variantFailures = 0;
 
 // ---- naive references ----
 
@@ -139,9 +147,18 @@ static void compare(const std::string& name, const std::string& what, const std:
     }
     double tol = 1e-4 * maxRef + (maxRef == 0.0 ? 1e-6 : 0.0);
     bool ok = finite && maxErr <= tol;
-    if (!ok) failures++;
-    std::printf("%-4s %-52s %-8s max|err| %.3e  max|ref| %.3e  tol %.3e\n", ok ? "PASS" : "FAIL", name.c_str(),
-            what.c_str(), maxErr, maxRef, tol);
+    if (!ok) {
+        failures++;
+        variantFailures++;
+    }
+    double ratio = finite ? maxErr / tol : INFINITY;
+    if (ratio >= worstRatio) {
+        worstRatio = ratio;
+        worstWhere = name + " " + what;
+    }
+    if (verbose || !ok)
+        std::printf("%-4s %-52s %-8s max|err| %.3e  max|ref| %.3e  tol %.3e\n", ok ? "PASS" : "FAIL", name.c_str(),
+                what.c_str(), maxErr, maxRef, tol);
 }
 
 struct Case {
@@ -152,15 +169,23 @@ struct Case {
     const char* note;
 };
 
-static void check(const Case& cs) {
+// The inputs (on the device) and the references (on the host) of one case, made on its first check and
+// kept for the other kernel variants.
+struct CaseData {
+    bool ready = false;
+    float *x = nullptr, *dy = nullptr, *w = nullptr, *b = nullptr;
+    std::vector<double> y, dx, dw, db;
+};
+
+static void prepare(const Case& cs, CaseData& d) {
     const int B = cs.B, T = cs.T, C = cs.C, H = cs.H, K = cs.K, P = cs.P;
     const long long n = (long long)B * T * C;
+    rng = 88172645463325252ull ^ ((uint64_t)B * 1000003u + (uint64_t)T * 10007u + (uint64_t)C * 101u + K * 7u + P);
     std::vector<float> hx(n), hdy(n), hw((size_t)H * K), hb(C);
     for (auto& v : hx) v = urand();
     for (auto& v : hdy) v = urand();
     for (auto& v : hw) v = 2.f * urand();
     for (auto& v : hb) v = urand();
-    attnkit::DropArgs da{cs.p, 1234567, 42, cs.scope};
     Drop drop = attnkit::make_drop(cs.p, 1234567, 42, cs.scope);
 
     // Host: normalized weights (double), HEAD_KERNEL factors.
@@ -175,8 +200,47 @@ static void check(const Case& cs) {
             wt[h * K + k] = wn[h * K + k] * hk[h * K + k];
         }
     }
+    d.x = dev_upload(hx);
+    d.dy = dev_upload(hdy);
+    d.w = dev_upload(hw);
+    d.b = dev_upload(hb);
+    double *rwt, *ry, *rdx, *rg, *rdb;
+    CK(cudaMalloc(&rwt, wt.size() * sizeof(double)));
+    CK(cudaMemcpy(rwt, wt.data(), wt.size() * sizeof(double), cudaMemcpyHostToDevice));
+    CK(cudaMalloc(&ry, n * sizeof(double)));
+    CK(cudaMalloc(&rdx, n * sizeof(double)));
+    CK(cudaMalloc(&rg, (size_t)H * K * sizeof(double)));
+    CK(cudaMalloc(&rdb, (size_t)C * sizeof(double)));
+    int thr = 256;
+    unsigned blocks = (unsigned)((n + thr - 1) / thr);
+    ref_forward<<<blocks, thr>>>(ry, d.x, rwt, cs.bias ? d.b : nullptr, B, T, C, H, K, P, drop);
+    ref_dx<<<blocks, thr>>>(rdx, d.dy, rwt, B, T, C, H, K, P, drop);
+    ref_dwmasked<<<(H * K + 63) / 64, 64>>>(rg, d.dy, d.x, B, T, C, H, K, P, drop);
+    ref_dbias<<<(C + 63) / 64, 64>>>(rdb, d.dy, B, T, C);
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    std::vector<double> g = dev_download(rg, (size_t)H * K);
+    d.dw.resize((size_t)H * K);
+    for (int h = 0; h < H; h++) {
+        double dot = 0.0;
+        for (int k = 0; k < K; k++) dot += wn[h * K + k] * g[h * K + k] * hk[h * K + k];
+        for (int k = 0; k < K; k++) {
+            double dwn = g[h * K + k] * hk[h * K + k];
+            d.dw[h * K + k] = cs.softmax ? wn[h * K + k] * (dwn - dot) : dwn;
+        }
+    }
+    d.y = dev_download(ry, n);
+    d.dx = dev_download(rdx, n);
+    d.db = dev_download(rdb, C);
+    for (void* p : {(void*)rwt, (void*)ry, (void*)rdx, (void*)rg, (void*)rdb}) CK(cudaFree(p));
+    d.ready = true;
+}
 
-    float *dx_ = dev_upload(hx), *ddy = dev_upload(hdy), *dw = dev_upload(hw), *db = dev_upload(hb);
+static void check(const Case& cs, CaseData& d) {
+    if (!d.ready) prepare(cs, d);
+    const int B = cs.B, T = cs.T, C = cs.C, H = cs.H, K = cs.K, P = cs.P;
+    const long long n = (long long)B * T * C;
+    attnkit::DropArgs da{cs.p, 1234567, 42, cs.scope};
     float *dy_out, *dgx, *dgw, *dgb;
     CK(cudaMalloc(&dy_out, n * sizeof(float)));
     CK(cudaMalloc(&dgx, n * sizeof(float)));
@@ -186,57 +250,30 @@ static void check(const Case& cs) {
     CK(cudaMemset(dgx, 0xff, n * sizeof(float)));
     CK(cudaMemset(dgw, 0xff, (size_t)H * K * sizeof(float)));
     CK(cudaMemset(dgb, 0xff, (size_t)C * sizeof(float)));
-    double *rwt, *ry, *rdx, *rg, *rdb;
-    CK(cudaMalloc(&rwt, wt.size() * sizeof(double)));
-    CK(cudaMemcpy(rwt, wt.data(), wt.size() * sizeof(double), cudaMemcpyHostToDevice));
-    CK(cudaMalloc(&ry, n * sizeof(double)));
-    CK(cudaMalloc(&rdx, n * sizeof(double)));
-    CK(cudaMalloc(&rg, (size_t)H * K * sizeof(double)));
-    CK(cudaMalloc(&rdb, (size_t)C * sizeof(double)));
 
-    CK(attnkit::lightconv_forward(dy_out, dx_, dw, cs.bias ? db : nullptr, B, T, C, H, K, P, cs.softmax, da));
-    CK(attnkit::lightconv_backward(dgx, dgw, cs.bias ? dgb : nullptr, ddy, dx_, dw, B, T, C, H, K, P, cs.softmax, da));
+    CK(attnkit::lightconv_forward(dy_out, d.x, d.w, cs.bias ? d.b : nullptr, B, T, C, H, K, P, cs.softmax, da));
+    CK(attnkit::lightconv_backward(dgx, dgw, cs.bias ? dgb : nullptr, d.dy, d.x, d.w, B, T, C, H, K, P, cs.softmax, da));
     CK(cudaDeviceSynchronize());
 
-    int thr = 256;
-    unsigned blocks = (unsigned)((n + thr - 1) / thr);
-    ref_forward<<<blocks, thr>>>(ry, dx_, rwt, cs.bias ? db : nullptr, B, T, C, H, K, P, drop);
-    ref_dx<<<blocks, thr>>>(rdx, ddy, rwt, B, T, C, H, K, P, drop);
-    ref_dwmasked<<<(H * K + 63) / 64, 64>>>(rg, ddy, dx_, B, T, C, H, K, P, drop);
-    ref_dbias<<<(C + 63) / 64, 64>>>(rdb, ddy, B, T, C);
-    CK(cudaGetLastError());
-    CK(cudaDeviceSynchronize());
-
-    std::vector<double> g = dev_download(rg, (size_t)H * K), rdw((size_t)H * K);
-    for (int h = 0; h < H; h++) {
-        double dot = 0.0;
-        for (int k = 0; k < K; k++) dot += wn[h * K + k] * g[h * K + k] * hk[h * K + k];
-        for (int k = 0; k < K; k++) {
-            double dwn = g[h * K + k] * hk[h * K + k];
-            rdw[h * K + k] = cs.softmax ? wn[h * K + k] * (dwn - dot) : dwn;
-        }
-    }
     char name[160];
     std::snprintf(name, sizeof name, "B%d T%d C%d H%d K%d P%d%s%s%s %s", B, T, C, H, K, P, cs.bias ? " bias" : "",
             cs.softmax ? "" : " nosoftmax",
             cs.p > 0 ? (cs.scope ? " drop=POSITION" : " drop=HEAD_KERNEL") : "", cs.note);
-    compare(name, "y", dev_download(dy_out, n), dev_download(ry, n));
-    compare(name, "dx", dev_download(dgx, n), dev_download(rdx, n));
-    compare(name, "dweight", dev_download(dgw, (size_t)H * K), rdw);
-    if (cs.bias) compare(name, "dbias", dev_download(dgb, C), dev_download(rdb, C));
+    compare(name, "y", dev_download(dy_out, n), d.y);
+    compare(name, "dx", dev_download(dgx, n), d.dx);
+    compare(name, "dweight", dev_download(dgw, (size_t)H * K), d.dw);
+    if (cs.bias) compare(name, "dbias", dev_download(dgb, C), d.db);
 
     // dx alone and dweight alone (the launcher's other code paths).
     CK(cudaMemset(dgx, 0xff, n * sizeof(float)));
-    CK(attnkit::lightconv_backward(dgx, nullptr, nullptr, ddy, dx_, dw, B, T, C, H, K, P, cs.softmax, da));
+    CK(attnkit::lightconv_backward(dgx, nullptr, nullptr, d.dy, d.x, d.w, B, T, C, H, K, P, cs.softmax, da));
     CK(cudaMemset(dgw, 0xff, (size_t)H * K * sizeof(float)));
-    CK(attnkit::lightconv_backward(nullptr, dgw, nullptr, ddy, dx_, dw, B, T, C, H, K, P, cs.softmax, da));
+    CK(attnkit::lightconv_backward(nullptr, dgw, nullptr, d.dy, d.x, d.w, B, T, C, H, K, P, cs.softmax, da));
     CK(cudaDeviceSynchronize());
-    compare(name, "dx-only", dev_download(dgx, n), dev_download(rdx, n));
-    compare(name, "dw-only", dev_download(dgw, (size_t)H * K), rdw);
+    compare(name, "dx-only", dev_download(dgx, n), d.dx);
+    compare(name, "dw-only", dev_download(dgw, (size_t)H * K), d.dw);
 
-    for (void* p : {(void*)dx_, (void*)ddy, (void*)dw, (void*)db, (void*)dy_out, (void*)dgx, (void*)dgw, (void*)dgb,
-                 (void*)rwt, (void*)ry, (void*)rdx, (void*)rg, (void*)rdb})
-        CK(cudaFree(p));
+    for (void* p : {(void*)dy_out, (void*)dgx, (void*)dgw, (void*)dgb}) CK(cudaFree(p));
 }
 
 template <typename F>
@@ -262,6 +299,13 @@ static float median_ms(F f, int reps = 20) {
     return ms[ms.size() / 2];
 }
 
+// Kernel variants of cuda/lightconv.cu (attnkit::lightconv_set_variant): conv 0..2 (forward and dx),
+// bwd 0..4 (backward with dweight; the fused ones, 0 and 4, ignore conv except for dx-only calls and K 63).
+static const int NCONV = 3, NBWD = 5;
+static const char* convName[NCONV] = {"stream", "tile8", "tile16"};
+static const char* bwdName[NBWD] = {"fused-stream", "split-stream", "split-tile8", "split-tile16", "fused-tile8"};
+static bool variantOk[NCONV][NBWD];
+
 static void bench() {
     const int B = 16, T = 4096, C = 1024, H = 16;
     const long long n = (long long)B * T * C;
@@ -285,37 +329,99 @@ static void bench() {
         CK(cudaMemcpy(w, hw.data(), hw.size() * 4, cudaMemcpyHostToDevice));
     }
     float copy = median_ms([&] { CK(cudaMemcpyAsync(y, x, n * 4, cudaMemcpyDeviceToDevice)); });
+    const double copyBw = 2 * bytes / copy;
     std::printf("TIME copy      B%d T%d C%d              %.4f ms  %7.1f GB/s  100.0%% of copy\n", B, T, C, copy,
             2 * bytes / copy * 1e-6);
+    std::printf("INFO times: ms (%% of copy bandwidth; forward and dx count 2 x BTC bytes, backward 3 x BTC); "
+                "- = variant failed a check\n");
     attnkit::DropArgs none{0.0, 0, 0, 0};
-    for (int K : {31, 7, 15}) {
-        int P = K / 2;
-        float f = median_ms([&] { CK(attnkit::lightconv_forward(y, x, w, nullptr, B, T, C, H, K, P, true, none)); });
-        double copyBw = 2 * bytes / copy;
-        std::printf("TIME forward   B%d T%d C%d H%d K%d P%d  %.4f ms  %7.1f GB/s  %5.1f%% of copy\n", B, T, C, H, K, P, f,
-                2 * bytes / f * 1e-6, 100.0 * (2 * bytes / f) / copyBw);
-        float bw = median_ms(
-                [&] { CK(attnkit::lightconv_backward(dx, dw, nullptr, dy, x, w, B, T, C, H, K, P, true, none)); });
-        std::printf("TIME backward  B%d T%d C%d H%d K%d P%d  %.4f ms  %7.1f GB/s  %5.1f%% of copy (dx+dweight, 3 x BTC bytes)\n",
-                B, T, C, H, K, P, bw, 3 * bytes / bw * 1e-6, 100.0 * (3 * bytes / bw) / copyBw);
-        if (K == 31) {
-            float bb = median_ms(
-                    [&] { CK(attnkit::lightconv_backward(dx, dw, db, dy, x, w, B, T, C, H, K, P, true, none)); });
-            std::printf("TIME backward+dbias B%d T%d C%d H%d K%d P%d  %.4f ms  %7.1f GB/s  %5.1f%% of copy\n", B, T, C, H,
-                    K, P, bb, 3 * bytes / bb * 1e-6, 100.0 * (3 * bytes / bb) / copyBw);
+    const int Ks[3] = {31, 15, 7};
+    float fwd[3][NCONV], dxo[3][NCONV], bwd[3][NCONV][NBWD];
+    bool convOk[NCONV];
+    for (int cv = 0; cv < NCONV; cv++) {
+        convOk[cv] = false;  // forward and dx-only run under every bwd variant: one clean pass clears them
+        for (int bv = 0; bv < NBWD; bv++) convOk[cv] = convOk[cv] || variantOk[cv][bv];
+    }
+    for (int ki = 0; ki < 3; ki++) {
+        const int K = Ks[ki], P = K / 2;
+        for (int cv = 0; cv < NCONV; cv++) {
+            attnkit::lightconv_set_variant(cv, 0);
+            fwd[ki][cv] = median_ms([&] { CK(attnkit::lightconv_forward(y, x, w, nullptr, B, T, C, H, K, P, true, none)); });
+            dxo[ki][cv] = median_ms(
+                    [&] { CK(attnkit::lightconv_backward(dx, nullptr, nullptr, dy, x, w, B, T, C, H, K, P, true, none)); });
+            for (int bv = 0; bv < NBWD; bv++) {
+                attnkit::lightconv_set_variant(cv, bv);
+                bwd[ki][cv][bv] = median_ms(
+                        [&] { CK(attnkit::lightconv_backward(dx, dw, nullptr, dy, x, w, B, T, C, H, K, P, true, none)); });
+            }
         }
+        std::printf("TIME K%-2d forward  ", K);
+        for (int cv = 0; cv < NCONV; cv++)
+            std::printf("  %-6s %.4f (%5.1f%%)%s", convName[cv], fwd[ki][cv], 100.0 * (2 * bytes / fwd[ki][cv]) / copyBw,
+                    convOk[cv] ? "" : "-");
+        std::printf("\nTIME K%-2d dx-only  ", K);
+        for (int cv = 0; cv < NCONV; cv++)
+            std::printf("  %-6s %.4f (%5.1f%%)%s", convName[cv], dxo[ki][cv], 100.0 * (2 * bytes / dxo[ki][cv]) / copyBw,
+                    convOk[cv] ? "" : "-");
+        std::printf("\n");
+        for (int bv = 0; bv < NBWD; bv++) {
+            std::printf("TIME K%-2d backward %-12s", K, bwdName[bv]);
+            for (int cv = 0; cv < NCONV; cv++)
+                std::printf("  dx=%-6s %.4f (%5.1f%%)%s", convName[cv], bwd[ki][cv][bv],
+                        100.0 * (3 * bytes / bwd[ki][cv][bv]) / copyBw, variantOk[cv][bv] ? "" : "-");
+            std::printf("\n");
+        }
+    }
+    // Winners among the variants that passed every check.
+    int bestConv = -1, bestCv = -1, bestBv = -1;
+    double bestConvSum = 1e30, bestPairSum = 1e30;
+    for (int ki = 0; ki < 3; ki++) {
+        int fc = -1, pc = -1, pb = -1;
+        for (int cv = 0; cv < NCONV; cv++) {
+            if (convOk[cv] && (fc < 0 || fwd[ki][cv] < fwd[ki][fc])) fc = cv;
+            for (int bv = 0; bv < NBWD; bv++)
+                if (variantOk[cv][bv] && (pc < 0 || bwd[ki][cv][bv] < bwd[ki][pc][pb])) pc = cv, pb = bv;
+        }
+        if (fc >= 0)
+            std::printf("BEST K%-2d forward  conv=%d (%s) %.4f ms %5.1f%% of copy\n", Ks[ki], fc, convName[fc], fwd[ki][fc],
+                    100.0 * (2 * bytes / fwd[ki][fc]) / copyBw);
+        if (pc >= 0)
+            std::printf("BEST K%-2d backward conv=%d bwd=%d (%s, dx=%s) %.4f ms %5.1f%% of copy\n", Ks[ki], pc, pb,
+                    bwdName[pb], convName[pc], bwd[ki][pc][pb], 100.0 * (3 * bytes / bwd[ki][pc][pb]) / copyBw);
+    }
+    for (int cv = 0; cv < NCONV; cv++) {
+        if (!convOk[cv]) continue;
+        double f = fwd[0][cv] + fwd[1][cv] + fwd[2][cv];
+        if (f < bestConvSum) bestConvSum = f, bestConv = cv;
+        for (int bv = 0; bv < NBWD; bv++) {
+            if (!variantOk[cv][bv]) continue;
+            double t = f + bwd[0][cv][bv] + bwd[1][cv][bv] + bwd[2][cv][bv];
+            if (t < bestPairSum) bestPairSum = t, bestCv = cv, bestBv = bv;
+        }
+    }
+    if (bestCv >= 0) {
+        std::printf("RECOMMEND g_conv_variant = %d; g_bwd_variant = %d;  (least forward + backward summed over K 31, 15, 7: "
+                    "%.4f ms; the fastest forward alone: conv=%d)\n", bestCv, bestBv, bestPairSum, bestConv);
+        attnkit::lightconv_set_variant(bestCv, bestBv);
+        const int K = 31, P = 15;
+        float bb = median_ms([&] { CK(attnkit::lightconv_backward(dx, dw, db, dy, x, w, B, T, C, H, K, P, true, none)); });
+        std::printf("TIME K31 backward+dbias conv=%d bwd=%d  %.4f ms  %5.1f%% of copy\n", bestCv, bestBv, bb,
+                100.0 * (3 * bytes / bb) / copyBw);
     }
     for (void* p : {(void*)x, (void*)y, (void*)dy, (void*)dx, (void*)w, (void*)dw, (void*)db}) CK(cudaFree(p));
 }
 
-int main() {
+int main(int argc, char** argv) {
+    verbose = argc > 1 && std::string(argv[1]) == "-v";
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));
-    std::printf("INFO device %s sm_%d%d\n", prop.name, prop.major, prop.minor);
+    std::printf("INFO device %s sm_%d%d, %d SMs\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
     const Case cases[] = {
             {2, 300, 64, 4, 31, 15, true, true, 0.0, 0, "K31 centered"},
             {2, 300, 64, 4, 31, 30, true, true, 0.0, 0, "K31 causal"},
             {2, 1000, 1024, 16, 31, 15, false, true, 0.0, 0, "K31 several time ranges per column"},
+            {4, 4500, 1024, 16, 31, 15, true, true, 0.0, 0, "K31 several tiles per block"},
+            {8, 5000, 512, 8, 7, 6, true, false, 0.0, 0, "K7 causal several tiles per block"},
             {2, 177, 96, 3, 7, 3, true, true, 0.0, 0, "K7 R=32"},
             {1, 150, 48, 16, 3, 1, true, true, 0.0, 0, "K3 R=3 B=1"},
             {2, 130, 64, 4, 15, 0, false, true, 0.0, 0, "K15 pad 0"},
@@ -337,7 +443,24 @@ int main() {
             {2, 300, 64, 4, 31, 15, true, true, 0.25, 1, "K31 (generic kernels)"},
             {2, 120, 40, 8, 7, 6, true, true, 0.25, 1, "K7 causal"},
     };
-    for (const Case& c : cases) check(c);
+    const int nCases = (int)(sizeof cases / sizeof cases[0]);
+    std::vector<CaseData> data(nCases);
+    for (int cv = 0; cv < NCONV; cv++) {
+        for (int bv = 0; bv < NBWD; bv++) {
+            attnkit::lightconv_set_variant(cv, bv);
+            worstRatio = 0.0;
+            worstWhere.clear();
+            variantFailures = 0;
+            for (int i = 0; i < nCases; i++) check(cases[i], data[i]);
+            variantOk[cv][bv] = variantFailures == 0;
+            std::printf("%s conv=%d (%s) bwd=%d (%s): %d shapes, %d failure(s), worst max|err|/tol %.3f at %s\n",
+                    variantFailures ? "FAIL" : "PASS", cv, convName[cv], bv, bwdName[bv], nCases, variantFailures,
+                    worstRatio, worstWhere.c_str());
+        }
+    }
+    for (CaseData& d : data)
+        for (void* p : {(void*)d.x, (void*)d.dy, (void*)d.w, (void*)d.b}) CK(cudaFree(p));
+    data.clear();
     bench();
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
