@@ -674,6 +674,7 @@ cudaError_t launch_bf16_kc(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16*
 
 cudaError_t gemm_ex(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
         int Kd, bool transA, bool transB, bool shareB, int precision, int epilogue) {
+    if (batch <= 0 || M <= 0 || N <= 0) return cudaSuccess;  // empty output: nothing to launch (never 0 blocks)
     if (precision == PREC_TF32) {
         return dispatch_epilogue<PREC_TF32>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB, epilogue);
     }
@@ -685,6 +686,7 @@ cudaError_t gemm_ex(float* Y, float* Z, const float* A, const float* Bm, const f
 
 cudaError_t gemm_bf16(void* C, const void* A, const void* Bm, const float* bias, int batch, int M, int N, int Kd,
         bool transA, bool transB, bool shareB, bool outBf16) {
+    if (batch <= 0 || M <= 0 || N <= 0) return cudaSuccess;  // empty output: nothing to launch (never 0 blocks)
     const __nv_bfloat16* a = static_cast<const __nv_bfloat16*>(A);
     const __nv_bfloat16* b = static_cast<const __nv_bfloat16*>(Bm);
     // x W^T layout with whole 16-byte chunks along K: the cp.async kernel; anything else: the staging kernel.
@@ -703,11 +705,13 @@ cudaError_t gemm_bf16(void* C, const void* A, const void* Bm, const float* bias,
 }
 
 cudaError_t f32_to_bf16(void* out, const float* in, long long n) {
+    if (n <= 0) return cudaSuccess;  // a grid of 0 blocks is an invalid launch
     f32_to_bf16_kernel<<<grid_for(n), 256>>>(static_cast<__nv_bfloat16*>(out), in, n);
     return cudaGetLastError();
 }
 
 cudaError_t bf16_to_f32(float* out, const void* in, long long n) {
+    if (n <= 0) return cudaSuccess;
     bf16_to_f32_kernel<<<grid_for(n), 256>>>(out, static_cast<const __nv_bfloat16*>(in), n);
     return cudaGetLastError();
 }

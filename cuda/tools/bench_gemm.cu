@@ -35,14 +35,33 @@ namespace {
 
 int failures = 0;
 
+// A CUDA error inside a case or a timing abandons that piece only (FAIL, counted; main goes on with the next
+// one unless the context is lost, see survive()); the exit status is 1 at the end.
+struct CudaFailure {};
 #define CK(call)                                                                                     \
     do {                                                                                             \
         cudaError_t e_ = (call);                                                                     \
         if (e_ != cudaSuccess) {                                                                     \
             std::printf("FAIL cuda error %s at %s:%d: %s\n", cudaGetErrorString(e_), __FILE__, __LINE__, #call); \
-            std::exit(1);                                                                            \
+            failures++;                                                                              \
+            throw CudaFailure{};                                                                     \
         }                                                                                            \
     } while (0)
+
+// Runs one piece of the harness; after a CUDA failure, goes on only while the context still works (a kernel
+// fault is sticky: then print the count and stop with status 1).
+template <typename F>
+void survive(F piece) {
+    try {
+        piece();
+    } catch (const CudaFailure&) {
+        cudaGetLastError();  // clear a non-sticky error (e.g. an invalid launch)
+        if (cudaDeviceSynchronize() != cudaSuccess || cudaGetLastError() != cudaSuccess) {
+            std::printf("FAIL context lost after a CUDA error: stopping; %d failure(s)\n", failures);
+            std::exit(1);
+        }
+    }
+}
 
 __device__ __host__ inline uint32_t hash32(uint64_t x) {
     x ^= x >> 33;
@@ -207,7 +226,7 @@ void run_case(const Case& c) {
     if (e != cudaSuccess) {
         std::printf("FAIL %-44s launch: %s\n", c.name.c_str(), cudaGetErrorString(e));
         failures++;
-        std::exit(1);  // the context may be unusable after a kernel fault
+        throw CudaFailure{};  // survive() decides whether the context still works
     }
     // Reference pre-activation.
     double* zr;
@@ -324,7 +343,7 @@ void correctness() {
                     BF16BUF, 2, s.b, s.M, s.N, s.K, s.tA, s.tB, s.shareB, s.bias, 0, false, o == 1});
         }
     }
-    for (const Case& c : cases) run_case(c);
+    for (const Case& c : cases) survive([&] { run_case(c); });
 }
 
 // ---- timing ----
@@ -437,11 +456,14 @@ void timing(int M, int N, int K) {
 int main(int argc, char** argv) {
     bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
     cudaDeviceProp prop;
-    CK(cudaGetDeviceProperties(&prop, 0));
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
+        std::printf("FAIL no CUDA device\n");
+        return 1;
+    }
     std::printf("INFO device %s sm_%d%d, %d SMs\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
     correctness();
-    timing(4096, 512, 512);
-    if (!quick) timing(8192, 8192, 8192);
+    survive([] { timing(4096, 512, 512); });
+    if (!quick) survive([] { timing(8192, 8192, 8192); });
     std::printf("%s %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
 }
