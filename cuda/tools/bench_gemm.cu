@@ -454,7 +454,7 @@ void timing(int M, int N, int K) {
 }
 
 // ---- kernel variants (gemm_set_variant): each variant checked on a few shapes (full comparison against the
-// double reference), then timed at M x N x K (fp32: 1 warm-up + 3 timed calls; bf16: 2 + 10) with 2048 sampled
+// double reference), then timed at M x N x K (fp32: 2 warm-ups + 3 timed calls; bf16: 2 + 10) with 2048 sampled
 // outputs checked; the fastest variant whose checks all passed is printed as BEST. The default is restored.
 void variants(int M, int N, int K) {
     const double flop = 2.0 * M * N * K;
