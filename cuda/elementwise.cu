@@ -63,11 +63,13 @@ void add(float* out, const float* a, const float* b, long long n) {
 
 void gemm(float* C, const float* A, const float* Bm, int M, int N, int Kd, long long sam, long long sak,
         long long sbk, long long sbn, float alpha, float beta) {
+    if (M <= 0 || N <= 0) return;  // empty output: never launch 0 blocks
     dim3 grid(ceil_div(N, TILE), ceil_div(M, TILE)), block(TILE, TILE);
     gemm_tiled<<<grid, block>>>(C, A, Bm, M, N, Kd, sam, sak, sbk, sbn, alpha, beta);
 }
 
 void column_sum(float* out, const float* in, int rows, int cols) {
+    if (cols <= 0) return;
     column_sum_kernel<<<ceil_div(cols, 32), dim3(32, 8)>>>(out, in, rows, cols);
 }
 

@@ -3,8 +3,10 @@
 // 128 x 128 output tiles, 8-deep double-buffered K slices in shared memory, 8 x 8 outputs per thread in
 // registers (gemm_128x128 below); the K loop runs in a fixed order, so results are deterministic. SIMT fp32:
 // the FP32 precision of attnkit_gemm_ex; the tensor-core TF32/BF16 kernels are in gemm_mma.cu.
-// The 128 x 128 kernel replaced a 64 x 64 one (4 x 4 per thread, 12.6 TFLOP/s at 8192^3 on an H200):
-// compiled, NOT yet run on a GPU.
+// The 128 x 128 kernel replaced a 64 x 64 one (4 x 4 per thread, 12.6 TFLOP/s at 8192^3 on an H200); with
+// 8-deep slices it ran at 31.3 TFLOP/s (correct). Slice depth and blocks per SM are now template parameters
+// (g_simt_variant, gemm_set_variant: the harness times them side by side); default 16-deep slices, two blocks
+// per SM (compiled, NOT yet run on a GPU).
 #include "common.cuh"
 #include "gemm_epilogue.cuh"
 #include "launchers.h"
@@ -17,15 +19,16 @@ constexpr int THREADS = 256;
 // ---- 128 x 128 tiles (the main fp32 path): 256 threads, each owning an 8 x 8 register tile made of 2 x 2
 // blocks of 4 x 4 (rows ty*4 + [0,4) and 64 + ty*4 + [0,4), columns tx*4 + [0,4) and 64 + tx*4 + [0,4)) so
 // that every shared-memory read is a float4 that a quarter warp takes without bank conflicts. 8-deep K
-// slices, both operands stored k-major in shared memory (A transposed while staging), double-buffered: the
-// next slice is read from global memory into registers before the FMAs of the current one and written to the
-// other buffer after them, one barrier per slice. 64 FMAs per 4 float4 shared reads; at most 128 registers
-// (two blocks, 16 warps per SM). Any strides, transposes, edges, K = 0; GLU pairs logical columns l and
+// slices (or 16-deep), both operands stored k-major in shared memory (A transposed while staging),
+// double-buffered: the next slice is read from global memory into registers before the FMAs of the current one
+// and written to the other buffer after them, one barrier per slice. 64 FMAs per 4 float4 shared reads; at most
+// 128 registers with MINB = 2 (two blocks, 16 warps per SM). Any strides, transposes, edges, K = 0; GLU pairs logical columns l and
 // l + 64 of a block (epi_physical_col with group 128), which one thread owns. Compiled, NOT yet run on a GPU.
-constexpr int LBM = 128, LBN = 128, LBK = 8, LPAD = 4;
+constexpr int LBM = 128, LBN = 128, LPAD = 4;
 
-template <int EPI, bool aKFast, bool bKFast>
-__global__ void __launch_bounds__(THREADS, 2) gemm_128x128(float* __restrict__ Y, float* __restrict__ Z,
+// LBK: K slice depth (8 or 16); MINB: the blocks per SM __launch_bounds__ asks for (2: at most 128 registers).
+template <int EPI, bool aKFast, bool bKFast, int LBK, int MINB>
+__global__ void __launch_bounds__(THREADS, MINB) gemm_128x128(float* __restrict__ Y, float* __restrict__ Z,
         const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ bias, int M, int N,
         int Kd, long long sam, long long sak, long long sbk, long long sbn, long long strideA, long long strideB,
         long long strideY, long long strideZ, bool vec4) {
@@ -40,22 +43,23 @@ __global__ void __launch_bounds__(THREADS, 2) gemm_128x128(float* __restrict__ Y
     const int m0 = blockIdx.y * LBM;
     const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
 
-    // Staging: 4 elements of each operand per thread and slice, coalesced along the contiguous index:
-    //   k-fast operand: row tid / 8 + 32 l, k tid % 8;  else: row tid % 128, k tid / 128 + 2 l.
+    // Staging: LD = LBK / 2 elements of each operand per thread and slice, coalesced along the contiguous index:
+    //   k-fast operand: row tid / LBK + (256 / LBK) l, k tid % LBK;  else: row tid % 128, k tid / 128 + 2 l.
     // aKFast: A stored [M,K] (sak == 1); bKFast: B stored [N,K] (sbk == 1): compile-time, so the staging
     // indices are constants and the 128-register budget goes to the accumulators.
-    const int aRow0 = aKFast ? tid / 8 : tid % 128, aK0 = aKFast ? tid % 8 : tid / 128;
-    const int aDr = aKFast ? 32 : 0, aDk = aKFast ? 0 : 2;
-    const int bRow0 = bKFast ? tid / 8 : tid % 128, bK0 = bKFast ? tid % 8 : tid / 128;
-    const int bDr = bKFast ? 32 : 0, bDk = bKFast ? 0 : 2;
-    int bCol[4];  // physical column of B behind each staged logical column (-1: outside)
+    constexpr int LD = LBK / 2;
+    const int aRow0 = aKFast ? tid / LBK : tid % 128, aK0 = aKFast ? tid % LBK : tid / 128;
+    const int aDr = aKFast ? THREADS / LBK : 0, aDk = aKFast ? 0 : 2;
+    const int bRow0 = bKFast ? tid / LBK : tid % 128, bK0 = bKFast ? tid % LBK : tid / 128;
+    const int bDr = bKFast ? THREADS / LBK : 0, bDk = bKFast ? 0 : 2;
+    int bCol[LD];  // physical column of B behind each staged logical column (-1: outside)
 #pragma unroll
-    for (int l = 0; l < 4; l++) bCol[l] = epi_physical_col<GLU>(blockIdx.x, LBN, LBN, bRow0 + l * bDr, N);
+    for (int l = 0; l < LD; l++) bCol[l] = epi_physical_col<GLU>(blockIdx.x, LBN, LBN, bRow0 + l * bDr, N);
 
-    float ra[4], rb[4];
+    float ra[LD], rb[LD];
     auto load = [&](int k0) {
 #pragma unroll
-        for (int l = 0; l < 4; l++) {
+        for (int l = 0; l < LD; l++) {
             int gm = m0 + aRow0 + l * aDr, gk = k0 + aK0 + l * aDk;
             ra[l] = (gm < M && gk < Kd) ? A[gm * sam + gk * sak] : 0.f;
             int gn = bCol[l], gkb = k0 + bK0 + l * bDk;
@@ -64,7 +68,7 @@ __global__ void __launch_bounds__(THREADS, 2) gemm_128x128(float* __restrict__ Y
     };
     auto store = [&](int buf) {
 #pragma unroll
-        for (int l = 0; l < 4; l++) {
+        for (int l = 0; l < LD; l++) {
             as[buf][aK0 + l * aDk][aRow0 + l * aDr] = ra[l];
             bs[buf][bK0 + l * bDk][bRow0 + l * bDr] = rb[l];
         }
@@ -144,6 +148,27 @@ __global__ void __launch_bounds__(THREADS, 2) gemm_128x128(float* __restrict__ Y
     }
 }
 
+// The SIMT kernel (gemm_set_variant(GEMM_VARIANT_FP32, v), tuning only): 0 LBK 8, two blocks per SM (the
+// version-2 kernel); 1 LBK 16, two blocks per SM (default); 2 LBK 16, one block per SM (no register cap);
+// 3 LBK 8, one block per SM.
+int g_simt_variant = 1;
+
+template <int EPI, int LBK, int MINB>
+auto pick_of(bool transA, bool transB) {
+    return transA ? (transB ? gemm_128x128<EPI, false, true, LBK, MINB> : gemm_128x128<EPI, false, false, LBK, MINB>)
+                  : (transB ? gemm_128x128<EPI, true, true, LBK, MINB> : gemm_128x128<EPI, true, false, LBK, MINB>);
+}
+
+template <int EPI>
+auto pick(bool transA, bool transB) {
+    switch (g_simt_variant) {
+        case 0: return pick_of<EPI, 8, 2>(transA, transB);
+        case 2: return pick_of<EPI, 16, 1>(transA, transB);
+        case 3: return pick_of<EPI, 8, 1>(transA, transB);
+        default: return pick_of<EPI, 16, 2>(transA, transB);
+    }
+}
+
 template <int EPI>
 void launch_simt(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
         int Kd, bool transA, bool transB, bool shareB) {
@@ -155,8 +180,7 @@ void launch_simt(float* Y, float* Z, const float* A, const float* Bm, const floa
     bool vec4 = N % 4 == 0 && (reinterpret_cast<uintptr_t>(Y) & 15) == 0 &&
             (reinterpret_cast<uintptr_t>(Z) & 15) == 0;
     dim3 grid(ceil_div(N, LBN), ceil_div(M, LBM), batch);
-    auto kernel = transA ? (transB ? gemm_128x128<EPI, false, true> : gemm_128x128<EPI, false, false>)
-                         : (transB ? gemm_128x128<EPI, true, true> : gemm_128x128<EPI, true, false>);
+    auto kernel = pick<EPI>(transA, transB);
     kernel<<<grid, THREADS>>>(Y, Z, A, Bm, bias, M, N, Kd, sam, sak, sbk, sbn, (long long)M * Kd,
             shareB ? 0LL : (long long)Kd * N, (long long)M * nOut, (long long)M * N, vec4);
 }
@@ -165,12 +189,14 @@ void launch_simt(float* Y, float* Z, const float* A, const float* Bm, const floa
 
 cudaError_t gemm_batched(float* C, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
         int Kd, bool transA, bool transB, bool shareB) {
+    if (batch <= 0 || M <= 0 || N <= 0) return cudaSuccess;  // empty output: nothing to launch (never 0 blocks)
     launch_simt<EPI_NONE>(C, nullptr, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB);
     return cudaGetLastError();
 }
 
 cudaError_t gemm_simt_epilogue(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch,
         int M, int N, int Kd, bool transA, bool transB, bool shareB, int epilogue) {
+    if (batch <= 0 || M <= 0 || N <= 0) return cudaSuccess;
     switch (epilogue) {
         case EPI_NONE: launch_simt<EPI_NONE>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB); break;
         case EPI_RELU: launch_simt<EPI_RELU>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB); break;
@@ -184,7 +210,15 @@ cudaError_t gemm_simt_epilogue(float* Y, float* Z, const float* A, const float* 
     return cudaGetLastError();
 }
 
+cudaError_t gemm_simt_set_variant(int variant, int* previous) {
+    if (variant < 0 || variant >= GEMM_FP32_VARIANTS) return cudaErrorInvalidValue;
+    if (previous) *previous = g_simt_variant;
+    g_simt_variant = variant;
+    return cudaSuccess;
+}
+
 cudaError_t column_sum_checked(float* out, const float* in, int rows, int cols) {
+    if (cols <= 0) return cudaSuccess;
     column_sum(out, in, rows, cols);
     return cudaGetLastError();
 }

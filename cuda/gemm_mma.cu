@@ -14,7 +14,12 @@
 //                 Ran on an H200 (correct, but 16 TFLOP/s TF32 at 8192^3: 219 registers, one block per SM,
 //                 per-element loads, conversions and index arithmetic in the main loop).
 //   gemm_bf16_kc  bf16 buffers in the x W^T layout: 128 x 256 x 32 tiles, 8 warps of 64 x 64, 4-stage cp.async
-//                 ring, ldmatrix.x4, grouped rasterization. Compiled, NOT yet run on a GPU.
+//                 ring, ldmatrix.x4, grouped rasterization. Ran on an H200 (correct; 4.23 ms = 260 TFLOP/s at
+//                 8192^3 through attnkit_gemm_bf16). Now variant 0 of the x W^T bf16 path.
+//   gemm_bf16_sw  bf16 buffers in the x W^T layout, version 2 (the default): XOR-swizzled unpadded shared rows,
+//                 A/B fragments double-buffered in registers across k16 steps, 1-D grouped grid; tile, slice
+//                 depth and stage count per variant (g_bf16_variant, gemm_set_variant: the harness times them
+//                 side by side). Compiled, NOT yet run on a GPU.
 #include <cuda_bf16.h>
 
 #include "common.cuh"
@@ -670,10 +675,194 @@ cudaError_t launch_bf16_kc(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16*
     return cudaGetLastError();
 }
 
+// ---- bf16 buffers, x W^T layout, version 2 (gemm_bf16_sw): the same contract as gemm_bf16_kc (a [M,K], w [N,K],
+// K % 8 == 0, 16-byte aligned) with (BM_ x BN_) tiles of 8 warps of 64 x 64 (WN_ warps across N), BK_-deep
+// slices in a STAGES_-deep cp.async ring, and
+//   - shared rows of exactly BK_ halves with the 16-byte chunks XOR-swizzled (chunk c of row r stored at
+//     c ^ (r % 8) for 128-byte rows, c ^ ((r / 2) % 4) for 64-byte rows): the 8 rows of an ldmatrix matrix and
+//     the 8 chunks a cp.async phase writes land on 8 distinct 16-byte bank groups, without padding;
+//   - A and B fragments double-buffered in registers across the k16 steps of a slice (the ldmatrix of step
+//     s + 1 issued before the 32 mma of step s);
+//   - a 1-D grid rasterized in groups of SW_GROUP row tiles (blocks resident together share A and B panels in L2).
+// One barrier per slice. Compiled, NOT yet run on a GPU.
+constexpr int SW_GROUP = 8;
+
+template <int BK_>
+__device__ __forceinline__ int sw_off(int r, int c) {  // element offset of chunk c (8 halves) of row r
+    static_assert(BK_ == 32 || BK_ == 64, "swizzle defined for 64- and 128-byte rows");
+    return BK_ == 64 ? r * 64 + ((c ^ (r & 7)) << 3) : r * 32 + ((c ^ ((r >> 1) & 3)) << 3);
+}
+
+template <int BM_, int BN_, int BK_, int STAGES_>
+constexpr size_t sw_smem_bytes() { return (size_t)STAGES_ * (BM_ + BN_) * BK_ * sizeof(__nv_bfloat16); }
+
+template <typename TOut, int BM_, int BN_, int BK_, int STAGES_>
+__global__ void __launch_bounds__(THREADS, 1) gemm_bf16_sw(TOut* __restrict__ Y, const __nv_bfloat16* __restrict__ A,
+        const __nv_bfloat16* __restrict__ Bm, const float* __restrict__ bias, int M, int N, int Kd,
+        long long strideA, long long strideB, long long strideY, bool pairStores) {
+    constexpr int WN_ = BN_ / 64;               // warps across N
+    static_assert((BM_ / 64) * WN_ == THREADS / 32, "8 warps of 64 x 64");
+    constexpr int CPR = BK_ / 8;                // 16-byte chunks per row
+    constexpr int ROWS_PER_PASS = THREADS / CPR;
+    constexpr int A_ITERS = BM_ / ROWS_PER_PASS, B_ITERS = BN_ / ROWS_PER_PASS;
+    constexpr int STAGE = (BM_ + BN_) * BK_;    // elements per stage
+    constexpr int KSTEPS = BK_ / 16;
+    extern __shared__ __align__(128) unsigned char sw_smem[];
+    __nv_bfloat16* smem = reinterpret_cast<__nv_bfloat16*>(sw_smem);
+
+    const int batch = blockIdx.z;
+    A += batch * strideA;
+    Bm += batch * strideB;
+    Y += batch * strideY;
+    const int tilesN = (N + BN_ - 1) / BN_, tilesM = (M + BM_ - 1) / BM_;
+    int tm, tn;
+    grouped_tile(blockIdx.x, tilesM, tilesN, SW_GROUP, tm, tn);
+    const int m0 = tm * BM_, n0 = tn * BN_;
+    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+    const int wm = warp / WN_, wn = warp % WN_;
+    const int g = lane / 4, t = lane % 4;
+    const int q = lane / 8, rr = lane % 8;
+    const int xr = BK_ == 64 ? rr : (rr >> 1) & 3;  // the swizzle term of every row this lane addresses
+
+    // Staging: chunk c = tid % CPR of rows tid / CPR + l * ROWS_PER_PASS.
+    const int cc = tid % CPR, row0 = tid / CPR;
+    const __nv_bfloat16* pa = A + (long long)min(m0 + row0, M - 1) * Kd + cc * 8;
+    const __nv_bfloat16* pb = Bm + (long long)min(n0 + row0, N - 1) * Kd + cc * 8;
+    auto load = [&](int stage, int k0) {
+        __nv_bfloat16* as = smem + stage * STAGE;
+        __nv_bfloat16* bs = as + BM_ * BK_;
+        const bool kin = k0 + cc * 8 < Kd;
+#pragma unroll
+        for (int l = 0; l < A_ITERS; l++) {
+            const int r = row0 + l * ROWS_PER_PASS;
+            const bool v = kin && m0 + r < M;
+            cp_async16(as + sw_off<BK_>(r, cc), v ? pa + (long long)l * ROWS_PER_PASS * Kd + k0 : A, v);
+        }
+#pragma unroll
+        for (int l = 0; l < B_ITERS; l++) {
+            const int r = row0 + l * ROWS_PER_PASS;
+            const bool v = kin && n0 + r < N;
+            cp_async16(bs + sw_off<BK_>(r, cc), v ? pb + (long long)l * ROWS_PER_PASS * Kd + k0 : Bm, v);
+        }
+    };
+
+    float acc[4][8][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
+
+    // Fragments of k16 step s of a stage: A tile i = ldmatrix.x4 of matrices (rows +0 | +8) x (k +0 | +8),
+    // B pair jp = (n +0 | +8) x (k +0 | +8) giving b0, b1 of n8 tiles 2 jp and 2 jp + 1.
+    uint32_t af[2][4][4], bf[2][4][4];
+    auto frags = [&](int buf, const __nv_bfloat16* as, const __nv_bfloat16* bs, int s) {
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int r = wm * 64 + i * 16 + rr + 8 * (q % 2), c = 2 * s + q / 2;
+            ldmatrix_x4(af[buf][i], as + r * BK_ + ((c ^ xr) << 3));
+        }
+#pragma unroll
+        for (int jp = 0; jp < 4; jp++) {
+            const int r = wn * 64 + jp * 16 + rr + 8 * (q / 2), c = 2 * s + q % 2;
+            ldmatrix_x4(bf[buf][jp], bs + r * BK_ + ((c ^ xr) << 3));
+        }
+    };
+
+    const int slices = (Kd + BK_ - 1) / BK_;
+#pragma unroll
+    for (int s = 0; s < STAGES_ - 1; s++) {
+        if (s < slices) load(s, s * BK_);
+        cp_async_commit();
+    }
+    for (int kt = 0; kt < slices; kt++) {
+        cp_async_wait<STAGES_ - 2>();
+        __syncthreads();
+        const __nv_bfloat16* as = smem + (kt % STAGES_) * STAGE;
+        const __nv_bfloat16* bs = as + BM_ * BK_;
+        frags(0, as, bs, 0);
+        if (kt + STAGES_ - 1 < slices) load((kt + STAGES_ - 1) % STAGES_, (kt + STAGES_ - 1) * BK_);
+        cp_async_commit();
+#pragma unroll
+        for (int s = 0; s < KSTEPS; s++) {
+            if (s + 1 < KSTEPS) frags((s + 1) & 1, as, bs, s + 1);
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 8; j++) {
+                    const uint32_t b2[2] = {bf[s & 1][j / 2][(j % 2) * 2], bf[s & 1][j / 2][(j % 2) * 2 + 1]};
+                    mma_bf16(acc[i][j], af[s & 1][i], b2);
+                }
+        }
+    }
+    cp_async_wait<0>();
+
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        const int gn = n0 + wn * 64 + j * 8 + 2 * t;
+        const float b0 = (bias && gn < N) ? bias[gn] : 0.f;
+        const float b1 = (bias && gn + 1 < N) ? bias[gn + 1] : 0.f;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                long long gm = m0 + wm * 64 + i * 16 + g + 8 * h;
+                if (gm >= M) continue;
+                float v0 = acc[i][j][2 * h] + b0, v1 = acc[i][j][2 * h + 1] + b1;
+                TOut* p = Y + gm * N + gn;
+                if (pairStores && gn + 1 < N) {
+                    store_pair(p, v0, v1);
+                } else {
+                    if (gn < N) store_out(p, v0);
+                    if (gn + 1 < N) store_out(p + 1, v1);
+                }
+            }
+        }
+    }
+}
+
+template <typename TOut, int BM_, int BN_, int BK_, int STAGES_>
+cudaError_t launch_bf16_sw(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16* Bm, const float* bias, int batch,
+        int M, int N, int Kd, bool shareB) {
+    constexpr size_t smem = sw_smem_bytes<BM_, BN_, BK_, STAGES_>();
+    auto kernel = gemm_bf16_sw<TOut, BM_, BN_, BK_, STAGES_>;
+    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (e != cudaSuccess) return e;
+    long long tiles = (long long)ceil_div(M, BM_) * ceil_div(N, BN_);
+    if (tiles > 0x7fffffffLL) return cudaErrorInvalidValue;
+    dim3 grid((unsigned)tiles, 1, batch);
+    bool pairStores = N % 2 == 0 && (reinterpret_cast<uintptr_t>(Y) % (2 * sizeof(TOut))) == 0;
+    kernel<<<grid, THREADS, smem>>>(Y, A, Bm, bias, M, N, Kd, (long long)M * Kd, shareB ? 0LL : (long long)N * Kd,
+            (long long)M * N, pairStores);
+    return cudaGetLastError();
+}
+
+// The bf16-buffer kernel for the x W^T layout (gemm_set_variant(GEMM_VARIANT_BF16, v), tuning only):
+//   0 gemm_bf16_kc 128x256x32, 4 stages, padded rows (the version-1 kernel)
+//   1 gemm_bf16_sw 128x256x32, 4 stages     2 gemm_bf16_sw 128x256x64, 3 stages (default)
+//   3 gemm_bf16_sw 128x256x64, 4 stages     4 gemm_bf16_sw 256x128x64, 3 stages
+//   5 gemm_bf16_sw 128x256x32, 6 stages
+int g_bf16_variant = 2;
+
+template <typename TOut>
+cudaError_t launch_bf16_xwt(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16* Bm, const float* bias, int batch,
+        int M, int N, int Kd, bool shareB) {
+    switch (g_bf16_variant) {
+        case 0: return launch_bf16_kc(Y, A, Bm, bias, batch, M, N, Kd, shareB);
+        case 1: return launch_bf16_sw<TOut, 128, 256, 32, 4>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
+        case 3: return launch_bf16_sw<TOut, 128, 256, 64, 4>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
+        case 4: return launch_bf16_sw<TOut, 256, 128, 64, 3>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
+        case 5: return launch_bf16_sw<TOut, 128, 256, 32, 6>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
+        default: return launch_bf16_sw<TOut, 128, 256, 64, 3>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
+    }
+}
+
 }  // namespace
 
 cudaError_t gemm_ex(float* Y, float* Z, const float* A, const float* Bm, const float* bias, int batch, int M, int N,
         int Kd, bool transA, bool transB, bool shareB, int precision, int epilogue) {
+    if (batch <= 0 || M <= 0 || N <= 0) return cudaSuccess;  // empty output: nothing to launch (never 0 blocks)
     if (precision == PREC_TF32) {
         return dispatch_epilogue<PREC_TF32>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB, epilogue);
     }
@@ -685,14 +874,15 @@ cudaError_t gemm_ex(float* Y, float* Z, const float* A, const float* Bm, const f
 
 cudaError_t gemm_bf16(void* C, const void* A, const void* Bm, const float* bias, int batch, int M, int N, int Kd,
         bool transA, bool transB, bool shareB, bool outBf16) {
+    if (batch <= 0 || M <= 0 || N <= 0) return cudaSuccess;  // empty output: nothing to launch (never 0 blocks)
     const __nv_bfloat16* a = static_cast<const __nv_bfloat16*>(A);
     const __nv_bfloat16* b = static_cast<const __nv_bfloat16*>(Bm);
     // x W^T layout with whole 16-byte chunks along K: the cp.async kernel; anything else: the staging kernel.
     if (!transA && transB && Kd > 0 && Kd % 8 == 0 && aligned16(a) && aligned16(b)) {
         if (outBf16) {
-            return launch_bf16_kc(static_cast<__nv_bfloat16*>(C), a, b, bias, batch, M, N, Kd, shareB);
+            return launch_bf16_xwt(static_cast<__nv_bfloat16*>(C), a, b, bias, batch, M, N, Kd, shareB);
         }
-        return launch_bf16_kc(static_cast<float*>(C), a, b, bias, batch, M, N, Kd, shareB);
+        return launch_bf16_xwt(static_cast<float*>(C), a, b, bias, batch, M, N, Kd, shareB);
     }
     if (outBf16) {
         return launch_mma<PREC_BF16, __nv_bfloat16, __nv_bfloat16, EPI_NONE>(static_cast<__nv_bfloat16*>(C),
@@ -703,13 +893,29 @@ cudaError_t gemm_bf16(void* C, const void* A, const void* Bm, const float* bias,
 }
 
 cudaError_t f32_to_bf16(void* out, const float* in, long long n) {
+    if (n <= 0) return cudaSuccess;  // a grid of 0 blocks is an invalid launch
     f32_to_bf16_kernel<<<grid_for(n), 256>>>(static_cast<__nv_bfloat16*>(out), in, n);
     return cudaGetLastError();
 }
 
 cudaError_t bf16_to_f32(float* out, const void* in, long long n) {
+    if (n <= 0) return cudaSuccess;
     bf16_to_f32_kernel<<<grid_for(n), 256>>>(out, static_cast<const __nv_bfloat16*>(in), n);
     return cudaGetLastError();
 }
 
+}  // namespace attnkit
+
+namespace attnkit {
+// Tuning hook (harness only; not thread-safe, not for the Java side): selects the kernel a kind of GEMM takes.
+cudaError_t gemm_set_variant(int kind, int variant, int* previous) {
+    if (kind == GEMM_VARIANT_BF16) {
+        if (variant < 0 || variant >= GEMM_BF16_VARIANTS) return cudaErrorInvalidValue;
+        if (previous) *previous = g_bf16_variant;
+        g_bf16_variant = variant;
+        return cudaSuccess;
+    }
+    if (kind == GEMM_VARIANT_FP32) return gemm_simt_set_variant(variant, previous);
+    return cudaErrorInvalidValue;
+}
 }  // namespace attnkit
