@@ -31,8 +31,9 @@
 // default is kDefaultVariant below): 0 is the kernel above (attn_fwd_bf16). 1..5 run attn_fwd_bf16_mt, the same
 // algorithm with MT m16 tiles per warp (MT = 2: each K/V fragment loaded by ldmatrix feeds two mma, half the
 // shared-memory reads per FLOP of variant 0), WARPS warps per CTA, KN keys per tile and STAGES cp.async stages;
-// with KN = 64 a row's arithmetic is variant 0's, step for step. Variants 1..5: compiled (no spills but 8 bytes in
-// variant 4 at d = 64), NOT yet run on a GPU.
+// with KN = 64 a row's arithmetic is variant 0's, step for step. Variants 1..5 (no spills but 8 bytes in
+// variant 4 at d = 64) ran on an H200 (2026-12-04): cuda/tools/bench_attention.cu checks each against a double
+// reference on 18 cases (all passed) and times them; variant 0 also passed the Java tests and sanitizers.
 #include <cuda_bf16.h>
 
 #include "common.cuh"
@@ -566,7 +567,9 @@ cudaError_t launch_fa_mt(const FaArgs& a, bool yBf16) {
 }
 
 // The variant attention_forward_bf16 runs (attention_bf16_set_variant). Switching the default is this line.
-constexpr int kDefaultVariant = 0;
+// Variant 1 on the H200 (2026-12-04, bench_attention, B=8 H=16 T=4096): d=64 1.751 ms against 2.250 for
+// variant 0 (causal 0.968 / 1.211), d=128 4.098 / 4.244; every variant passed the same checks.
+constexpr int kDefaultVariant = 1;
 int g_variant = kDefaultVariant;
 
 }  // namespace

@@ -1,8 +1,8 @@
 // lightconv.cu: LightConv (SPEC 1) forward and backward, fp32, BTC layout, no permutes.
 //
-// Kernel versions. Kernels 1-5 ran on an H200 (bench_lightconv against double references on 23 shapes,
-// the Java equivalence tests, compute-sanitizer memcheck and racecheck). The shared-memory tile kernels
-// (6-8) are new: compiled, not yet run on a GPU. Which kernels run is chosen by g_conv_variant and
+// Kernel versions. All ran on an H200 (2026-12-04): bench_lightconv against double references on 25 shapes
+// for every variant, and the Java equivalence tests with compute-sanitizer memcheck and racecheck on the
+// defaults of that run (kernels 1-5 earlier the same day). Which kernels run is chosen by g_conv_variant and
 // g_bwd_variant below (lightconv_set_variant, the tuning hook of cuda/tools/bench_lightconv.cu, which times
 // every variant side by side and prints the one to make the default).
 //   1. lightconv_stream<KC, REV>: the convolution (REV = the transposed one, i.e. dx) for K <= 63 without
@@ -746,9 +746,11 @@ int stream_ts(int KC, int B, int T, int C) {
 dim3 stream_grid(int B, int T, int C, int TS) { return dim3(ceil_div(C, CT), ceil_div(ceil_div(T, TS), SROWS), B); }
 
 // Kernel choice (lightconv_set_variant, a tuning hook for cuda/tools/bench_lightconv.cu). Defaults: the
-// next two lines (a guess before the tile kernels were timed; bench_lightconv prints the measured choice).
-int g_conv_variant = 2;  // forward and dx: 0 lightconv_stream, 1 lightconv_tile NO=8, 2 lightconv_tile NO=16
-int g_bwd_variant = 4;   // with dweight: 0 fused lightconv_stream_bwd, 1 dx by conv + lightconv_stream_bwd<KC, false>,
+// next two lines, bench_lightconv's RECOMMEND on the H200 (2026-12-04, B=16 T=4096 C=1024 H=16, least forward +
+// backward over K = 31, 15, 7): the streaming forward (K=31 0.273 ms, 48% of the copy bandwidth; the tile
+// kernels 0.282-0.284) and dx by it with the 8-step tiled weight gradient (K=31 0.553 ms against 0.877 fused).
+int g_conv_variant = 0;  // forward and dx: 0 lightconv_stream, 1 lightconv_tile NO=8, 2 lightconv_tile NO=16
+int g_bwd_variant = 2;   // with dweight: 0 fused lightconv_stream_bwd, 1 dx by conv + lightconv_stream_bwd<KC, false>,
                          // 2 dx by conv + lightconv_tile_dw NO=8, 3 dx by conv + lightconv_tile_dw NO=16,
                          // 4 fused lightconv_tile_bwd NO=8
 
