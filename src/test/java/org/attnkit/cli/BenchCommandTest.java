@@ -180,6 +180,23 @@ class BenchCommandTest {
     }
 
     @Test
+    void thePlottedPointsArePrintedToo() {
+        Path png = dir.resolve("points.png");
+        Run r = run("--quick", "--json", "--op", "lightconv", "--backend", "ref", "--plot", png.toString(),
+                "--plot-T", "8,16");
+        assertEquals(0, r.exit(), r.err());
+        List<com.google.gson.JsonObject> points = r.lines().stream()
+                .map(l -> com.google.gson.JsonParser.parseString(l).getAsJsonObject())
+                .filter(o -> o.has("plot") && o.get("plot").getAsBoolean()).toList();
+        assertEquals(List.of(8, 16), points.stream().map(o -> o.get("T").getAsInt()).toList(), r.out());
+        for (com.google.gson.JsonObject o : points) {
+            assertEquals("lightconv", o.get("op").getAsString());
+            assertEquals("fwd", o.get("pass").getAsString());
+            assertTrue(o.get("ms").getAsDouble() > 0, o.toString());
+        }
+    }
+
+    @Test
     void cudaWithoutAGpuSaysWhyAndExitsTwoBeforeMeasuringOrPlotting() {
         org.junit.jupiter.api.Assumptions.assumeFalse(org.attnkit.backend.cuda.Cuda.isAvailable(), "a GPU is present");
         Path png = dir.resolve("gpu.png");
