@@ -192,10 +192,8 @@ public final class BenchCommand implements Callable<Integer> {
 
         BenchRunner runner = new BenchRunner(quick ? BenchRunner.Settings.quick() : BenchRunner.Settings.standard(),
                 ceilings);
-        runner.run(selected, List.of(Pass.values()), cpu, shape, unavailable, cudaReason, row -> {
-            out.println(json ? toJson(row).toString() : format(row));
-            out.flush();
-        });
+        runner.run(selected, List.of(Pass.values()), cpu, shape, unavailable, cudaReason,
+                row -> print(out, row, false));
         return runner;
     }
 
@@ -221,10 +219,7 @@ public final class BenchCommand implements Callable<Integer> {
             out.println(header());
         }
         out.flush();
-        java.util.function.Consumer<BenchRunner.Row> sink = row -> {
-            out.println(json ? toJson(row).toString() : format(row));
-            out.flush();
-        };
+        java.util.function.Consumer<BenchRunner.Row> sink = row -> print(out, row, false);
         r.run(selected, List.of(Pass.values()), shape, sink);
         List<CudaRunner.GemmShape> gemms = selected.contains(BenchOp.GEMM) ? CudaRunner.headlineGemms(quick)
                 : List.of();
@@ -257,17 +252,8 @@ public final class BenchCommand implements Callable<Integer> {
                 points.addAll(cudaRunner.run(plotOps, List.of(Pass.FWD), shape.withT(t), r -> { }));
             }
         }
-        // The plotted points are figures too: printed like the table's rows (JSON ones marked "plot": true).
-        for (BenchRunner.Row point : points) {
-            if (json) {
-                JsonObject o = toJson(point);
-                o.addProperty("plot", true);
-                out.println(o);
-            } else {
-                out.println(format(point));
-            }
-        }
-        out.flush();
+        // The plotted points are figures too: printed like the table's rows.
+        points.forEach(point -> print(out, point, true));
         int drawn;
         try (OutputStream os = Files.newOutputStream(plot)) {
             drawn = BenchPlot.write(points, shape, os);
@@ -283,6 +269,20 @@ public final class BenchCommand implements Callable<Integer> {
             out.println(msg);
             out.flush();
         }
+    }
+
+    /** One row as a table line or, with --json, a JSON line (a plotted point's marked "plot": true), flushed. */
+    private void print(PrintWriter out, BenchRunner.Row row, boolean plotPoint) {
+        if (json) {
+            JsonObject o = toJson(row);
+            if (plotPoint) {
+                o.addProperty("plot", true);
+            }
+            out.println(o);
+        } else {
+            out.println(format(row));
+        }
+        out.flush();
     }
 
     private static int or(Integer v, int dflt) {

@@ -30,9 +30,7 @@ public final class CudaStorage implements Storage, AutoCloseable {
 
     /** A new uninitialized buffer of {@code size} floats on {@code device}. */
     public static CudaStorage allocate(Device device, int size) {
-        if (device.isCpu()) {
-            throw new IllegalArgumentException("CudaStorage needs a CUDA device, got " + device);
-        }
+        requireCuda(device, "CudaStorage");
         if (size < 0) {
             throw new IllegalArgumentException("CudaStorage size must be >= 0, got " + size);
         }
@@ -49,18 +47,20 @@ public final class CudaStorage implements Storage, AutoCloseable {
      * (the pool keeps it for reuse otherwise, and empties itself when an allocation fails).
      */
     public static void emptyCache(Device device) {
-        if (device.isCpu()) {
-            throw new IllegalArgumentException("emptyCache needs a CUDA device, got " + device);
-        }
+        requireCuda(device, "emptyCache");
         CudaMemoryPool.SHARED.emptyCache(device.index());
     }
 
     /** Bytes of device memory that closed tensors left in the memory pool of {@code device}. */
     public static long cachedBytes(Device device) {
-        if (device.isCpu()) {
-            throw new IllegalArgumentException("cachedBytes needs a CUDA device, got " + device);
-        }
+        requireCuda(device, "cachedBytes");
         return CudaMemoryPool.SHARED.cachedBytes(device.index());
+    }
+
+    private static void requireCuda(Device device, String what) {
+        if (device.isCpu()) {
+            throw new IllegalArgumentException(what + " needs a CUDA device, got " + device);
+        }
     }
 
     /** The raw device address; throws once the buffer was released. */

@@ -200,9 +200,9 @@ class CudaGemmMmaEquivalenceTest {
         int[] sy = java.util.Arrays.copyOf(lead, lead.length + 1);
         sy[lead.length] = act == Activation.GLU ? out / 2 : out;
         long seed = 7L * in + out + act.ordinal();
-        Tensor x = Tensor.randn(seed, sx);
-        Tensor w = scaled(Tensor.randn(seed + 1, out, in), 1 / Math.sqrt(Math.max(1, in)));
-        Tensor b = withBias ? Tensor.randn(seed + 2, out) : null;
+        Tensor x;
+        Tensor w;
+        Tensor b;
         if (act == Activation.RELU && precision != GemmPrecision.FP32) {
             // ReLU's gradient is a step: a pre-activation within the precision's rounding of 0 takes the other
             // branch on the GPU than in the reference, and its whole dy row drops out of dx. Inputs on a grid
@@ -212,6 +212,10 @@ class CudaGemmMmaEquivalenceTest {
             x = oddMultiples(seed, 1 / 8f, sx);
             w = oddMultiples(seed + 1, 1 / 8f, out, in);
             b = withBias ? oddMultiples(seed + 2, 1 / 128f, out) : null;
+        } else {
+            x = Tensor.randn(seed, sx);
+            w = scaled(Tensor.randn(seed + 1, out, in), 1 / Math.sqrt(Math.max(1, in)));
+            b = withBias ? Tensor.randn(seed + 2, out) : null;
         }
         double fwd = precision == GemmPrecision.FP32 ? 2e-5 : 3 * precision.expectedError(1);
         double bwd = precision == GemmPrecision.FP32 ? 2e-4 : 3 * precision.expectedError(1);
@@ -382,7 +386,10 @@ class CudaGemmMmaEquivalenceTest {
         }
     }
 
-    /** Odd multiples of {@code unit} from -15 to 15 units, seeded: exact in TF32 and BF16. */
+    /**
+     * Odd multiples of {@code unit} from -15 to 15 units, seeded: exact in TF32 and BF16 like {@link #ints}, but
+     * never 0 or even, which the ReLU case needs to keep its pre-activations off 0.
+     */
     private static Tensor oddMultiples(long seed, float unit, int... shape) {
         java.util.Random r = new java.util.Random(seed);
         float[] v = new float[java.util.Arrays.stream(shape).reduce(1, (p, q) -> p * q)];
