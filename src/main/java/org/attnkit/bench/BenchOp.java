@@ -16,6 +16,7 @@ import org.attnkit.ops.mae.MaeGate;
 import org.attnkit.ops.mae.Membership;
 import org.attnkit.ops.matmul.MatMul;
 import org.attnkit.ops.softmax.Softmax;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -157,22 +158,26 @@ public enum BenchOp {
         /**
          * One call: the forward with no graph recorded, or the forward with every input requiring a
          * gradient followed by the backward of {@code sum(y * dy)}. Gradients are cleared first so that
-         * repetitions do the same work. Runs on the backend pinned on this thread, if any.
+         * repetitions do the same work. Runs on the backend pinned on this thread, if any, inside a
+         * {@link CpuScope} as a training step would: the arrays of one call's outputs are recycled by the
+         * next (on CUDA, {@link CudaRunner} does the same with its device buffers).
          */
         public void run(Pass pass) {
-            if (pass == Pass.FWD) {
-                try (GradMode.Scope ignored = GradMode.noGrad()) {
-                    sink(call.apply(params));
+            try (CpuScope ignored = CpuScope.open()) {
+                if (pass == Pass.FWD) {
+                    try (GradMode.Scope noGrad = GradMode.noGrad()) {
+                        sink(call.apply(params));
+                    }
+                    return;
                 }
-                return;
+                for (Tensor p : params) {
+                    p.zeroGrad();
+                    p.requiresGrad(true);
+                }
+                Tensor y = call.apply(params);
+                y.backward(dy);
+                sink(params[0].grad());
             }
-            for (Tensor p : params) {
-                p.zeroGrad();
-                p.requiresGrad(true);
-            }
-            Tensor y = call.apply(params);
-            y.backward(dy);
-            sink(params[0].grad());
         }
 
         private static volatile float blackhole;

@@ -1,13 +1,19 @@
 package org.attnkit.tensor;
 
-/** CPU storage: a float[] for F32 or a double[] for F64. Exactly one of the two is non-null. */
+/**
+ * CPU storage: a float[] for F32 or a double[] for F64. Exactly one of the two is non-null. A storage
+ * over an array that a {@link CpuScope} handed out is released when that scope closes (the array is
+ * recycled): its tensors then refuse to be read.
+ */
 public final class HeapStorage implements Storage {
     final float[] floats;
     final double[] doubles;
+    private volatile boolean released;
 
     HeapStorage(float[] floats) {
         this.floats = floats;
         this.doubles = null;
+        CpuScope.adopt(this, floats);
     }
 
     HeapStorage(double[] doubles) {
@@ -28,5 +34,14 @@ public final class HeapStorage implements Storage {
     @Override
     public int size() {
         return floats != null ? floats.length : doubles.length;
+    }
+
+    /** True once the scope that lent this storage's array has closed. */
+    public boolean isReleased() {
+        return released;
+    }
+
+    void release() {
+        released = true;
     }
 }

@@ -260,6 +260,10 @@ public final class Tensor {
             throw new IllegalStateException(what + " needs a CPU tensor, this one is on " + device()
                     + "; copy it with to(Device.CPU) first");
         }
+        if (h.isReleased()) {
+            throw new IllegalStateException(what + ": this tensor's memory was recycled when the CpuScope that "
+                    + "created it closed; keep() the tensors you use after the scope");
+        }
         return h;
     }
 

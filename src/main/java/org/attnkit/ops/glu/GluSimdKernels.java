@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.tensor.Shape;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.backend.VectorMath;
 
@@ -25,7 +26,7 @@ final class GluSimdKernels implements GluKernels {
         int[] shape = x.shape().toArray();
         int m = half(shape, axis);
         float[] xv = x.data();                 // [outer, 2, m]
-        float[] y = new float[xv.length / 2];  // [outer, m]
+        float[] y = CpuScope.outputArray(xv.length / 2);  // [outer, m], every element written
         chunks(y.length, m, (o, j0, j1) -> {
             int a = o * 2 * m;
             int g = a + m;
@@ -49,7 +50,7 @@ final class GluSimdKernels implements GluKernels {
         int m = half(shape, axis);
         float[] xv = x.data();               // [outer, 2, m]
         float[] gv = dy.data();              // [outer, m]
-        float[] dx = new float[xv.length];   // [outer, 2, m]
+        float[] dx = CpuScope.outputArray(xv.length);   // [outer, 2, m], every element written
         chunks(gv.length, m, (o, j0, j1) -> {
             int a = o * 2 * m;
             int g = a + m;

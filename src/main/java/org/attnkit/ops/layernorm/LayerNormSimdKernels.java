@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.backend.VectorMath;
 
@@ -26,7 +27,7 @@ final class LayerNormSimdKernels implements LayerNormKernels {
         float[] xv = x.data();                                 // [rows, D]
         float[] gv = gamma == null ? null : gamma.data();      // [D]
         float[] bv = beta == null ? null : beta.data();        // [D]
-        float[] y = new float[xv.length];                      // [rows, D]
+        float[] y = CpuScope.outputArray(xv.length);           // [rows, D], every element written
         float[] mean = new float[rows];
         float[] rstd = new float[rows];
         int perTask = rowsPerTask(d);
@@ -97,7 +98,7 @@ final class LayerNormSimdKernels implements LayerNormKernels {
         boolean needX = needsGrad[0];
         boolean needGamma = needsGrad.length > 1 && needsGrad[1];
         boolean needBeta = needsGrad.length > 2 && needsGrad[2];
-        float[] dx = needX ? new float[xv.length] : null;
+        float[] dx = needX ? CpuScope.outputArray(xv.length) : null; // every element written
         int perTask = rowsPerTask(d);
         int tasks = (rows + perTask - 1) / perTask;
         float[] dgammaParts = needGamma ? new float[tasks * d] : null; // [tasks, D]

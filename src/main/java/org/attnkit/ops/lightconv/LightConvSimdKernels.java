@@ -1,6 +1,7 @@
 package org.attnkit.ops.lightconv;
 
 import org.attnkit.random.DropConnect;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -21,7 +22,8 @@ final class LightConvSimdKernels implements LightConvKernels {
         DropConnect drop = options.dropConnect();
         double[] wn = LightConvWeights.normalized(weight, options.weightSoftmax()); // [H,K]
         float[] b = bias == null ? null : bias.data();
-        float[] y = new float[B * T * C];
+        // The per-position kernels add into zeros; the panel kernels write every element.
+        float[] y = perPosition(drop) ? new float[B * T * C] : CpuScope.outputArray(B * T * C);
         if (perPosition(drop)) {
             LightConvSimd.convolvePosition(x.data(), toFloat(wn), drop, b, y, B, T, C, H, K, P);
         } else {
@@ -49,7 +51,7 @@ final class LightConvSimdKernels implements LightConvKernels {
         float[] g = dy.data();
         float[] xv = x.data();
         Tensor[] grads = new Tensor[3];
-        float[] dx = needX ? new float[B * T * C] : null;
+        float[] dx = !needX ? null : perPosition(drop) ? new float[B * T * C] : CpuScope.outputArray(B * T * C);
         double[] dwn = needW ? new double[H * K] : null; // gradient of the normalized weights, [H,K]
         double[] db = needBias ? new double[C] : null;
 

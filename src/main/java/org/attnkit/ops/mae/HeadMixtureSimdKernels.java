@@ -3,6 +3,7 @@ package org.attnkit.ops.mae;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -94,7 +95,7 @@ final class HeadMixtureSimdKernels implements HeadMixtureKernels {
         boolean perToken = gate.rank() == 3;
         int gateRows = perToken ? t : 1;
         float[] alpha = alpha(gate, membership, headsPerExpert, b * gateRows, h); // [rows][H]
-        float[] y = new float[src.length];
+        float[] y = CpuScope.outputArray(src.length); // every element written
         CpuPool.parallelFor(b, bi -> {
             int bound = S.loopBound(d);
             float[] channel = new float[d]; // alpha of the current gate row, one per channel

@@ -3,6 +3,7 @@ package org.attnkit.ops.softmax;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.backend.VectorMath;
 
@@ -52,7 +53,7 @@ final class SoftmaxSimdKernels implements SoftmaxKernels {
         int outer = like.shape().numel(0, axis);
         int inner = like.shape().numel(axis + 1, shape.length);
         int n = shape[axis];
-        float[] out = new float[v.length];
+        float[] out = CpuScope.outputArray(v.length); // every element written
         if (v.length == 0) {
             return Tensor.wrap(out, shape);
         }
