@@ -12,12 +12,21 @@ import java.util.List;
 import java.util.function.Supplier;
 import org.attnkit.backend.Backend;
 import org.attnkit.backend.Backends;
+import org.attnkit.ops.activation.Gelu;
+import org.attnkit.ops.activation.Relu;
+import org.attnkit.ops.activation.Sigmoid;
+import org.attnkit.ops.activation.Tanh;
+import org.attnkit.ops.arith.Add;
+import org.attnkit.ops.arith.Mul;
+import org.attnkit.ops.dropout.Dropout;
 import org.attnkit.ops.glu.Glu;
 import org.attnkit.ops.layernorm.LayerNorm;
 import org.attnkit.ops.lightconv.LightConv;
 import org.attnkit.ops.mae.HeadMixture;
 import org.attnkit.ops.mae.MaeGate;
+import org.attnkit.ops.linear.Linear;
 import org.attnkit.ops.mae.Membership;
+import org.attnkit.ops.matmul.MatMul;
 import org.attnkit.ops.softmax.Softmax;
 import org.attnkit.random.DropConnect;
 import org.junit.jupiter.api.AfterEach;
@@ -113,7 +122,7 @@ class CpuScopeTest {
     }
 
     /**
-     * Every operator that takes its output from the pool must write all of it: run each, forward and
+     * Every operator that takes an output from the pool must write all of it: run each, forward and
      * backward, on the SIMD backend outside a scope (fresh zeroed arrays), then inside a scope whose pool
      * holds NaN-filled arrays of every size the call takes, and compare bit for bit.
      */
@@ -129,6 +138,7 @@ class CpuScopeTest {
         Tensor w1 = Tensor.randn(8, 5, 24);
         Tensor w2 = Tensor.randn(9, 3, 5);
         Tensor membership = Membership.dropOne(3);
+        Tensor square = Tensor.randn(10, 24, 24);
         List<Supplier<List<float[]>>> calls = List.of(
                 () -> fwdBwd(() -> Softmax.apply(x, 2), dy, x),
                 () -> fwdBwd(() -> LayerNorm.apply(x, gamma, beta), dy, x),
@@ -137,7 +147,15 @@ class CpuScopeTest {
                 () -> fwdBwd(() -> LightConv.apply(x, w, null, LightConv.Options.causal(7)
                         .withDropConnect(new DropConnect(0.3, 11, 0, DropConnect.Scope.HEAD_KERNEL))), dy, x, w),
                 () -> fwdBwd(() -> HeadMixture.apply(x, MaeGate.apply(x, w1, null, w2, null, false), membership),
-                        dy, x, w1));
+                        dy, x, w1),
+                () -> fwdBwd(() -> Tanh.apply(x), dy, x),
+                () -> fwdBwd(() -> Relu.apply(x), dy, x),
+                () -> fwdBwd(() -> Sigmoid.apply(x), dy, x),
+                () -> fwdBwd(() -> Gelu.apply(x), dy, x),
+                () -> fwdBwd(() -> Mul.apply(Add.apply(x, bias), x), dy, x, bias),
+                () -> fwdBwd(() -> Dropout.apply(x, 0.3, 5, 0), dy, x),
+                () -> fwdBwd(() -> Linear.apply(x, square, bias), dy, x, square, bias),
+                () -> fwdBwd(() -> MatMul.apply(x.reshape(42, 24), square), dy.reshape(42, 24), x, square));
         try (Backends.Scope simd = Backends.force(Backend.SIMD)) {
             for (Supplier<List<float[]>> call : calls) {
                 List<float[]> fresh = call.get();

@@ -4,6 +4,7 @@ import static org.attnkit.ops.activation.ActivationSimd.L;
 import static org.attnkit.ops.activation.ActivationSimd.S;
 
 import jdk.incubator.vector.FloatVector;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -15,7 +16,7 @@ final class GeluSimdKernels implements GeluKernels {
     @Override
     public Tensor forward(Tensor x) {
         float[] xv = x.data();
-        float[] y = new float[xv.length];
+        float[] y = CpuScope.outputArray(xv.length); // every element written
         ActivationSimd.chunks(xv.length, (from, to) -> {
             int i = from;
             for (int end = from + S.loopBound(to - from); i < end; i += L) {
@@ -32,7 +33,7 @@ final class GeluSimdKernels implements GeluKernels {
     public Tensor backward(Tensor x, Tensor dy) {
         float[] sv = x.data();
         float[] g = dy.data();
-        float[] dx = new float[g.length];
+        float[] dx = CpuScope.outputArray(g.length); // every element written
         ActivationSimd.chunks(g.length, (from, to) -> {
             int i = from;
             for (int end = from + S.loopBound(to - from); i < end; i += L) {

@@ -4,6 +4,7 @@ import static org.attnkit.ops.activation.ActivationSimd.L;
 import static org.attnkit.ops.activation.ActivationSimd.S;
 
 import jdk.incubator.vector.FloatVector;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /** The SIMD backend of {@link Sigmoid} (float32): overflow-free vector sigmoid, dy * y * (1 - y) backward. */
@@ -11,7 +12,7 @@ final class SigmoidSimdKernels implements SigmoidKernels {
     @Override
     public Tensor forward(Tensor x) {
         float[] xv = x.data();
-        float[] y = new float[xv.length];
+        float[] y = CpuScope.outputArray(xv.length); // every element written
         ActivationSimd.chunks(xv.length, (from, to) -> {
             int i = from;
             for (int end = from + S.loopBound(to - from); i < end; i += L) {
@@ -28,7 +29,7 @@ final class SigmoidSimdKernels implements SigmoidKernels {
     public Tensor backward(Tensor y, Tensor dy) {
         float[] sv = y.data();
         float[] g = dy.data();
-        float[] dx = new float[g.length];
+        float[] dx = CpuScope.outputArray(g.length); // every element written
         ActivationSimd.chunks(g.length, (from, to) -> {
             int i = from;
             for (int end = from + S.loopBound(to - from); i < end; i += L) {

@@ -5,6 +5,7 @@ import static org.attnkit.ops.activation.ActivationSimd.S;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.backend.VectorMath;
 
@@ -13,7 +14,7 @@ final class TanhSimdKernels implements TanhKernels {
     @Override
     public Tensor forward(Tensor x) {
         float[] xv = x.data();
-        float[] y = new float[xv.length];
+        float[] y = CpuScope.outputArray(xv.length); // every element written
         ActivationSimd.chunks(xv.length, (from, to) -> {
             int i = from;
             for (int end = from + S.loopBound(to - from); i < end; i += L) {
@@ -30,7 +31,7 @@ final class TanhSimdKernels implements TanhKernels {
     public Tensor backward(Tensor y, Tensor dy) {
         float[] sv = y.data();
         float[] g = dy.data();
-        float[] dx = new float[g.length];
+        float[] dx = CpuScope.outputArray(g.length); // every element written
         ActivationSimd.chunks(g.length, (from, to) -> {
             int i = from;
             for (int end = from + S.loopBound(to - from); i < end; i += L) {

@@ -1,5 +1,6 @@
 package org.attnkit.ops.arith;
 
+import org.attnkit.tensor.CpuScope;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
@@ -54,7 +55,7 @@ final class BinarySimd {
             m++;
         }
         int total = n;
-        float[] c = new float[total];
+        float[] c = CpuScope.outputArray(total); // every element written
         if (total == 0) {
             return c;
         }

@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.random.Philox;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -38,7 +39,7 @@ final class DropoutSimdKernels implements DropoutKernels {
 
     private static float[] masked(float[] v, double p, long seed, long offset) {
         int n = v.length;
-        float[] out = new float[n];
+        float[] out = CpuScope.outputArray(n); // every element written
         float scale = (float) (1.0 / (1.0 - p));
         long threshold = (long) Math.ceil(p * (1 << 24));
         int k0 = (int) seed;

@@ -3,6 +3,7 @@ package org.attnkit.ops.linear;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.ops.matmul.Gemm;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -21,7 +22,7 @@ final class LinearSimdKernels implements LinearKernels {
         int in = weight.dim(1);
         int out = weight.dim(0);
         int rows = leadingPositions(x);
-        float[] y = new float[rows * out]; // [rows, out]
+        float[] y = CpuScope.outputArray(rows * out); // [rows, out]: bias rows or an overwriting GEMM
         if (bias != null) {
             float[] b = bias.data();
             for (int r = 0; r < rows; r++) {
@@ -46,13 +47,13 @@ final class LinearSimdKernels implements LinearKernels {
         Tensor dw = null;
         Tensor db = null;
         if (needsGrad[0]) {
-            float[] d = new float[rows * in]; // [rows, in] = dy [rows, out] W [out, in]
+            float[] d = CpuScope.outputArray(rows * in); // [rows, in] = dy [rows, out] W [out, in]
             Gemm.gemm(false, false, rows, in, out, g, 0, Math.max(1, out), weight.data(), 0, Math.max(1, in),
                     d, 0, Math.max(1, in), false);
             dx = Tensor.wrap(d, x.shape().toArray());
         }
         if (needsGrad[1]) {
-            float[] d = new float[out * in]; // [out, in] = (dy [rows, out])^T x [rows, in]
+            float[] d = CpuScope.outputArray(out * in); // [out, in] = (dy [rows, out])^T x [rows, in]
             Gemm.gemm(true, false, out, in, rows, g, 0, Math.max(1, out), x.data(), 0, Math.max(1, in),
                     d, 0, Math.max(1, in), false);
             dw = Tensor.wrap(d, out, in);

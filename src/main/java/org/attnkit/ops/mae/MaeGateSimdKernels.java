@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
 import org.attnkit.backend.VectorMath;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -254,7 +255,7 @@ final class MaeGateSimdKernels implements MaeGateKernels {
 
     /** dx[B,T,D] from dxbar: each token gets 1/count of the gradient of every mean it took part in. */
     private static float[] meansBackward(float[] dxbar, Sizes s) {
-        float[] dx = new float[s.b * s.t * s.d];
+        float[] dx = CpuScope.outputArray(s.b * s.t * s.d); // every element written
         CpuPool.parallelFor(s.b, b -> {
             int bound = S.loopBound(s.d);
             if (!s.causal) {

@@ -1,5 +1,6 @@
 package org.attnkit.ops.matmul;
 
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 
 /**
@@ -14,7 +15,7 @@ final class MatMulSimdKernels implements MatMulKernels {
         int k = a.dim(-1);
         int n = b.dim(-1);
         int batch = batchCount(a);
-        float[] c = new float[batch * m * n]; // [batch, m, n]
+        float[] c = CpuScope.outputArray(batch * m * n); // [batch, m, n], overwritten by the GEMM
         // c = a b: a [m, k], b [k, n].
         Gemm.gemmBatched(batch, false, false, m, n, k, a.data(), 0, Math.max(1, k), m * k,
                 b.data(), 0, Math.max(1, n), k * n, c, 0, Math.max(1, n), m * n, false);
@@ -33,13 +34,13 @@ final class MatMulSimdKernels implements MatMulKernels {
         Tensor da = null;
         Tensor db = null;
         if (needsGrad[0]) {
-            float[] d = new float[batch * m * k]; // [batch, m, k] = dc [m, n] (b [k, n])^T
+            float[] d = CpuScope.outputArray(batch * m * k); // [batch, m, k] = dc [m, n] (b [k, n])^T
             Gemm.gemmBatched(batch, false, true, m, k, n, g, 0, Math.max(1, n), m * n,
                     b.data(), 0, Math.max(1, n), k * n, d, 0, Math.max(1, k), m * k, false);
             da = Tensor.wrap(d, a.shape().toArray());
         }
         if (needsGrad[1]) {
-            float[] d = new float[batch * k * n]; // [batch, k, n] = (a [m, k])^T dc [m, n]
+            float[] d = CpuScope.outputArray(batch * k * n); // [batch, k, n] = (a [m, k])^T dc [m, n]
             Gemm.gemmBatched(batch, true, false, k, n, m, a.data(), 0, Math.max(1, k), m * k,
                     g, 0, Math.max(1, n), m * n, d, 0, Math.max(1, n), k * n, false);
             db = Tensor.wrap(d, b.shape().toArray());
