@@ -21,79 +21,34 @@ final class HeadMixtureSimdKernels implements HeadMixtureKernels {
 
     @Override
     public Tensor forward(Tensor o, Tensor gate, Tensor membership, int headsPerExpert) {
-        return Tensor.wrap(scaled(o, gate, membership, headsPerExpert), o.shape().toArray());
+        Dims s = new Dims(o, gate, membership);
+        float[] y = CpuScope.outputArray(o.numel()); // every element written
+        pass(s, o.data(), alpha(gate, membership, headsPerExpert, s.gateRows(), s.h), y, null, null);
+        return Tensor.wrap(y, o.shape().toArray());
     }
 
     @Override
     public Tensor[] backward(Tensor o, Tensor gate, Tensor membership, int headsPerExpert, Tensor dy,
             boolean[] needs) {
+        Dims s = new Dims(o, gate, membership);
         boolean needO = needs[0];
         boolean needGate = needs[1];
-        int b = o.dim(0);
-        int t = o.dim(1);
-        int d = o.dim(2);
-        int e = membership.dim(0);
-        int h = membership.dim(1);
-        int r = d / h;
-        boolean perToken = gate.rank() == 3;
-        int gateRows = perToken ? t : 1;
-        float[] ov = o.data();
-        float[] g = dy.data();
-        float[] alpha = needO ? alpha(gate, membership, headsPerExpert, b * gateRows, h) : null; // [rows][H]
-        float[] dO = needO ? CpuScope.outputArray(g.length) : null; // every element written
-        double[] dAlpha = needGate ? new double[b * gateRows * h] : null; // [B, T or 1, H]
-        // One pass over dy for both gradients: do = alpha dy, and the per-channel sums of dy * o behind
-        // dalpha (dy is read once where two passes read it twice; the pass is memory-bound).
-        CpuPool.parallelFor(b, bi -> {
-            int bound = S.loopBound(d);
-            float[] channel = needO ? new float[d] : null; // alpha of the current gate row, one per channel
-            float[] acc = needGate ? new float[d] : null;  // sum over the gate row's tokens of dy * o
-            for (int ti = 0; ti < t; ti++) {
-                if (needO && (ti == 0 || perToken)) {
-                    fillChannels(channel, alpha, (bi * gateRows + (perToken ? ti : 0)) * h, h, r);
-                }
-                int row = (bi * t + ti) * d;
-                int c = 0;
-                for (; c < bound; c += L) {
-                    FloatVector gv = FloatVector.fromArray(S, g, row + c);
-                    if (needO) {
-                        gv.mul(FloatVector.fromArray(S, channel, c)).intoArray(dO, row + c);
-                    }
-                    if (needGate) {
-                        FloatVector prod = gv.mul(FloatVector.fromArray(S, ov, row + c));
-                        (perToken ? prod : prod.add(FloatVector.fromArray(S, acc, c))).intoArray(acc, c);
-                    }
-                }
-                for (; c < d; c++) {
-                    if (needO) {
-                        dO[row + c] = g[row + c] * channel[c];
-                    }
-                    if (needGate) {
-                        acc[c] = (perToken ? 0f : acc[c]) + g[row + c] * ov[row + c];
-                    }
-                }
-                if (needGate && (perToken || ti == t - 1)) {
-                    int out = (bi * gateRows + (perToken ? ti : 0)) * h;
-                    for (int hi = 0; hi < h; hi++) {
-                        double sum = 0;
-                        for (int ci = hi * r; ci < (hi + 1) * r; ci++) {
-                            sum += acc[ci];
-                        }
-                        dAlpha[out + hi] = sum;
-                    }
-                }
-            }
-        });
+        float[] dO = needO ? CpuScope.outputArray(o.numel()) : null; // every element written
+        double[] dAlpha = needGate ? new double[s.gateRows() * s.h] : null; // [B, T or 1, H]
+        // One pass over dy for both gradients (dy read once; the pass is memory-bound).
+        pass(s, dy.data(), needO ? alpha(gate, membership, headsPerExpert, s.gateRows(), s.h) : null, dO,
+                needGate ? o.data() : null, dAlpha);
         Tensor dGate = null;
         if (needGate) {
             float[] mv = membership.data();
-            double scale = (double) h / headsPerExpert;
-            double[] dg = new double[b * gateRows * e];
-            for (int row = 0; row < b * gateRows; row++) {
+            int e = membership.dim(0);
+            double scale = (double) s.h / headsPerExpert;
+            double[] dg = new double[s.gateRows() * e];
+            for (int row = 0; row < s.gateRows(); row++) {
                 for (int ei = 0; ei < e; ei++) {
                     double sum = 0;
-                    for (int hi = 0; hi < h; hi++) {
-                        sum += mv[ei * h + hi] * dAlpha[row * h + hi];
+                    for (int hi = 0; hi < s.h; hi++) {
+                        sum += mv[ei * s.h + hi] * dAlpha[row * s.h + hi];
                     }
                     dg[row * e + ei] = scale * sum;
                 }
@@ -103,44 +58,80 @@ final class HeadMixtureSimdKernels implements HeadMixtureKernels {
         return new Tensor[] {needO ? Tensor.wrap(dO, o.shape().toArray()) : null, dGate};
     }
 
-    /** channel[hi*r + c] = alpha[from + hi] for every head hi and its r channels. */
-    private static void fillChannels(float[] channel, float[] alpha, int from, int h, int r) {
-        for (int hi = 0; hi < h; hi++) {
-            java.util.Arrays.fill(channel, hi * r, (hi + 1) * r, alpha[from + hi]);
+    /** Sizes of one call: o[b, t, d] with h heads of r channels, and one gate per sequence or per token. */
+    private static final class Dims {
+        final int b;
+        final int t;
+        final int d;
+        final int h;
+        final int r;
+        final boolean perToken;
+
+        Dims(Tensor o, Tensor gate, Tensor membership) {
+            b = o.dim(0);
+            t = o.dim(1);
+            d = o.dim(2);
+            h = membership.dim(1);
+            r = d / h;
+            perToken = gate.rank() == 3;
+        }
+
+        /** Gate rows in all: b or b * t. */
+        int gateRows() {
+            return perToken ? b * t : b;
         }
     }
 
-    /** y = alpha * o per head, with alpha from the gate. */
-    private static float[] scaled(Tensor o, Tensor gate, Tensor membership, int headsPerExpert) {
-        float[] src = o.data();
-        int b = o.dim(0);
-        int t = o.dim(1);
-        int d = o.dim(2);
-        int h = membership.dim(1);
-        int r = d / h;
-        boolean perToken = gate.rank() == 3;
-        int gateRows = perToken ? t : 1;
-        float[] alpha = alpha(gate, membership, headsPerExpert, b * gateRows, h); // [rows][H]
-        float[] y = CpuScope.outputArray(src.length); // every element written
-        CpuPool.parallelFor(b, bi -> {
+    /**
+     * One pass over src [b, t, d] per sequence: out = alpha * src per head when {@code alpha} is non-null
+     * (y from o, or do from dy), and when {@code o} is non-null the sums of src * o over each gate row's
+     * tokens and each head's channels into {@code dAlpha} [gate rows, h] (dalpha from dy).
+     */
+    private static void pass(Dims s, float[] src, float[] alpha, float[] out, float[] o, double[] dAlpha) {
+        int gatesPerSequence = s.perToken ? s.t : 1;
+        CpuPool.parallelFor(s.b, bi -> {
+            int d = s.d;
             int bound = S.loopBound(d);
-            float[] channel = new float[d]; // alpha of the current gate row, one per channel
-            for (int ti = 0; ti < t; ti++) {
-                if (ti == 0 || perToken) {
-                    fillChannels(channel, alpha, (bi * gateRows + (perToken ? ti : 0)) * h, h, r);
+            float[] channel = alpha != null ? new float[d] : null; // alpha of the current gate row, per channel
+            float[] acc = o != null ? new float[d] : null;          // sum over the gate row's tokens of src * o
+            for (int ti = 0; ti < s.t; ti++) {
+                int gateRow = bi * gatesPerSequence + (s.perToken ? ti : 0);
+                if (alpha != null && (ti == 0 || s.perToken)) {
+                    for (int hi = 0; hi < s.h; hi++) {
+                        java.util.Arrays.fill(channel, hi * s.r, (hi + 1) * s.r, alpha[gateRow * s.h + hi]);
+                    }
                 }
-                int row = (bi * t + ti) * d;
+                int row = (bi * s.t + ti) * d;
                 int c = 0;
                 for (; c < bound; c += L) {
-                    FloatVector.fromArray(S, src, row + c).mul(FloatVector.fromArray(S, channel, c))
-                            .intoArray(y, row + c);
+                    FloatVector v = FloatVector.fromArray(S, src, row + c);
+                    if (alpha != null) {
+                        v.mul(FloatVector.fromArray(S, channel, c)).intoArray(out, row + c);
+                    }
+                    if (o != null) {
+                        FloatVector prod = v.mul(FloatVector.fromArray(S, o, row + c));
+                        (s.perToken ? prod : prod.add(FloatVector.fromArray(S, acc, c))).intoArray(acc, c);
+                    }
                 }
                 for (; c < d; c++) {
-                    y[row + c] = src[row + c] * channel[c];
+                    if (alpha != null) {
+                        out[row + c] = src[row + c] * channel[c];
+                    }
+                    if (o != null) {
+                        acc[c] = (s.perToken ? 0f : acc[c]) + src[row + c] * o[row + c];
+                    }
+                }
+                if (o != null && (s.perToken || ti == s.t - 1)) {
+                    for (int hi = 0; hi < s.h; hi++) {
+                        double sum = 0;
+                        for (int ci = hi * s.r; ci < (hi + 1) * s.r; ci++) {
+                            sum += acc[ci];
+                        }
+                        dAlpha[gateRow * s.h + hi] = sum;
+                    }
                 }
             }
         });
-        return y;
     }
 
     /** alpha[row][h] = (H/m) sum_e gate[row][e] M[e][h], computed in double, rounded once to float. */
