@@ -14,6 +14,7 @@ import org.attnkit.io.SafeTensorsFile;
 import org.attnkit.ops.loss.CrossEntropy;
 import org.attnkit.optim.GradClip;
 import org.attnkit.optim.Schedule;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Device;
 import org.attnkit.tensor.Tensor;
 
@@ -89,22 +90,28 @@ public final class Trainer {
         return CrossEntropy.apply(logits.reshape(logits.numel() / classes, classes), b.targets());
     }
 
-    /** One training step; returns its loss. */
+    /**
+     * One training step; returns its loss. The step runs in a {@link CpuScope}: its activations' and
+     * gradients' arrays are recycled by the next step instead of being allocated (and zeroed) again.
+     */
     public double trainStep() {
-        Batch b = task.batch(step);
-        model.module().train(true);
-        model.module().setStep(step);
-        updater.begin(step);
-        updater.setLrScale(schedule.scale(step));
-        Tensor loss = loss(model, b);
-        loss.backward(); // seeded on the loss's device
-        if (clipNorm > 0) {
-            GradClip.clipGlobalNorm(updater.parameters(), clipNorm);
+        double l;
+        try (CpuScope ignored = CpuScope.open()) {
+            Batch b = task.batch(step);
+            model.module().train(true);
+            model.module().setStep(step);
+            updater.begin(step);
+            updater.setLrScale(schedule.scale(step));
+            Tensor loss = loss(model, b);
+            loss.backward(); // seeded on the loss's device
+            if (clipNorm > 0) {
+                GradClip.clipGlobalNorm(updater.parameters(), clipNorm);
+            }
+            updater.step();
+            // The loss's one value comes to the host (a no-op for a CPU model).
+            l = loss.to(Device.CPU).item();
         }
-        updater.step();
         step++;
-        // The loss's one value comes to the host (a no-op for a CPU model).
-        double l = loss.to(Device.CPU).item();
         stepLosses.add(l);
         return l;
     }

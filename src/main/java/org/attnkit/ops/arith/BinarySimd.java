@@ -1,9 +1,9 @@
 package org.attnkit.ops.arith;
 
-import org.attnkit.tensor.CpuScope;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.tensor.CpuScope;
 
 /**
  * Vector API broadcasting elementwise kernels on raw float32 arrays.

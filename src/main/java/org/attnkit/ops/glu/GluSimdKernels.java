@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
-import org.attnkit.tensor.Shape;
 import org.attnkit.tensor.CpuScope;
+import org.attnkit.tensor.Shape;
 import org.attnkit.tensor.Tensor;
 import org.attnkit.backend.VectorMath;
 
