@@ -19,6 +19,7 @@ import org.attnkit.ops.mae.MaeGate;
 import org.attnkit.ops.mae.Membership;
 import org.attnkit.ops.reduce.Sum;
 import org.attnkit.random.DropConnect;
+import org.attnkit.tensor.CpuScope;
 import org.attnkit.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +59,13 @@ class ReadmeTourTest {
             Tensor yRef = LightConv.apply(x, w, null, LightConv.Options.causal(7));
         }
 
+        // Memory: inside a CpuScope, operators' output arrays are recycled by the next scope (a training step,
+        // a benchmark call); keep() what must outlive it. CudaScope does the same with device buffers.
+        Tensor kept;
+        try (CpuScope scope = CpuScope.open()) {
+            kept = scope.keep(LightConv.apply(x, w, null, opts));
+        }
+
         // Check your own composition of ops against finite differences, in double.
         GradCheck.Report report = GradCheck.check(in -> LightConv.apply(in[0], in[1], null,
                 LightConv.Options.centered(3)), Tensor.randn(1, 1, 5, 4).requiresGrad(true),
@@ -72,5 +80,6 @@ class ReadmeTourTest {
         assertEquals(0, loss.rank());
         assertTrue(Double.isFinite(loss.item()));
         assertTrue(report.passed(), report.toString());
+        assertArrayEquals(y.toArray(), kept.toArray());
     }
 }
