@@ -129,15 +129,6 @@ cudaError_t gemm_ex(float* Y, float* Z, const float* A, const float* Bm, const f
 cudaError_t gemm_bf16(void* C, const void* A, const void* Bm, const float* bias, int batch, int M, int N, int Kd,
         bool transA, bool transB, bool shareB, bool outBf16);
 cudaError_t f32_to_bf16(void* out, const float* in, long long n);
-
-// Tuning hook for cuda/tools/bench_gemm.cu only (process-global, not thread-safe): which kernel a kind of GEMM
-// takes. GEMM_VARIANT_BF16: gemm_bf16 on the x W^T layout (variants listed at g_bf16_variant in gemm_mma.cu);
-// GEMM_VARIANT_FP32: the SIMT kernel of gemm_batched / gemm_ex FP32 (listed at g_simt_variant in gemm.cu).
-// cudaErrorInvalidValue for an unknown kind or variant; *previous (when given) receives the variant replaced. The defaults are the kernels the library ships with.
-enum GemmVariantKind { GEMM_VARIANT_FP32 = 0, GEMM_VARIANT_BF16 = 1 };
-constexpr int GEMM_FP32_VARIANTS = 4, GEMM_BF16_VARIANTS = 6;
-cudaError_t gemm_set_variant(int kind, int variant, int* previous = nullptr);
-cudaError_t gemm_simt_set_variant(int variant, int* previous);
 cudaError_t bf16_to_f32(float* out, const void* in, long long n);
 }  // namespace attnkit
 
