@@ -17,11 +17,6 @@ cudaError_t lightconv_forward(float* y, const float* x, const float* weight, con
         int C, int H, int K, int pad, bool softmax, DropArgs drop);
 cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
         const float* weight, int B, int T, int C, int H, int K, int pad, bool softmax, DropArgs drop);
-// Tuning hook for cuda/tools/bench_lightconv.cu (the library never calls it; not thread-safe): the kernels of
-// later LightConv calls. conv (forward and dx): 0 register-streaming, 1 shared-memory tiles of 8 steps per
-// thread, 2 of 16. bwd (with dweight): 0 fused streaming pass, 1 dx by conv + streaming dW, 2 / 3 dx by conv +
-// tiled dW (8 / 16 steps per thread), 4 fused tiled pass (8 steps per thread). Defaults: g_conv_variant and g_bwd_variant in cuda/lightconv.cu.
-void lightconv_set_variant(int conv, int bwd);
 
 cudaError_t dynamicconv_forward(float* y, const float* x, const float* query, const float* weight,
         const float* bias, int B, int T, int C, int Cq, int H, int K, int pad, bool softmax, bool renorm,
