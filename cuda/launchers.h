@@ -130,20 +130,9 @@ cudaError_t bf16_to_f32(float* out, const void* in, long long n);
 // ---- bf16 tensor-core attention forward (issue 5, cuda/attention_bf16.cu) ----
 // attention_forward_bf16: q [B,Tq,H*d], k and v [B,Tk,H*d] bf16, y bf16 (yBf16) or fp32, lse [B*H,Tq] fp32 or null,
 // mask [B,Tk] or null; d = D/H of 64 or 128 (checked by attnkit_attention_forward_bf16 in native/src/attnkit.cpp).
-// attention_bf16_set_variant: a TUNING HOOK for cuda/tools/bench_attention.cu only (not thread-safe, process-wide,
-// no Java binding): picks the kernel variant the launcher runs from then on and returns the previous one; an
-// out-of-range value selects the default. Every variant has the same semantics and is deterministic.
-//   0: 4 warps x 16 queries (64 per CTA), K/V tiles of 64 keys, 2 stages (the first kernel, verified on an H200)
-//   1: d=64: 4 warps x 32 queries (128 per CTA), 64-key tiles, 2 stages, 2 CTAs/SM; d=128: 8 warps x 16 queries
-//   2: as 1 with 3 stages
-//   3: d=64: 8 warps x 32 queries (256 per CTA), 64-key tiles, 2 stages; d=128: as 1
-//   4: d=64: 4 warps x 32 queries, 32-key tiles, 2 stages, 3 CTAs/SM; d=128: 4 warps x 32 queries, 32-key tiles,
-//      Q re-read from shared memory at each k16 step, 2 stages, 2 CTAs/SM
-//   5: d=64: as 4 with Q re-read from shared memory; d=128: as 4 with 3 stages
-// The default is kDefaultVariant in cuda/attention_bf16.cu.
+// Tiles of 64 keys, 2 cp.async stages; d = 64: 4 warps x 32 queries (128 per CTA), d = 128: 8 warps x 16 queries.
+// Deterministic.
 namespace attnkit {
-constexpr int kAttentionBf16Variants = 6;
 cudaError_t attention_forward_bf16(void* y, float* lse, const void* q, const void* k, const void* v,
         const float* mask, int B, int Tq, int Tk, int H, int D, bool causal, bool yBf16);
-int attention_bf16_set_variant(int variant);
 }  // namespace attnkit
