@@ -1,13 +1,13 @@
 // gemm.cu: the fp32 GEMM behind Linear and MatMul on CUDA (no cuBLAS on these machines): batched
 // Y[b] = epilogue(op(A[b]) op(B[b]) + bias[n]), op = identity or transpose of the stored row-major matrix.
-// 128 x 128 output tiles, 8-deep double-buffered K slices in shared memory, 8 x 8 outputs per thread in
-// registers (gemm_128x128 below); the K loop runs in a fixed order, so results are deterministic. SIMT fp32:
-// the FP32 precision of attnkit_gemm_ex; the tensor-core TF32/BF16 kernels are in gemm_mma.cu.
-// The 128 x 128 kernel replaced a 64 x 64 one (4 x 4 per thread, 12.6 TFLOP/s at 8192^3 on an H200); with
-// 8-deep slices it ran at 31.3 TFLOP/s (correct). Slice depth and blocks per SM are now template parameters
-// (g_simt_variant, gemm_set_variant: the harness times them side by side); default 16-deep slices, two blocks
-// per SM: 37.3 TFLOP/s at 8192^3 on an H200 (2026-12-04; 31.1 with 8-deep slices, 26.3 / 31.8 with one block
-// per SM), checked there by cuda/tools/bench_gemm.cu and the Java equivalence tests.
+// 128 x 128 output tiles, 16-deep double-buffered K slices in shared memory, 8 x 8 outputs per thread in
+// registers, two blocks per SM (gemm_128x128 below); the K loop runs in a fixed order, so results are
+// deterministic. SIMT fp32: the FP32 precision of attnkit_gemm_ex; the tensor-core TF32/BF16 kernels are in
+// gemm_mma.cu. The 128 x 128 kernel replaced a 64 x 64 one (4 x 4 per thread, 12.6 TFLOP/s at 8192^3 on an H200).
+// 37.3 TFLOP/s at 8192^3 on an H200 (2026-12-04), the fastest of the slice depths and occupancies timed side by
+// side there (8-deep slices 31.1 TFLOP/s; one block per SM, 8- or 16-deep, 26.3 and 31.8); those variants and
+// their tuning hook (gemm_set_variant) are in git history, last in commit 9d0ecd7. Checked there by
+// cuda/tools/bench_gemm.cu and the Java equivalence tests.
 #include "common.cuh"
 #include "gemm_epilogue.cuh"
 #include "launchers.h"
@@ -19,16 +19,16 @@ constexpr int THREADS = 256;
 
 // ---- 128 x 128 tiles (the main fp32 path): 256 threads, each owning an 8 x 8 register tile made of 2 x 2
 // blocks of 4 x 4 (rows ty*4 + [0,4) and 64 + ty*4 + [0,4), columns tx*4 + [0,4) and 64 + tx*4 + [0,4)) so
-// that every shared-memory read is a float4 that a quarter warp takes without bank conflicts. 8-deep K
-// slices (or 16-deep), both operands stored k-major in shared memory (A transposed while staging),
+// that every shared-memory read is a float4 that a quarter warp takes without bank conflicts. 16-deep K
+// slices, both operands stored k-major in shared memory (A transposed while staging),
 // double-buffered: the next slice is read from global memory into registers before the FMAs of the current one
 // and written to the other buffer after them, one barrier per slice. 64 FMAs per 4 float4 shared reads; at most
 // 128 registers with MINB = 2 (two blocks, 16 warps per SM). Any strides, transposes, edges, K = 0; GLU pairs logical columns l and
 // l + 64 of a block (epi_physical_col with group 128), which one thread owns. Verified on an H200 (2026-12-04).
-constexpr int LBM = 128, LBN = 128, LPAD = 4;
+// LBK: K slice depth; MINB: the blocks per SM __launch_bounds__ asks for (2: at most 128 registers).
+constexpr int LBM = 128, LBN = 128, LBK = 16, LPAD = 4, MINB = 2;
 
-// LBK: K slice depth (8 or 16); MINB: the blocks per SM __launch_bounds__ asks for (2: at most 128 registers).
-template <int EPI, bool aKFast, bool bKFast, int LBK, int MINB>
+template <int EPI, bool aKFast, bool bKFast>
 __global__ void __launch_bounds__(THREADS, MINB) gemm_128x128(float* __restrict__ Y, float* __restrict__ Z,
         const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ bias, int M, int N,
         int Kd, long long sam, long long sak, long long sbk, long long sbn, long long strideA, long long strideB,
@@ -149,25 +149,10 @@ __global__ void __launch_bounds__(THREADS, MINB) gemm_128x128(float* __restrict_
     }
 }
 
-// The SIMT kernel (gemm_set_variant(GEMM_VARIANT_FP32, v), tuning only): 0 LBK 8, two blocks per SM (the
-// version-2 kernel); 1 LBK 16, two blocks per SM (default); 2 LBK 16, one block per SM (no register cap);
-// 3 LBK 8, one block per SM.
-int g_simt_variant = 1;
-
-template <int EPI, int LBK, int MINB>
-auto pick_of(bool transA, bool transB) {
-    return transA ? (transB ? gemm_128x128<EPI, false, true, LBK, MINB> : gemm_128x128<EPI, false, false, LBK, MINB>)
-                  : (transB ? gemm_128x128<EPI, true, true, LBK, MINB> : gemm_128x128<EPI, true, false, LBK, MINB>);
-}
-
 template <int EPI>
 auto pick(bool transA, bool transB) {
-    switch (g_simt_variant) {
-        case 0: return pick_of<EPI, 8, 2>(transA, transB);
-        case 2: return pick_of<EPI, 16, 1>(transA, transB);
-        case 3: return pick_of<EPI, 8, 1>(transA, transB);
-        default: return pick_of<EPI, 16, 2>(transA, transB);
-    }
+    return transA ? (transB ? gemm_128x128<EPI, false, true> : gemm_128x128<EPI, false, false>)
+                  : (transB ? gemm_128x128<EPI, true, true> : gemm_128x128<EPI, true, false>);
 }
 
 template <int EPI>
@@ -209,13 +194,6 @@ cudaError_t gemm_simt_epilogue(float* Y, float* Z, const float* A, const float* 
         default: launch_simt<EPI_GLU>(Y, Z, A, Bm, bias, batch, M, N, Kd, transA, transB, shareB); break;
     }
     return cudaGetLastError();
-}
-
-cudaError_t gemm_simt_set_variant(int variant, int* previous) {
-    if (variant < 0 || variant >= GEMM_FP32_VARIANTS) return cudaErrorInvalidValue;
-    if (previous) *previous = g_simt_variant;
-    g_simt_variant = variant;
-    return cudaSuccess;
 }
 
 cudaError_t column_sum_checked(float* out, const float* in, int rows, int cols) {

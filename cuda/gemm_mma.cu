@@ -13,15 +13,14 @@
 //                 converted) while the tensor cores work on the current one (register-staged double buffer).
 //                 Ran on an H200 (correct, but 16 TFLOP/s TF32 at 8192^3: 219 registers, one block per SM,
 //                 per-element loads, conversions and index arithmetic in the main loop).
-//   gemm_bf16_kc  bf16 buffers in the x W^T layout: 128 x 256 x 32 tiles, 8 warps of 64 x 64, 4-stage cp.async
-//                 ring, ldmatrix.x4, grouped rasterization. Ran on an H200 (correct; 4.23 ms = 260 TFLOP/s at
-//                 8192^3 through attnkit_gemm_bf16). Now variant 0 of the x W^T bf16 path.
-//   gemm_bf16_sw  bf16 buffers in the x W^T layout, version 2 (the default): XOR-swizzled unpadded shared rows,
-//                 A/B fragments double-buffered in registers across k16 steps, 1-D grouped grid; tile, slice
-//                 depth and stage count per variant (g_bf16_variant, gemm_set_variant: the harness times them
-//                 side by side).
-// Every kernel here ran on an H200 (2026-12-04): cuda/tools/bench_gemm.cu against double references (every
-// variant), the Java equivalence tests, compute-sanitizer memcheck and racecheck.
+//   gemm_bf16_sw  bf16 buffers in the x W^T layout (a [M,K], w [N,K], K % 8 == 0, 16-byte aligned): 128 x 256 x 64
+//                 tiles, 8 warps of 64 x 64, 4-stage cp.async ring, XOR-swizzled unpadded shared rows, ldmatrix.x4,
+//                 A/B fragments double-buffered in registers across k16 steps, 1-D grouped grid. 371 TFLOP/s at
+//                 8192^3 on an H200 (2.965 ms). Other bf16-buffer layouts take gemm_mma.
+// Every kernel here ran on an H200 (2026-12-04): cuda/tools/bench_gemm.cu against double references, the Java
+// equivalence tests, compute-sanitizer memcheck and racecheck. The alternatives that lost there (the padded-row
+// bf16 kernel gemm_bf16_kc, 262 TFLOP/s, and four other gemm_bf16_sw tile configurations) are in git history,
+// last in commit 9d0ecd7; their figures are at gemm_bf16_sw below.
 #include <cuda_bf16.h>
 
 #include "common.cuh"
@@ -515,17 +514,25 @@ int grid_for(long long n) {
 }
 
 // ---- bf16 buffers with both operands k-contiguous (a [M,K], w [N,K]: the layout of x W^T), K % 8 == 0 and
-// 16-byte aligned. 128 x 256 output tiles per block of 8 warps (2 x 4, 64 x 64 outputs each, 128 fp32
-// accumulators per thread), 32-deep K slices copied with 16-byte cp.async straight into a 4-stage ring of
-// shared memory (dynamic, 120 KiB: one block per SM), so three slices are in flight while the tensor cores
-// work on the fourth; fragments read with ldmatrix.x4 from 80-byte rows (the 8 row addresses of one 8 x 8
-// matrix fall on distinct 16-byte bank groups). Blocks are rasterized in groups of KC_GROUP row tiles so
-// that the blocks resident at one time share A and B panels in L2. One barrier per slice. Epilogue: bias,
-// fp32 or bf16 output (bf16 pairs stored as one 32-bit word when N is even).
-constexpr int KC_BM = 128, KC_BN = 256, KC_BK = 32, KC_STAGES = 4, KC_GROUP = 16;
-constexpr int KC_LD = KC_BK + 8;  // 40 halves = 80-byte rows
-constexpr int KC_STAGE_ELEMS = (KC_BM + KC_BN) * KC_LD;
-constexpr size_t KC_SMEM = (size_t)KC_STAGES * KC_STAGE_ELEMS * sizeof(__nv_bfloat16);  // 122880 bytes
+// 16-byte aligned (gemm_bf16_sw). 128 x 256 output tiles per block of 8 warps (2 x 4, 64 x 64 outputs each, 128
+// fp32 accumulators per thread), 64-deep K slices copied with 16-byte cp.async straight into a 4-stage ring of
+// shared memory (dynamic, 192 KiB: one block per SM), so three slices are in flight while the tensor cores work
+// on the fourth; chunks past K are zero-filled (K % 8 == 0: whole chunks), rows past M or N too. And
+//   - shared rows of exactly 64 halves (128 bytes) with the 16-byte chunks XOR-swizzled (chunk c of row r stored
+//     at c ^ (r % 8)): the 8 rows of an ldmatrix matrix and the 8 chunks a cp.async phase writes land on 8
+//     distinct 16-byte bank groups, without padding;
+//   - A and B fragments (ldmatrix.x4) double-buffered in registers across the k16 steps of a slice (the ldmatrix
+//     of step s + 1 issued before the 32 mma of step s);
+//   - a 1-D grid rasterized in groups of SW_GROUP row tiles (blocks resident together share A and B panels in L2).
+// One barrier per slice. Epilogue: bias, fp32 or bf16 output (bf16 pairs stored as one 32-bit word when N is even).
+// On the H200 (2026-12-04, cuda/tools/bench_gemm.cu, 8192^3): 2.965 ms, 371 TFLOP/s, the fastest of the
+// configurations timed side by side (128 x 256 x 64 in 3 stages 3.003 ms, 256 x 128 x 64 in 3 stages 3.010,
+// 128 x 256 x 32 in 4 stages 3.399 and in 6 stages 3.526) and of the first kernel of this layout, gemm_bf16_kc
+// (128 x 256 x 32 in 4 stages with padded 80-byte rows, KC_GROUP 16 on a 2-D grid: 4.197 ms, 262 TFLOP/s). Those
+// kernels served no shape that this one does not; they and the tuning hook that chose among them
+// (gemm_set_variant) are in git history, last in commit 9d0ecd7.
+constexpr int SW_BM = 128, SW_BN = 256, SW_BK = 64, SW_STAGES = 4, SW_GROUP = 8;
+constexpr size_t SW_SMEM = (size_t)SW_STAGES * (SW_BM + SW_BN) * SW_BK * sizeof(__nv_bfloat16);  // 196608 bytes
 
 // Tile (tm, tn) of linear block id `id` in a tiles_m x tiles_n grid, grouped by `group` row tiles:
 // consecutive ids walk down a column of `group` row tiles, then to the next column.
@@ -538,176 +545,20 @@ __device__ __forceinline__ void grouped_tile(long long id, int tiles_m, int tile
     tn = r / gsize;
 }
 
-template <typename TOut>
-__global__ void __launch_bounds__(THREADS, 1) gemm_bf16_kc(TOut* __restrict__ Y, const __nv_bfloat16* __restrict__ A,
-        const __nv_bfloat16* __restrict__ Bm, const float* __restrict__ bias, int M, int N, int Kd,
-        long long strideA, long long strideB, long long strideY, bool pairStores) {
-    extern __shared__ __align__(128) unsigned char kc_smem[];
-    __nv_bfloat16* smem = reinterpret_cast<__nv_bfloat16*>(kc_smem);
-    const int batch = blockIdx.z;
-    A += batch * strideA;
-    Bm += batch * strideB;
-    Y += batch * strideY;
-    int tm, tn;
-    grouped_tile((long long)blockIdx.y * gridDim.x + blockIdx.x, gridDim.y, gridDim.x, KC_GROUP, tm, tn);
-    const int m0 = tm * KC_BM, n0 = tn * KC_BN;
-    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
-    const int wm = warp / 4, wn = warp % 4;  // warp tile: rows wm*64 + [0,64), cols wn*64 + [0,64)
-    const int g = lane / 4, t = lane % 4;
-    const int q = lane / 8, rr = lane % 8;  // ldmatrix: this lane addresses row rr of matrix q
-
-    // A slice: 128 rows x 4 chunks of 8 halves (2 chunks per thread); B slice: 256 rows x 4 chunks (4 per
-    // thread). Chunk c is row c / 4, halves 8 (c % 4) .. + 7. Rows past M or N and chunks past K (K % 8 == 0:
-    // whole chunks) are zero-filled. Row pointers are fixed per thread; only k advances.
-    const int kc = (tid % 4) * 8;
-    const __nv_bfloat16* pa[2];
-    const __nv_bfloat16* pb[4];
-    bool va[2], vb[4];
-#pragma unroll
-    for (int l = 0; l < 2; l++) {
-        int row = tid / 4 + l * 64, gm = m0 + row;
-        va[l] = gm < M;
-        pa[l] = A + (long long)(va[l] ? gm : 0) * Kd + kc;
-    }
-#pragma unroll
-    for (int l = 0; l < 4; l++) {
-        int row = tid / 4 + l * 64, gn = n0 + row;
-        vb[l] = gn < N;
-        pb[l] = Bm + (long long)(vb[l] ? gn : 0) * Kd + kc;
-    }
-    auto load = [&](int stage, int k0) {
-        __nv_bfloat16* as = smem + stage * KC_STAGE_ELEMS;
-        __nv_bfloat16* bs = as + KC_BM * KC_LD;
-        bool kin = k0 + kc < Kd;
-#pragma unroll
-        for (int l = 0; l < 2; l++) {
-            bool v = va[l] && kin;
-            cp_async16(as + (tid / 4 + l * 64) * KC_LD + kc, v ? pa[l] + k0 : A, v);
-        }
-#pragma unroll
-        for (int l = 0; l < 4; l++) {
-            bool v = vb[l] && kin;
-            cp_async16(bs + (tid / 4 + l * 64) * KC_LD + kc, v ? pb[l] + k0 : Bm, v);
-        }
-    };
-
-    float acc[4][8][4];
-#pragma unroll
-    for (int i = 0; i < 4; i++)
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
-
-    const int slices = (Kd + KC_BK - 1) / KC_BK;
-#pragma unroll
-    for (int s = 0; s < KC_STAGES - 1; s++) {
-        if (s < slices) load(s, s * KC_BK);
-        cp_async_commit();  // maybe empty: one group per slice keeps the wait count fixed
-    }
-    for (int kt = 0; kt < slices; kt++) {
-        cp_async_wait<KC_STAGES - 2>();  // this thread's copies of slice kt have landed ...
-        __syncthreads();                 // ... everyone's, and everyone has left slice kt - 1
-        // Refill the stage of slice kt - 1 (free: every warp passed the barrier after computing on it).
-        if (kt + KC_STAGES - 1 < slices) load((kt + KC_STAGES - 1) % KC_STAGES, (kt + KC_STAGES - 1) * KC_BK);
-        cp_async_commit();
-        const __nv_bfloat16* as = smem + (kt % KC_STAGES) * KC_STAGE_ELEMS;
-        const __nv_bfloat16* bs = as + KC_BM * KC_LD;
-#pragma unroll
-        for (int kk = 0; kk < KC_BK; kk += 16) {
-            uint32_t af[4][4], bf[8][2];
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                // matrices 0..3 = (rows +0, k +0), (rows +8, k +0), (rows +0, k +8), (rows +8, k +8): a0..a3
-                ldmatrix_x4(af[i], as + (wm * 64 + i * 16 + rr + 8 * (q % 2)) * KC_LD + kk + 8 * (q / 2));
-            }
-#pragma unroll
-            for (int jp = 0; jp < 4; jp++) {
-                // matrices 0..3 = (n +0, k +0), (n +0, k +8), (n +8, k +0), (n +8, k +8): b0, b1 of two n8 tiles
-                uint32_t r[4];
-                ldmatrix_x4(r, bs + (wn * 64 + jp * 16 + rr + 8 * (q / 2)) * KC_LD + kk + 8 * (q % 2));
-                bf[2 * jp][0] = r[0];
-                bf[2 * jp][1] = r[1];
-                bf[2 * jp + 1][0] = r[2];
-                bf[2 * jp + 1][1] = r[3];
-            }
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-#pragma unroll
-                for (int j = 0; j < 8; j++) mma_bf16(acc[i][j], af[i], bf[j]);
-        }
-    }
-    cp_async_wait<0>();  // no copy may outlive the block (the trailing groups are empty, but be explicit)
-
-    // Element e of tile (i, j): row g + 8 (e / 2), column 2t + e % 2 of that tile.
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        const int gn = n0 + wn * 64 + j * 8 + 2 * t;
-        const float b0 = (bias && gn < N) ? bias[gn] : 0.f;
-        const float b1 = (bias && gn + 1 < N) ? bias[gn + 1] : 0.f;
-#pragma unroll
-        for (int i = 0; i < 4; i++) {
-#pragma unroll
-            for (int h = 0; h < 2; h++) {
-                long long gm = m0 + wm * 64 + i * 16 + g + 8 * h;
-                if (gm >= M) continue;
-                float v0 = acc[i][j][2 * h] + b0, v1 = acc[i][j][2 * h + 1] + b1;
-                TOut* p = Y + gm * N + gn;
-                if (pairStores && gn + 1 < N) {
-                    store_pair(p, v0, v1);
-                } else {
-                    if (gn < N) store_out(p, v0);
-                    if (gn + 1 < N) store_out(p + 1, v1);
-                }
-            }
-        }
-    }
-}
+// Element offset of chunk c (8 halves) of row r in a stage: 128-byte rows, chunks XOR-swizzled by r % 8.
+__device__ __forceinline__ int sw_off(int r, int c) { return r * SW_BK + ((c ^ (r & 7)) << 3); }
 
 template <typename TOut>
-cudaError_t launch_bf16_kc(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16* Bm, const float* bias, int batch,
-        int M, int N, int Kd, bool shareB) {
-    cudaError_t e = cudaFuncSetAttribute(gemm_bf16_kc<TOut>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)KC_SMEM);
-    if (e != cudaSuccess) return e;
-    dim3 grid(ceil_div(N, KC_BN), ceil_div(M, KC_BM), batch);
-    bool pairStores = N % 2 == 0 && (reinterpret_cast<uintptr_t>(Y) % (2 * sizeof(TOut))) == 0;
-    gemm_bf16_kc<TOut><<<grid, THREADS, KC_SMEM>>>(Y, A, Bm, bias, M, N, Kd, (long long)M * Kd,
-            shareB ? 0LL : (long long)N * Kd, (long long)M * N, pairStores);
-    return cudaGetLastError();
-}
-
-// ---- bf16 buffers, x W^T layout, version 2 (gemm_bf16_sw): the same contract as gemm_bf16_kc (a [M,K], w [N,K],
-// K % 8 == 0, 16-byte aligned) with (BM_ x BN_) tiles of 8 warps of 64 x 64 (WN_ warps across N), BK_-deep
-// slices in a STAGES_-deep cp.async ring, and
-//   - shared rows of exactly BK_ halves with the 16-byte chunks XOR-swizzled (chunk c of row r stored at
-//     c ^ (r % 8) for 128-byte rows, c ^ ((r / 2) % 4) for 64-byte rows): the 8 rows of an ldmatrix matrix and
-//     the 8 chunks a cp.async phase writes land on 8 distinct 16-byte bank groups, without padding;
-//   - A and B fragments double-buffered in registers across the k16 steps of a slice (the ldmatrix of step
-//     s + 1 issued before the 32 mma of step s);
-//   - a 1-D grid rasterized in groups of SW_GROUP row tiles (blocks resident together share A and B panels in L2).
-// One barrier per slice.
-constexpr int SW_GROUP = 8;
-
-template <int BK_>
-__device__ __forceinline__ int sw_off(int r, int c) {  // element offset of chunk c (8 halves) of row r
-    static_assert(BK_ == 32 || BK_ == 64, "swizzle defined for 64- and 128-byte rows");
-    return BK_ == 64 ? r * 64 + ((c ^ (r & 7)) << 3) : r * 32 + ((c ^ ((r >> 1) & 3)) << 3);
-}
-
-template <int BM_, int BN_, int BK_, int STAGES_>
-constexpr size_t sw_smem_bytes() { return (size_t)STAGES_ * (BM_ + BN_) * BK_ * sizeof(__nv_bfloat16); }
-
-template <typename TOut, int BM_, int BN_, int BK_, int STAGES_>
 __global__ void __launch_bounds__(THREADS, 1) gemm_bf16_sw(TOut* __restrict__ Y, const __nv_bfloat16* __restrict__ A,
         const __nv_bfloat16* __restrict__ Bm, const float* __restrict__ bias, int M, int N, int Kd,
         long long strideA, long long strideB, long long strideY, bool pairStores) {
-    constexpr int WN_ = BN_ / 64;               // warps across N
-    static_assert((BM_ / 64) * WN_ == THREADS / 32, "8 warps of 64 x 64");
-    constexpr int CPR = BK_ / 8;                // 16-byte chunks per row
+    constexpr int SW_WN = SW_BN / 64;  // warps across N
+    static_assert((SW_BM / 64) * SW_WN == THREADS / 32, "8 warps of 64 x 64");
+    constexpr int CPR = SW_BK / 8;  // 16-byte chunks per row
     constexpr int ROWS_PER_PASS = THREADS / CPR;
-    constexpr int A_ITERS = BM_ / ROWS_PER_PASS, B_ITERS = BN_ / ROWS_PER_PASS;
-    constexpr int STAGE = (BM_ + BN_) * BK_;    // elements per stage
-    constexpr int KSTEPS = BK_ / 16;
+    constexpr int A_ITERS = SW_BM / ROWS_PER_PASS, B_ITERS = SW_BN / ROWS_PER_PASS;
+    constexpr int STAGE = (SW_BM + SW_BN) * SW_BK;  // elements per stage
+    constexpr int KSTEPS = SW_BK / 16;
     extern __shared__ __align__(128) unsigned char sw_smem[];
     __nv_bfloat16* smem = reinterpret_cast<__nv_bfloat16*>(sw_smem);
 
@@ -715,15 +566,14 @@ __global__ void __launch_bounds__(THREADS, 1) gemm_bf16_sw(TOut* __restrict__ Y,
     A += batch * strideA;
     Bm += batch * strideB;
     Y += batch * strideY;
-    const int tilesN = (N + BN_ - 1) / BN_, tilesM = (M + BM_ - 1) / BM_;
+    const int tilesN = (N + SW_BN - 1) / SW_BN, tilesM = (M + SW_BM - 1) / SW_BM;
     int tm, tn;
     grouped_tile(blockIdx.x, tilesM, tilesN, SW_GROUP, tm, tn);
-    const int m0 = tm * BM_, n0 = tn * BN_;
+    const int m0 = tm * SW_BM, n0 = tn * SW_BN;
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
-    const int wm = warp / WN_, wn = warp % WN_;
+    const int wm = warp / SW_WN, wn = warp % SW_WN;
     const int g = lane / 4, t = lane % 4;
-    const int q = lane / 8, rr = lane % 8;
-    const int xr = BK_ == 64 ? rr : (rr >> 1) & 3;  // the swizzle term of every row this lane addresses
+    const int q = lane / 8, rr = lane % 8;  // ldmatrix: this lane addresses row rr of matrix q
 
     // Staging: chunk c = tid % CPR of rows tid / CPR + l * ROWS_PER_PASS.
     const int cc = tid % CPR, row0 = tid / CPR;
@@ -731,19 +581,19 @@ __global__ void __launch_bounds__(THREADS, 1) gemm_bf16_sw(TOut* __restrict__ Y,
     const __nv_bfloat16* pb = Bm + (long long)min(n0 + row0, N - 1) * Kd + cc * 8;
     auto load = [&](int stage, int k0) {
         __nv_bfloat16* as = smem + stage * STAGE;
-        __nv_bfloat16* bs = as + BM_ * BK_;
+        __nv_bfloat16* bs = as + SW_BM * SW_BK;
         const bool kin = k0 + cc * 8 < Kd;
 #pragma unroll
         for (int l = 0; l < A_ITERS; l++) {
             const int r = row0 + l * ROWS_PER_PASS;
             const bool v = kin && m0 + r < M;
-            cp_async16(as + sw_off<BK_>(r, cc), v ? pa + (long long)l * ROWS_PER_PASS * Kd + k0 : A, v);
+            cp_async16(as + sw_off(r, cc), v ? pa + (long long)l * ROWS_PER_PASS * Kd + k0 : A, v);
         }
 #pragma unroll
         for (int l = 0; l < B_ITERS; l++) {
             const int r = row0 + l * ROWS_PER_PASS;
             const bool v = kin && n0 + r < N;
-            cp_async16(bs + sw_off<BK_>(r, cc), v ? pb + (long long)l * ROWS_PER_PASS * Kd + k0 : Bm, v);
+            cp_async16(bs + sw_off(r, cc), v ? pb + (long long)l * ROWS_PER_PASS * Kd + k0 : Bm, v);
         }
     };
 
@@ -756,34 +606,35 @@ __global__ void __launch_bounds__(THREADS, 1) gemm_bf16_sw(TOut* __restrict__ Y,
             for (int e = 0; e < 4; e++) acc[i][j][e] = 0.f;
 
     // Fragments of k16 step s of a stage: A tile i = ldmatrix.x4 of matrices (rows +0 | +8) x (k +0 | +8),
-    // B pair jp = (n +0 | +8) x (k +0 | +8) giving b0, b1 of n8 tiles 2 jp and 2 jp + 1.
+    // B pair jp = (n +0 | +8) x (k +0 | +8) giving b0, b1 of n8 tiles 2 jp and 2 jp + 1. Every row r that this lane
+    // addresses has r % 8 == rr: the swizzle term.
     uint32_t af[2][4][4], bf[2][4][4];
     auto frags = [&](int buf, const __nv_bfloat16* as, const __nv_bfloat16* bs, int s) {
 #pragma unroll
         for (int i = 0; i < 4; i++) {
             const int r = wm * 64 + i * 16 + rr + 8 * (q % 2), c = 2 * s + q / 2;
-            ldmatrix_x4(af[buf][i], as + r * BK_ + ((c ^ xr) << 3));
+            ldmatrix_x4(af[buf][i], as + r * SW_BK + ((c ^ rr) << 3));
         }
 #pragma unroll
         for (int jp = 0; jp < 4; jp++) {
             const int r = wn * 64 + jp * 16 + rr + 8 * (q / 2), c = 2 * s + q % 2;
-            ldmatrix_x4(bf[buf][jp], bs + r * BK_ + ((c ^ xr) << 3));
+            ldmatrix_x4(bf[buf][jp], bs + r * SW_BK + ((c ^ rr) << 3));
         }
     };
 
-    const int slices = (Kd + BK_ - 1) / BK_;
+    const int slices = (Kd + SW_BK - 1) / SW_BK;
 #pragma unroll
-    for (int s = 0; s < STAGES_ - 1; s++) {
-        if (s < slices) load(s, s * BK_);
+    for (int s = 0; s < SW_STAGES - 1; s++) {
+        if (s < slices) load(s, s * SW_BK);
         cp_async_commit();
     }
     for (int kt = 0; kt < slices; kt++) {
-        cp_async_wait<STAGES_ - 2>();
+        cp_async_wait<SW_STAGES - 2>();
         __syncthreads();
-        const __nv_bfloat16* as = smem + (kt % STAGES_) * STAGE;
-        const __nv_bfloat16* bs = as + BM_ * BK_;
+        const __nv_bfloat16* as = smem + (kt % SW_STAGES) * STAGE;
+        const __nv_bfloat16* bs = as + SW_BM * SW_BK;
         frags(0, as, bs, 0);
-        if (kt + STAGES_ - 1 < slices) load((kt + STAGES_ - 1) % STAGES_, (kt + STAGES_ - 1) * BK_);
+        if (kt + SW_STAGES - 1 < slices) load((kt + SW_STAGES - 1) % SW_STAGES, (kt + SW_STAGES - 1) * SW_BK);
         cp_async_commit();
 #pragma unroll
         for (int s = 0; s < KSTEPS; s++) {
@@ -823,41 +674,19 @@ __global__ void __launch_bounds__(THREADS, 1) gemm_bf16_sw(TOut* __restrict__ Y,
     }
 }
 
-template <typename TOut, int BM_, int BN_, int BK_, int STAGES_>
-cudaError_t launch_bf16_sw(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16* Bm, const float* bias, int batch,
-        int M, int N, int Kd, bool shareB) {
-    constexpr size_t smem = sw_smem_bytes<BM_, BN_, BK_, STAGES_>();
-    auto kernel = gemm_bf16_sw<TOut, BM_, BN_, BK_, STAGES_>;
-    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
-    if (e != cudaSuccess) return e;
-    long long tiles = (long long)ceil_div(M, BM_) * ceil_div(N, BN_);
-    if (tiles > 0x7fffffffLL) return cudaErrorInvalidValue;
-    dim3 grid((unsigned)tiles, 1, batch);
-    bool pairStores = N % 2 == 0 && (reinterpret_cast<uintptr_t>(Y) % (2 * sizeof(TOut))) == 0;
-    kernel<<<grid, THREADS, smem>>>(Y, A, Bm, bias, M, N, Kd, (long long)M * Kd, shareB ? 0LL : (long long)N * Kd,
-            (long long)M * N, pairStores);
-    return cudaGetLastError();
-}
-
-// The bf16-buffer kernel for the x W^T layout (gemm_set_variant(GEMM_VARIANT_BF16, v), tuning only):
-//   0 gemm_bf16_kc 128x256x32, 4 stages, padded rows (the version-1 kernel)
-//   1 gemm_bf16_sw 128x256x32, 4 stages     2 gemm_bf16_sw 128x256x64, 3 stages
-//   3 gemm_bf16_sw 128x256x64, 4 stages (default: the fastest on the H200, 2026-12-04, 8192^3: 2.965 ms
-//     against 3.003 for 2, 3.010 for 4, 3.399 for 1, 3.526 for 5 and 4.197 for 0)
-//   4 gemm_bf16_sw 256x128x64, 3 stages     5 gemm_bf16_sw 128x256x32, 6 stages
-int g_bf16_variant = 3;
-
 template <typename TOut>
 cudaError_t launch_bf16_xwt(TOut* Y, const __nv_bfloat16* A, const __nv_bfloat16* Bm, const float* bias, int batch,
         int M, int N, int Kd, bool shareB) {
-    switch (g_bf16_variant) {
-        case 0: return launch_bf16_kc(Y, A, Bm, bias, batch, M, N, Kd, shareB);
-        case 1: return launch_bf16_sw<TOut, 128, 256, 32, 4>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
-        case 3: return launch_bf16_sw<TOut, 128, 256, 64, 4>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
-        case 4: return launch_bf16_sw<TOut, 256, 128, 64, 3>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
-        case 5: return launch_bf16_sw<TOut, 128, 256, 32, 6>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
-        default: return launch_bf16_sw<TOut, 128, 256, 64, 3>(Y, A, Bm, bias, batch, M, N, Kd, shareB);
-    }
+    auto kernel = gemm_bf16_sw<TOut>;
+    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SW_SMEM);
+    if (e != cudaSuccess) return e;
+    long long tiles = (long long)ceil_div(M, SW_BM) * ceil_div(N, SW_BN);
+    if (tiles > 0x7fffffffLL) return cudaErrorInvalidValue;
+    dim3 grid((unsigned)tiles, 1, batch);
+    bool pairStores = N % 2 == 0 && (reinterpret_cast<uintptr_t>(Y) % (2 * sizeof(TOut))) == 0;
+    kernel<<<grid, THREADS, SW_SMEM>>>(Y, A, Bm, bias, M, N, Kd, (long long)M * Kd, shareB ? 0LL : (long long)N * Kd,
+            (long long)M * N, pairStores);
+    return cudaGetLastError();
 }
 
 }  // namespace
@@ -906,18 +735,4 @@ cudaError_t bf16_to_f32(float* out, const void* in, long long n) {
     return cudaGetLastError();
 }
 
-}  // namespace attnkit
-
-namespace attnkit {
-// Tuning hook (harness only; not thread-safe, not for the Java side): selects the kernel a kind of GEMM takes.
-cudaError_t gemm_set_variant(int kind, int variant, int* previous) {
-    if (kind == GEMM_VARIANT_BF16) {
-        if (variant < 0 || variant >= GEMM_BF16_VARIANTS) return cudaErrorInvalidValue;
-        if (previous) *previous = g_bf16_variant;
-        g_bf16_variant = variant;
-        return cudaSuccess;
-    }
-    if (kind == GEMM_VARIANT_FP32) return gemm_simt_set_variant(variant, previous);
-    return cudaErrorInvalidValue;
-}
 }  // namespace attnkit

@@ -17,11 +17,6 @@ cudaError_t lightconv_forward(float* y, const float* x, const float* weight, con
         int C, int H, int K, int pad, bool softmax, DropArgs drop);
 cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const float* dy, const float* x,
         const float* weight, int B, int T, int C, int H, int K, int pad, bool softmax, DropArgs drop);
-// Tuning hook for cuda/tools/bench_lightconv.cu (the library never calls it; not thread-safe): the kernels of
-// later LightConv calls. conv (forward and dx): 0 register-streaming, 1 shared-memory tiles of 8 steps per
-// thread, 2 of 16. bwd (with dweight): 0 fused streaming pass, 1 dx by conv + streaming dW, 2 / 3 dx by conv +
-// tiled dW (8 / 16 steps per thread), 4 fused tiled pass (8 steps per thread). Defaults: g_conv_variant and g_bwd_variant in cuda/lightconv.cu.
-void lightconv_set_variant(int conv, int bwd);
 
 cudaError_t dynamicconv_forward(float* y, const float* x, const float* query, const float* weight,
         const float* bias, int B, int T, int C, int Cq, int H, int K, int pad, bool softmax, bool renorm,
@@ -129,35 +124,15 @@ cudaError_t gemm_ex(float* Y, float* Z, const float* A, const float* Bm, const f
 cudaError_t gemm_bf16(void* C, const void* A, const void* Bm, const float* bias, int batch, int M, int N, int Kd,
         bool transA, bool transB, bool shareB, bool outBf16);
 cudaError_t f32_to_bf16(void* out, const float* in, long long n);
-
-// Tuning hook for cuda/tools/bench_gemm.cu only (process-global, not thread-safe): which kernel a kind of GEMM
-// takes. GEMM_VARIANT_BF16: gemm_bf16 on the x W^T layout (variants listed at g_bf16_variant in gemm_mma.cu);
-// GEMM_VARIANT_FP32: the SIMT kernel of gemm_batched / gemm_ex FP32 (listed at g_simt_variant in gemm.cu).
-// cudaErrorInvalidValue for an unknown kind or variant; *previous (when given) receives the variant replaced. The defaults are the kernels the library ships with.
-enum GemmVariantKind { GEMM_VARIANT_FP32 = 0, GEMM_VARIANT_BF16 = 1 };
-constexpr int GEMM_FP32_VARIANTS = 4, GEMM_BF16_VARIANTS = 6;
-cudaError_t gemm_set_variant(int kind, int variant, int* previous = nullptr);
-cudaError_t gemm_simt_set_variant(int variant, int* previous);
 cudaError_t bf16_to_f32(float* out, const void* in, long long n);
 }  // namespace attnkit
 
 // ---- bf16 tensor-core attention forward (issue 5, cuda/attention_bf16.cu) ----
 // attention_forward_bf16: q [B,Tq,H*d], k and v [B,Tk,H*d] bf16, y bf16 (yBf16) or fp32, lse [B*H,Tq] fp32 or null,
 // mask [B,Tk] or null; d = D/H of 64 or 128 (checked by attnkit_attention_forward_bf16 in native/src/attnkit.cpp).
-// attention_bf16_set_variant: a TUNING HOOK for cuda/tools/bench_attention.cu only (not thread-safe, process-wide,
-// no Java binding): picks the kernel variant the launcher runs from then on and returns the previous one; an
-// out-of-range value selects the default. Every variant has the same semantics and is deterministic.
-//   0: 4 warps x 16 queries (64 per CTA), K/V tiles of 64 keys, 2 stages (the first kernel, verified on an H200)
-//   1: d=64: 4 warps x 32 queries (128 per CTA), 64-key tiles, 2 stages, 2 CTAs/SM; d=128: 8 warps x 16 queries
-//   2: as 1 with 3 stages
-//   3: d=64: 8 warps x 32 queries (256 per CTA), 64-key tiles, 2 stages; d=128: as 1
-//   4: d=64: 4 warps x 32 queries, 32-key tiles, 2 stages, 3 CTAs/SM; d=128: 4 warps x 32 queries, 32-key tiles,
-//      Q re-read from shared memory at each k16 step, 2 stages, 2 CTAs/SM
-//   5: d=64: as 4 with Q re-read from shared memory; d=128: as 4 with 3 stages
-// The default is kDefaultVariant in cuda/attention_bf16.cu.
+// Tiles of 64 keys, 2 cp.async stages; d = 64: 4 warps x 32 queries (128 per CTA), d = 128: 8 warps x 16 queries.
+// Deterministic.
 namespace attnkit {
-constexpr int kAttentionBf16Variants = 6;
 cudaError_t attention_forward_bf16(void* y, float* lse, const void* q, const void* k, const void* v,
         const float* mask, int B, int Tq, int Tk, int H, int D, bool causal, bool yBf16);
-int attention_bf16_set_variant(int variant);
 }  // namespace attnkit

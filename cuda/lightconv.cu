@@ -1,10 +1,7 @@
 // lightconv.cu: LightConv (SPEC 1) forward and backward, fp32, BTC layout, no permutes.
 //
-// Kernel versions. All ran on an H200 (2026-12-04): bench_lightconv against double references on 25 shapes
-// for every variant, and the Java equivalence tests with compute-sanitizer memcheck and racecheck on the
-// defaults of that run (kernels 1-5 earlier the same day). Which kernels run is chosen by g_conv_variant and
-// g_bwd_variant below (lightconv_set_variant, the tuning hook of cuda/tools/bench_lightconv.cu, which times
-// every variant side by side and prints the one to make the default).
+// Kernels. All ran on an H200 (2026-12-04): cuda/tools/bench_lightconv.cu against double references on 25 shapes,
+// and the Java equivalence tests with compute-sanitizer memcheck and racecheck.
 //   1. lightconv_stream<KC, REV>: the convolution (REV = the transposed one, i.e. dx) for K <= 63 without
 //      POSITION DropConnect. KC is the compile-time kernel size (3, 5, 7, 15, 31, 63); a K between them
 //      runs with KC = the next size up and taps K..KC-1 set to zero. A thread owns one channel and TS
@@ -14,11 +11,11 @@
 //      adds it into the KC outputs it touches and stores the output that it completes. The ring of sums is
 //      indexed modulo KC at compile time (the loop body is a whole number of KC steps), so nothing is
 //      read from shared memory in the loop: KC FMAs per input row and output.
-//   2. lightconv_stream_bwd<KC, DX>: the backward of the same streaming scheme in one pass over dy and x:
-//      dx (as in 1, transposed; DX = false for KC = 63 where the registers do not fit, dx then comes from
-//      1), the weight gradient from a register ring of the last KC dy rows (g[d] += x[r] dy[r+P+KC-K-d]),
-//      and the dbias partials. Per block the KC x 128 sums are reduced in shared memory in a fixed order
-//      into partial[row tile][channel tile][head segment][k] (and biasPartial[row tile][c]).
+//   2. lightconv_tile_dw<KC>: the weight gradient and dbias for the same K, tiled: a block (32 channels x 8
+//      warps) stages the 64 + KC-1 x rows of a time tile in shared memory, a warp keeps its 8 dy rows and the
+//      KC tap sums in registers; per block the sums are reduced in a fixed order into
+//      partial[row tile][channel tile][head segment][k] (and biasPartial[row tile][c]). The backward with
+//      dweight is dx by 1 (transposed), then this kernel, then 3.
 //   3. lightconv_dw_reduce: per head, the fixed-order sum of the partials (deterministic, no atomics), the
 //      HEAD_KERNEL mask, then the softmax backward dW = wn (dwn - <wn, dwn>). dbias = column_sum of the
 //      bias partials.
@@ -27,13 +24,12 @@
 //      Never zeros for an unsupported K.
 //   5. lightconv_dw_partials: the weight-gradient partials for the generic path (K > 63 or POSITION scope),
 //      per (channel tile, 128-step time tile, batch), reduced by 3.
-//   6. lightconv_tile<KC, REV, NO>: the convolution of 1, tiled: a block (32 channels x 8 warps) stages the
-//      8*NO + KC-1 input rows of a time tile in shared memory; a thread keeps its KC taps and NO output sums
-//      in registers and reads each staged row once (exactly K FMAs per output, a loop body of NO*KC FMAs
-//      instead of the streaming kernel's KC*KC). A block walks a few tiles (tile_count).
-//   7. lightconv_tile_dw<KC, NO>: the weight gradient and dbias alone, tiled the same way (own dy rows in
-//      registers, x rows staged), partials in the layout of 2; dx then comes from 1 or 6.
-//   8. lightconv_tile_bwd<KC, 8>: 6 (transposed) and 7 fused: dy and x tiles staged once for dx and dW.
+// Measured there (B=16 T=4096 C=1024 H=16, K=31, softmax): forward 0.273 ms (48% of the copy bandwidth), backward
+// with dweight 0.553 ms. These were the fastest of the variants timed side by side (least forward + backward over
+// K = 31, 15, 7): shared-memory tile forward/dx kernels with 8 or 16 steps per thread (K=31 forward 0.282-0.284
+// ms), a fused streaming backward (dx, dW and dbias in one pass over dy and x: K=31 0.877 ms), dx by 1 with a
+// streaming dW kernel, a 16-step tiled dW and a fused tiled backward. Those kernels and their tuning hook
+// (lightconv_set_variant) are in git history, last in commit 9d0ecd7; they served no case that 1-5 do not.
 // Scratch buffers are stream-ordered (cudaMallocAsync / cudaFreeAsync on the default stream) so that a
 // call does not synchronize the device.
 #include "common.cuh"
@@ -204,156 +200,17 @@ __global__ void __launch_bounds__(CT * SROWS) lightconv_stream(float* __restrict
     }
 }
 
-// Backward in one stream over dy (rows s = t0-padT+q, padT = K-1-P) and x (rows r = t0+q-(KC-1)):
-// DX: dx row r as in lightconv_stream<KC, true>; dW: g[d] += x[r] dy[r+P+KC-K-d] for the thread's own x
-// rows r in [t0, t0+TS) (tap k = d-(KC-K)), from a ring of the last KC dy rows; dbias: the sum of the own
-// dy rows. Then per block: partial[((b*nTT + tt)*nCT + ct)*SEG + seg][k] (the block's sum over its
-// time ranges and the channels of head h0+seg) and biasPartial[(b*nTT + tt)*C + c], in a fixed order.
-template <int KC, bool DX>
-__global__ void __launch_bounds__(CT * SROWS) lightconv_stream_bwd(float* __restrict__ dx, float* __restrict__ partial,
-        float* __restrict__ biasPartial, const float* __restrict__ dy, const float* __restrict__ x,
-        const float* __restrict__ weight, int T, int C, int H, int K, int pad, int TS, int SEG, bool softmax,
-        Drop drop) {
-    constexpr int U = stream_unroll(KC);
-    constexpr int G = 8;
-    __shared__ float red[KC][CT * SROWS];
-    __shared__ float bred[SROWS][CT];
-    const int tid = threadIdx.y * CT + threadIdx.x;
-    const int c0 = blockIdx.x * CT;
-    const int c = c0 + threadIdx.x;
-    const int t0 = (blockIdx.y * SROWS + threadIdx.y) * TS;
-    const int R = C / H;
-    float g[KC];
-#pragma unroll
-    for (int d = 0; d < KC; d++) g[d] = 0.f;
-    float bsum = 0.f;
-    if (c < C && t0 < T) {
-        float w[KC], acc[KC], ring[KC];
-        if (DX) head_weights<KC, true>(w, weight, c / R, K, softmax, drop);
-#pragma unroll
-        for (int j = 0; j < KC; j++) {
-            acc[j] = 0.f;
-            ring[j] = 0.f;
-        }
-        const long long base = (long long)blockIdx.z * T * C + c;
-        const float* dyp = dy + base;
-        const float* xp = x + base;
-        float* dxp = DX ? dx + base : nullptr;
-        const int padT = K - 1 - pad;
-        const int tEnd = min(t0 + TS, T);
-        const int sLo = max(t0 - padT, 0), sHi = min(tEnd - 1 + KC - 1 - padT, T - 1);
-        const int steps = tEnd - t0 + KC - 1;
-        for (int q0 = 0; q0 < steps; q0 += U) {
-            const int s0 = t0 - padT + q0;
-            const int r0 = t0 + q0 - (KC - 1);
-#pragma unroll
-            for (int g0 = 0; g0 < U; g0 += G) {
-                float dyr[G], xr[G];
-#pragma unroll
-                for (int i = 0; i < G; i++) {
-                    const int s = s0 + g0 + i, r = r0 + g0 + i;
-                    const bool inU = g0 + i < U;
-                    dyr[i] = (inU && s >= sLo && s <= sHi) ? __ldg(dyp + (long long)s * C) : 0.f;
-                    xr[i] = (inU && r >= t0 && r < tEnd) ? __ldg(xp + (long long)r * C) : 0.f;
-                }
-#pragma unroll
-                for (int i = 0; i < G; i++) {
-                    const int q = g0 + i;
-                    if (q < U) {
-                        const float v = dyr[i];
-                        if (DX) {
-#pragma unroll
-                            for (int k = 0; k < KC; k++) acc[slot(q - k, KC)] = fmaf(w[k], v, acc[slot(q - k, KC)]);
-                        }
-                        ring[slot(q, KC)] = v;
-#pragma unroll
-                        for (int d = 0; d < KC; d++) g[d] = fmaf(xr[i], ring[slot(q - d, KC)], g[d]);
-                        const int s = s0 + q, r = r0 + q;
-                        bsum += (s >= t0 && s < tEnd) ? v : 0.f;
-                        if (DX) {
-                            if (r >= t0 && r < tEnd) dxp[(long long)r * C] = acc[slot(q + 1, KC)];
-                            acc[slot(q + 1, KC)] = 0.f;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    // Block reduction in a fixed order: taps k = d - (KC-K) of every thread, then over the time ranges
-    // per channel, then over the channels of each head segment.
-    const int shift = KC - K;
-#pragma unroll
-    for (int d = 0; d < KC; d++) {
-        if (d >= shift) red[d - shift][tid] = g[d];
-    }
-    if (biasPartial) bred[threadIdx.y][threadIdx.x] = bsum;
-    __syncthreads();
-    for (int i = tid; i < K * CT; i += CT * SROWS) {
-        const int k = i / CT, col = i % CT;
-        float s = 0.f;
-#pragma unroll
-        for (int y = 0; y < SROWS; y++) s += red[k][y * CT + col];
-        red[k][col] = s;  // only this item reads or writes red[k][col]
-    }
-    const long long rt = (long long)blockIdx.z * gridDim.y + blockIdx.y;
-    if (biasPartial && threadIdx.y == 0 && c < C) {
-        float s = 0.f;
-#pragma unroll
-        for (int y = 0; y < SROWS; y++) s += bred[y][threadIdx.x];
-        biasPartial[rt * C + c] = s;
-    }
-    __syncthreads();
-    const int h0 = c0 / R;
-    const int cEnd = min(c0 + CT, C);
-    const int h1 = (cEnd - 1) / R;
-    float* outp = partial + (rt * gridDim.x + blockIdx.x) * SEG * K;
-    for (int i = tid; i < SEG * K; i += CT * SROWS) {
-        const int seg = i / K, k = i % K;
-        const int hs = h0 + seg;
-        float s = 0.f;
-        if (hs <= h1) {
-            const int from = max(hs * R, c0) - c0, to = min((hs + 1) * R, cEnd) - c0;
-            for (int j = from; j < to; j++) s += red[k][j];
-        }
-        outp[i] = s;
-    }
-}
-
-// ---- shared-memory tile kernels ----
-// A block (32 channels x TW warps) walks `tiles` consecutive time tiles of TW*NO steps. Per tile it stages
-// the TW*NO + KC-1 input rows of its 32 channels in shared memory (zeros outside [0, T)), then warp w owns
-// steps [w*NO, w*NO+NO) of the tile: every staged row is read once per warp and feeds the NO register sums
-// it touches (exactly K FMAs per output, no warm-up steps; the fully unrolled body is NO*KC FMAs).
-constexpr int TW = 8;  // tile kernels: warps per block
+// ---- tiled weight gradient (lightconv_tile_dw) ----
+// A block (32 channels x TW warps) walks `tiles` consecutive time tiles of TW*NO steps. Per tile it stages the
+// TW*NO + KC-1 x rows of its 32 channels in shared memory (zeros outside [0, T)), then warp w owns steps
+// [w*NO, w*NO+NO) of the tile: its NO dy rows in registers, every staged x row read once per warp and fed into
+// the KC tap sums it touches (no warm-up steps; the fully unrolled body is NO*KC FMAs).
+constexpr int TW = 8;  // warps per block
+constexpr int NO = 8;  // steps per warp and tile
 // Resident blocks of 256 threads per SM asked of the compiler (4: at most 64 registers, 3: 80).
-__host__ __device__ constexpr int tile_min_blocks(int KC) { return KC <= 15 ? 4 : KC <= 31 ? 3 : 1; }
-__host__ __device__ constexpr int tile_dw_min_blocks(int KC, int NO) {
-    return KC > 31 ? 1 : KC == 31 ? (NO > 8 ? 2 : 3) : NO > 8 ? 3 : 4;
-}
+__host__ __device__ constexpr int tile_dw_min_blocks(int KC) { return KC > 31 ? 1 : KC == 31 ? 3 : 4; }
 
-// w[j] of head_weights<KC, REV> for channel c, through shared memory: warp 0 normalizes (plain loops, no
-// register arrays live across the HEAD_KERNEL draws), then every thread reads its channel's row.
-template <int KC, bool REV>
-__device__ __forceinline__ void tile_weights(float (&w)[KC], float (*wsm)[KC | 1], const float* weight, int h,
-        int K, bool softmax, const Drop& drop) {
-    if (threadIdx.y == 0) {
-        float* row = wsm[threadIdx.x];
-        normalize_head(row, weight, h, K, softmax, drop);  // taps 0..K-1; the HEAD_KERNEL factor included
-        if (REV) {
-            for (int k = 0; k < K / 2; k++) {
-                const float a = row[k];
-                row[k] = row[K - 1 - k];
-                row[K - 1 - k] = a;
-            }
-        }
-        for (int k = K; k < KC; k++) row[k] = 0.f;
-    }
-    __syncthreads();
-#pragma unroll
-    for (int j = 0; j < KC; j++) w[j] = wsm[threadIdx.x][j];
-}
-
-template <int KC, int NO>
+template <int KC>
 struct TileShape {
     static constexpr int STEPS = TW * NO;         // time steps per tile
     static constexpr int ROWS = STEPS + KC - 1;   // staged rows per tile
@@ -361,10 +218,10 @@ struct TileShape {
 };
 
 // Stages rows s0 .. s0+ROWS-1 of column c of `src` (row stride C) into sm[row][lane]; 0 outside [0, T) and c >= C.
-template <int KC, int NO>
+template <int KC>
 __device__ __forceinline__ void stage_rows(float (*sm)[CT], const float* __restrict__ src, int s0, int T, int C,
         bool cOk) {
-    using S = TileShape<KC, NO>;
+    using S = TileShape<KC>;
     float v[S::PER_WARP];
 #pragma unroll
     for (int i = 0; i < S::PER_WARP; i++) {
@@ -378,10 +235,10 @@ __device__ __forceinline__ void stage_rows(float (*sm)[CT], const float* __restr
     }
 }
 
-// The end of the tiled weight-gradient kernels, in a fixed order: RK taps per round through red (RK x 32 x TW
-// floats), summed over the warps per channel, then over the channels of each head segment, into
-// partial[((b*gridDim.y + y)*nCT + ct)*SEG + seg][k] (k < K) and biasPartial[(b*gridDim.y + y)*C + c] (the
-// layout of lightconv_stream_bwd). The caller has synchronized the block after its last use of red.
+// The end of lightconv_tile_dw, in a fixed order: RK taps per round through red (RK x 32 x TW floats), summed
+// over the warps per channel, then over the channels of each head segment, into
+// partial[((b*gridDim.y + y)*nCT + ct)*SEG + seg][k] (k < K) and biasPartial[(b*gridDim.y + y)*C + c], the
+// layout lightconv_dw_reduce reads. The caller has synchronized the block after its last use of red.
 template <int KC, int RK>
 __device__ __forceinline__ void tile_reduce(const float (&g)[KC], float bsum, float* red, float (*col)[CT],
         float (*bred)[CT], float* partial, float* biasPartial, int C, int H, int K, int SEG) {
@@ -429,60 +286,15 @@ __device__ __forceinline__ void tile_reduce(const float (&g)[KC], float bsum, fl
     }
 }
 
-// The convolution as lightconv_stream<KC, REV> computes it (same weights, same pad convention), tiled:
-// out[b,t,c] = bias[c] + sum_j w[j] in[b, t+j-pad, c].
-template <int KC, bool REV, int NO>
-__global__ void __launch_bounds__(CT * TW, tile_min_blocks(KC)) lightconv_tile(float* __restrict__ out, const float* __restrict__ in,
-        const float* __restrict__ weight, const float* __restrict__ bias, int T, int C, int H, int K, int pad,
-        int tiles, bool softmax, Drop drop) {
-    using S = TileShape<KC, NO>;
-    __shared__ float sm[S::ROWS][CT];
-    const int c = blockIdx.x * CT + threadIdx.x;
-    const bool cOk = c < C;
-    __shared__ float wsm[CT][KC | 1];  // odd row stride: no bank conflicts
-    float w[KC];
-    tile_weights<KC, REV>(w, wsm, weight, cOk ? c / (C / H) : 0, K, softmax, drop);
-    const float bc = (bias && cOk) ? bias[c] : 0.f;
-    const long long base = (long long)blockIdx.z * T * C + (cOk ? c : 0);
-    const float* src = in + base;
-    float* dst = out + base;
-    for (int tile = 0; tile < tiles; tile++) {
-        const int t0 = (blockIdx.y * tiles + tile) * S::STEPS;
-        if (t0 >= T) break;  // uniform over the block
-        __syncthreads();     // the previous tile's rows are consumed
-        stage_rows<KC, NO>(sm, src, t0 - pad, T, C, cOk);
-        __syncthreads();
-        float acc[NO];
-#pragma unroll
-        for (int j = 0; j < NO; j++) acc[j] = bc;
-        const int o = threadIdx.y * NO;
-#pragma unroll
-        for (int i = 0; i < NO + KC - 1; i++) {
-            const float v = sm[o + i][threadIdx.x];
-#pragma unroll
-            for (int j = 0; j < NO; j++) {
-                if (i - j >= 0 && i - j < KC) acc[j] = fmaf(w[i - j], v, acc[j]);
-            }
-        }
-        if (cOk) {
-#pragma unroll
-            for (int j = 0; j < NO; j++) {
-                const int t = t0 + o + j;
-                if (t < T) dst[(long long)t * C] = acc[j];
-            }
-        }
-    }
-}
-
 // Weight gradient (and dbias) only, tiled: g[k] += dy[b,t,c] x[b,t+k-pad,c] for k < K over the block's
-// steps t (dy rows in registers, x rows staged), accumulated over its tiles; then the block's partials in
-// the layout of lightconv_stream_bwd: partial[((b*gridDim.y + y)*nCT + ct)*SEG + seg][k] and
-// biasPartial[(b*gridDim.y + y)*C + c], summed in a fixed order.
-template <int KC, int NO>
-__global__ void __launch_bounds__(CT * TW, tile_dw_min_blocks(KC, NO)) lightconv_tile_dw(float* __restrict__ partial,
+// steps t (dy rows in registers, x rows staged), accumulated over its tiles; then the block's partials
+// partial[((b*gridDim.y + y)*nCT + ct)*SEG + seg][k] and biasPartial[(b*gridDim.y + y)*C + c], summed in a
+// fixed order (tile_reduce).
+template <int KC>
+__global__ void __launch_bounds__(CT * TW, tile_dw_min_blocks(KC)) lightconv_tile_dw(float* __restrict__ partial,
         float* __restrict__ biasPartial, const float* __restrict__ dy, const float* __restrict__ x, int T, int C,
         int H, int K, int pad, int tiles, int SEG) {
-    using S = TileShape<KC, NO>;
+    using S = TileShape<KC>;
     constexpr int RK = S::ROWS / TW;  // taps per reduction round: RK x (32 x TW) floats fit in sm
     static_assert(RK >= 1, "tile too small");
     __shared__ float sm[S::ROWS][CT];
@@ -506,7 +318,7 @@ __global__ void __launch_bounds__(CT * TW, tile_dw_min_blocks(KC, NO)) lightconv
             d[j] = (cOk && t < T) ? __ldg(dy + base + (long long)t * C) : 0.f;
         }
         __syncthreads();
-        stage_rows<KC, NO>(sm, x + base, t0 - pad, T, C, cOk);
+        stage_rows<KC>(sm, x + base, t0 - pad, T, C, cOk);
         __syncthreads();
 #pragma unroll
         for (int j = 0; j < NO; j++) bsum += d[j];
@@ -521,78 +333,6 @@ __global__ void __launch_bounds__(CT * TW, tile_dw_min_blocks(KC, NO)) lightconv
     }
     __syncthreads();  // every warp is done with sm: it becomes the reduction buffer
     tile_reduce<KC, RK>(g, bsum, &sm[0][0], col, bred, partial, biasPartial, C, H, K, SEG);
-}
-
-// The fused backward, tiled (8 or 16 steps per thread): per tile the dy rows with the transposed halo and
-// the x rows with the forward halo are staged; dx as lightconv_tile<KC, true> from the dy rows, then dW and
-// dbias as lightconv_tile_dw with the thread's own dy rows read back from the staged dy tile.
-template <int KC, int NO>
-__global__ void __launch_bounds__(CT * TW, KC <= 31 ? 2 : 1) lightconv_tile_bwd(float* __restrict__ dx,
-        float* __restrict__ partial, float* __restrict__ biasPartial, const float* __restrict__ dy,
-        const float* __restrict__ x, const float* __restrict__ weight, int T, int C, int H, int K, int pad,
-        int tiles, int SEG, bool softmax, Drop drop) {
-    using S = TileShape<KC, NO>;
-    constexpr int RK = S::ROWS / TW;
-    __shared__ float sdy[S::ROWS][CT];
-    __shared__ float sx[S::ROWS][CT];
-    __shared__ float wsm[CT][KC | 1];
-    __shared__ float col[RK][CT];
-    __shared__ float bred[TW][CT];
-    const int c = blockIdx.x * CT + threadIdx.x;
-    const bool cOk = c < C;
-    float w[KC];
-    tile_weights<KC, true>(w, wsm, weight, cOk ? c / (C / H) : 0, K, softmax, drop);
-    const long long base = (long long)blockIdx.z * T * C + (cOk ? c : 0);
-    const int padT = K - 1 - pad;
-    float g[KC];
-#pragma unroll
-    for (int k = 0; k < KC; k++) g[k] = 0.f;
-    float bsum = 0.f;
-    const int o = threadIdx.y * NO;
-    for (int tile = 0; tile < tiles; tile++) {
-        const int t0 = (blockIdx.y * tiles + tile) * S::STEPS;
-        if (t0 >= T) break;  // uniform over the block
-        __syncthreads();
-        stage_rows<KC, NO>(sdy, dy + base, t0 - padT, T, C, cOk);
-        stage_rows<KC, NO>(sx, x + base, t0 - pad, T, C, cOk);
-        __syncthreads();
-        {
-            float acc[NO];
-#pragma unroll
-            for (int j = 0; j < NO; j++) acc[j] = 0.f;
-#pragma unroll
-            for (int i = 0; i < NO + KC - 1; i++) {
-                const float v = sdy[o + i][threadIdx.x];
-#pragma unroll
-                for (int j = 0; j < NO; j++) {
-                    if (i - j >= 0 && i - j < KC) acc[j] = fmaf(w[i - j], v, acc[j]);
-                }
-            }
-            if (cOk) {
-#pragma unroll
-                for (int j = 0; j < NO; j++) {
-                    const int t = t0 + o + j;
-                    if (t < T) dx[base + (long long)t * C] = acc[j];
-                }
-            }
-        }
-        float d[NO];  // dy rows t0+o+j (staged at o+j+padT; zeros past T)
-#pragma unroll
-        for (int j = 0; j < NO; j++) {
-            d[j] = sdy[o + j + padT][threadIdx.x];
-            bsum += d[j];
-        }
-#pragma unroll
-        for (int i = 0; i < NO + KC - 1; i++) {
-            const float v = sx[o + i][threadIdx.x];
-#pragma unroll
-            for (int j = 0; j < NO; j++) {
-                if (i - j >= 0 && i - j < KC) g[i - j] = fmaf(d[j], v, g[i - j]);
-            }
-        }
-    }
-    __syncthreads();  // every warp is done with sdy: it becomes the reduction buffer
-    tile_reduce<KC, RK>(g, bsum, &sdy[0][0], col, bred, partial, biasPartial, C, H, K, SEG);
 }
 
 // ---- generic kernels (any K, POSITION DropConnect) ----
@@ -745,17 +485,8 @@ int stream_ts(int KC, int B, int T, int C) {
 
 dim3 stream_grid(int B, int T, int C, int TS) { return dim3(ceil_div(C, CT), ceil_div(ceil_div(T, TS), SROWS), B); }
 
-// Kernel choice (lightconv_set_variant, a tuning hook for cuda/tools/bench_lightconv.cu). Defaults: the
-// next two lines, bench_lightconv's RECOMMEND on the H200 (2026-12-04, B=16 T=4096 C=1024 H=16, least forward +
-// backward over K = 31, 15, 7): the streaming forward (K=31 0.273 ms, 48% of the copy bandwidth; the tile
-// kernels 0.282-0.284) and dx by it with the 8-step tiled weight gradient (K=31 0.553 ms against 0.877 fused).
-int g_conv_variant = 0;  // forward and dx: 0 lightconv_stream, 1 lightconv_tile NO=8, 2 lightconv_tile NO=16
-int g_bwd_variant = 2;   // with dweight: 0 fused lightconv_stream_bwd, 1 dx by conv + lightconv_stream_bwd<KC, false>,
-                         // 2 dx by conv + lightconv_tile_dw NO=8, 3 dx by conv + lightconv_tile_dw NO=16,
-                         // 4 fused lightconv_tile_bwd NO=8
-
-// Tiles per block of the tile kernels: halved while about 16 blocks per SM (132 SMs) stay, so that the
-// per-block prologue (head weights) and the weight-gradient partials are spread over several tiles.
+// Tiles per block of lightconv_tile_dw: halved while about 16 blocks per SM (132 SMs) stay, so that the
+// weight-gradient partials of a block are spread over several tiles.
 int tile_count(int steps, int B, int T, int C) {
     const int perSeq = ceil_div(T, steps);
     const long long cols = (long long)B * ceil_div(C, CT);
@@ -765,25 +496,9 @@ int tile_count(int steps, int B, int T, int C) {
     return n;
 }
 
-template <int KC, int NO>
-void launch_tile(float* out, const float* in, const float* weight, const float* bias, int B, int T, int C, int H,
-        int K, int pad, bool softmax, Drop drop, bool rev) {
-    constexpr int STEPS = TileShape<KC, NO>::STEPS;
-    const int tiles = tile_count(STEPS, B, T, C);
-    const dim3 grid(ceil_div(C, CT), ceil_div(ceil_div(T, STEPS), tiles), B), block(CT, TW);
-    if (rev) {
-        lightconv_tile<KC, true, NO><<<grid, block>>>(out, in, weight, nullptr, T, C, H, K, K - 1 - pad, tiles,
-                softmax, drop);
-    } else {
-        lightconv_tile<KC, false, NO><<<grid, block>>>(out, in, weight, bias, T, C, H, K, pad, tiles, softmax, drop);
-    }
-}
-
 template <int KC>
 void launch_stream(float* out, const float* in, const float* weight, const float* bias, int B, int T, int C, int H,
         int K, int pad, bool softmax, Drop drop, bool rev) {
-    if (g_conv_variant == 1) return launch_tile<KC, 8>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev);
-    if (g_conv_variant == 2) return launch_tile<KC, 16>(out, in, weight, bias, B, T, C, H, K, pad, softmax, drop, rev);
     const int TS = stream_ts(KC, B, T, C);
     const dim3 grid = stream_grid(B, T, C, TS), block(CT, SROWS);
     if (rev) {
@@ -815,13 +530,6 @@ cudaError_t conv(float* out, const float* in, const float* weight, const float* 
         }
     }
     return cudaGetLastError();
-}
-
-template <int KC, bool DX>
-void launch_stream_bwd(dim3 grid, float* dx, float* partial, float* biasPartial, const float* dy, const float* x,
-        const float* weight, int T, int C, int H, int K, int pad, int TS, int SEG, bool softmax, Drop drop) {
-    lightconv_stream_bwd<KC, DX><<<grid, dim3(CT, SROWS)>>>(dx, partial, biasPartial, dy, x, weight, T, C, H, K, pad,
-            TS, SEG, softmax, drop);
 }
 
 }  // namespace
@@ -875,52 +583,13 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
         }
         return cudaSuccess;
     }
-    if (g_bwd_variant >= 2) {
-        // Variants 2, 3: dx by the convolution, then dW and dbias by the tile kernel. Variant 4: one fused
-        // tile kernel (variant 2 when dx is not asked).
-        if (dx && g_bwd_variant != 4) {
-            err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
-            if (err != cudaSuccess) return err;
-        }
-        const bool fusedTile = g_bwd_variant == 4 && dx != nullptr;
-        const int NO = g_bwd_variant == 3 ? 16 : 8;
-        const int tiles = tile_count(TW * NO, B, T, C);
-        const dim3 grid(nCT, ceil_div(ceil_div(T, TW * NO), tiles), B), block(CT, TW);
-        const long long rowTiles = (long long)B * grid.y;
-        const size_t partialFloats = (size_t)rowTiles * nCT * SEG * K;
-        const size_t biasFloats = dbias ? (size_t)rowTiles * C : 0;
-        AsyncScratch scratch((partialFloats + biasFloats + 2 * (size_t)H * K) * sizeof(float));
-        if (scratch.status != cudaSuccess) return scratch.status;
-        float* partial = scratch.f();
-        float* biasPartial = dbias ? partial + partialFloats : nullptr;
-        float* wn = partial + partialFloats + biasFloats;
-#define LC_TDW(KCV)                                                                                           \
-    if (fusedTile) lightconv_tile_bwd<KCV, 8><<<grid, block>>>(dx, partial, biasPartial, dy, x, weight, T, C, H, K, \
-            pad, tiles, SEG, softmax, drop);                                                                     \
-    else if (NO == 8) lightconv_tile_dw<KCV, 8><<<grid, block>>>(partial, biasPartial, dy, x, T, C, H, K, pad, tiles, SEG); \
-    else lightconv_tile_dw<KCV, 16><<<grid, block>>>(partial, biasPartial, dy, x, T, C, H, K, pad, tiles, SEG)
-        switch (KC) {
-            case 3: LC_TDW(3); break;
-            case 5: LC_TDW(5); break;
-            case 7: LC_TDW(7); break;
-            case 15: LC_TDW(15); break;
-            case 31: LC_TDW(31); break;
-            default: LC_TDW(63); break;
-        }
-#undef LC_TDW
-        lightconv_dw_reduce<<<H, dim3(CT, RED_Y)>>>(dweight, partial, weight, wn, wn + (long long)H * K,
-                (int)rowTiles, nCT, SEG, C, H, K, softmax, drop);
-        err = cudaGetLastError();
+    // dx by the convolution, then dW and dbias partials by the tiled kernel, reduced per head.
+    if (dx) {
+        err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
         if (err != cudaSuccess) return err;
-        if (dbias) {
-            column_sum(dbias, biasPartial, (int)rowTiles, C);
-            return cudaGetLastError();
-        }
-        return cudaSuccess;
     }
-    // Streaming path: one pass over dy and x for dW, dbias and (KC <= 31, variant 0) dx.
-    const int TS = stream_ts(KC, B, T, C);
-    const dim3 grid = stream_grid(B, T, C, TS);
+    const int tiles = tile_count(TW * NO, B, T, C);
+    const dim3 grid(nCT, ceil_div(ceil_div(T, TW * NO), tiles), B), block(CT, TW);
     const long long rowTiles = (long long)B * grid.y;
     const size_t partialFloats = (size_t)rowTiles * nCT * SEG * K;
     const size_t biasFloats = dbias ? (size_t)rowTiles * C : 0;
@@ -929,28 +598,17 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
     float* partial = scratch.f();
     float* biasPartial = dbias ? partial + partialFloats : nullptr;
     float* wn = partial + partialFloats + biasFloats;
-    const bool fusedDx = dx != nullptr && KC <= 31 && g_bwd_variant == 0;
-    if (dx && !fusedDx) {
-        err = conv(dx, dy, weight, nullptr, B, T, C, H, K, pad, softmax, drop, true);
-        if (err != cudaSuccess) return err;
-    }
-#define LC_BWD(KCV)                                                                                              \
-    (fusedDx ? launch_stream_bwd<KCV, true>(grid, dx, partial, biasPartial, dy, x, weight, T, C, H, K, pad, TS, SEG, \
-                                            softmax, drop)                                                       \
-             : launch_stream_bwd<KCV, false>(grid, nullptr, partial, biasPartial, dy, x, weight, T, C, H, K, pad, TS, \
-                                             SEG, softmax, drop))
+#define LC_TDW(KCV) \
+    lightconv_tile_dw<KCV><<<grid, block>>>(partial, biasPartial, dy, x, T, C, H, K, pad, tiles, SEG)
     switch (KC) {
-        case 3: LC_BWD(3); break;
-        case 5: LC_BWD(5); break;
-        case 7: LC_BWD(7); break;
-        case 15: LC_BWD(15); break;
-        case 31: LC_BWD(31); break;
-        default:
-            launch_stream_bwd<63, false>(grid, nullptr, partial, biasPartial, dy, x, weight, T, C, H, K, pad, TS, SEG,
-                    softmax, drop);
-            break;
+        case 3: LC_TDW(3); break;
+        case 5: LC_TDW(5); break;
+        case 7: LC_TDW(7); break;
+        case 15: LC_TDW(15); break;
+        case 31: LC_TDW(31); break;
+        default: LC_TDW(63); break;
     }
-#undef LC_BWD
+#undef LC_TDW
     lightconv_dw_reduce<<<H, dim3(CT, RED_Y)>>>(dweight, partial, weight, wn, wn + (long long)H * K, (int)rowTiles,
             nCT, SEG, C, H, K, softmax, drop);
     err = cudaGetLastError();
@@ -960,11 +618,6 @@ cudaError_t lightconv_backward(float* dx, float* dweight, float* dbias, const fl
         return cudaGetLastError();
     }
     return cudaSuccess;
-}
-
-void lightconv_set_variant(int conv, int bwd) {
-    g_conv_variant = conv;
-    g_bwd_variant = bwd;
 }
 
 }  // namespace attnkit

@@ -1,10 +1,12 @@
-# Host emulation of cuda/attention_bf16.cu (attn_fwd_bf16) against a naive attention, in numpy: the cp.async tile
-# loads (every shared element written once per load, rows past T zero-filled), the ldmatrix / ldmatrix.trans
-# address math and what each lane receives (PTX ISA), the m16n8k16 fragment layouts (mma_bf16.cuh), the quad
-# shuffles of the online softmax, the bf16 rounding of P, the masks (causal end-aligned, key padding, ragged
-# tiles), causal tile skipping and the "edge" test that decides whether a tile needs masks at all, the reversed
-# query-tile order, the epilogue's output and lse indexing. Also checks that every ldmatrix phase (8 row
-# addresses) hits 32 distinct banks. The kernel's code is transcribed line by line below; lanes are emulated
+# Host emulation of cuda/attention_bf16.cu's first kernel (attn_fwd_bf16: 4 warps x 16 queries per CTA; it lost to
+# attn_fwd_bf16_mt on the H200 and is in git history, last in commit 9d0ecd7; attention_bf16_mt_sim.py emulates the
+# kernel that runs now, with this file's ldmatrix, mma, shuffle and reference helpers) against a naive attention,
+# in numpy: the cp.async tile loads (every shared element written once per load, rows past T zero-filled), the
+# ldmatrix / ldmatrix.trans address math and what each lane receives (PTX ISA), the m16n8k16 fragment layouts
+# (mma_bf16.cuh), the quad shuffles of the online softmax, the bf16 rounding of P, the masks (causal end-aligned,
+# key padding, ragged tiles), causal tile skipping and the "edge" test that decides whether a tile needs masks at
+# all, the reversed query-tile order, the epilogue's output and lse indexing. Also checks that every ldmatrix phase
+# (8 row addresses) hits 32 distinct banks. The kernel's code is transcribed line by line below; lanes are emulated
 # one at a time (slow: small shapes only).
 #   python3 bench/tools/attention_bf16_sim.py
 import itertools, math, sys

@@ -187,6 +187,7 @@ for (M, N, K) in cases:
 print("all", n, "cases ok")
 
 # ---- gemm_bf16_kc: cp.async chunks + ldmatrix fragments (a [M,K], w [N,K], K % 8 == 0) ----
+# (The kernel was replaced by gemm_bf16_sw and removed after commit 9d0ecd7; its ldmatrix fragment checks stand.)
 def ldmatrix_x4(addr_of_lane):
     # PTX: lane l gives the address of row l % 8 of matrix l / 8 (8 consecutive b16); thread l receives in
     # register q row l / 4, columns 2 (l % 4), 2 (l % 4) + 1 of matrix q.

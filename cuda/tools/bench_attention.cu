@@ -1,17 +1,16 @@
 // bench_attention.cu: correctness and timing of the bf16 tensor-core attention forward (cuda/attention_bf16.cu)
 // on one GPU. Built by cuda/tools/build-bench.sh against the library's static lib; calls the real
-// attnkit::attention_forward_bf16 of cuda/launchers.h, once per kernel variant (attnkit::attention_bf16_set_variant,
-// the harness-only tuning hook).
+// attnkit::attention_forward_bf16 of cuda/launchers.h (its kernel for d = 64 and its kernel for d = 128).
 //
-// (a) Correctness, per variant: a naive reference kernel written here (one thread per (b, h, query), double
-//     softmax over all keys, from the same bf16 inputs; same semantics: scores / sqrt(d), key j allowed unless
-//     mask[b,j] != 0 or (causal and j > i + Tk - Tq), a fully masked row gives zeros and lse = +inf) on small
-//     and awkward shapes. PASS when max |y - ref| <= 2e-2 * max |ref| and |lse - ref| <= 1e-3 (infinities must
-//     match). Each case also runs twice (the bits must repeat) and is compared bitwise with variant 0 (reported,
-//     not a failure: KN = 64 variants are expected to match it).
-// (b) Timing: CUDA events, warm-up, median of 20, at B=8 H=16 T=4096 d=64 (and d=128), causal and not, bf16
+// (a) Correctness: a naive reference kernel written here (one thread per (b, h, query), double softmax over all
+//     keys, from the same bf16 inputs; same semantics: scores / sqrt(d), key j allowed unless mask[b,j] != 0 or
+//     (causal and j > i + Tk - Tq), a fully masked row gives zeros and lse = +inf) on small and awkward shapes,
+//     both head sizes. PASS when max |y - ref| <= 2e-2 * max |ref| and |lse - ref| <= 1e-3 (infinities must
+//     match). Each case also runs twice (the bits must repeat).
+// (b) Timing: CUDA events, 3 warm-ups, median of 20, at B=8 H=16 T=4096 d=64 (and d=128), causal and not, bf16
 //     output + lse; TFLOP/s with FLOPs 4 B H T^2 d (halved when causal).
-// One line per result; exit status 1 on any FAIL or CUDA error.
+// The kernel variants that lost on the H200 (and this harness's side-by-side timing of them) are in git history,
+// last in commit 9d0ecd7. One line per result; exit status 1 on any FAIL or CUDA error.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
@@ -22,18 +21,10 @@
 #include <cstring>
 #include <vector>
 
+#include "bench_common.cuh"
 #include "launchers.h"
 
-#define CK(call)                                                                                          \
-    do {                                                                                                  \
-        cudaError_t e_ = (call);                                                                          \
-        if (e_ != cudaSuccess) {                                                                          \
-            std::printf("CUDA ERROR %s at %s:%d: %s\n", #call, __FILE__, __LINE__, cudaGetErrorString(e_)); \
-            std::exit(1);                                                                                 \
-        }                                                                                                 \
-    } while (0)
-
-static int failures = 0;
+using harness::failures;
 
 // ---- inputs ----
 
@@ -121,7 +112,7 @@ struct Case {
     bool yBf16;
 };
 
-static void run_case(const Case& c, int nVariants) {
+static void run_case(const Case& c) {
     const int D = c.H * c.d;
     const long long nq = (long long)c.B * c.Tq * D, nk = (long long)c.B * c.Tk * D;
     const long long nl = (long long)c.B * c.H * c.Tq;
@@ -163,62 +154,37 @@ static void run_case(const Case& c, int nVariants) {
     float* lse;
     CK(cudaMalloc(&y, ybytes));
     CK(cudaMalloc(&lse, nl * sizeof(float)));
-    std::vector<unsigned char> y0bits;
-    std::vector<float> l0;
-    for (int var = 0; var < nVariants; var++) {
-        attnkit::attention_bf16_set_variant(var);
-        std::vector<unsigned char> bits[2];
-        std::vector<float> ly[2], ll[2];
-        bool cudaOk = true;
-        for (int rep = 0; rep < 2; rep++) {
-            CK(cudaMemset(y, 0x7f, ybytes));  // garbage: every output element must be written
-            CK(cudaMemset(lse, 0x7f, nl * sizeof(float)));
-            cudaError_t e = attnkit::attention_forward_bf16(y, lse, q, k, v, mask, c.B, c.Tq, c.Tk, c.H, D, c.causal,
-                    c.yBf16);
-            if (e == cudaSuccess) e = cudaDeviceSynchronize();
-            if (e != cudaSuccess) {
-                std::printf("FAIL  variant %d %-34s CUDA error %s\n", var, c.name, cudaGetErrorString(e));
-                failures++;
-                cudaOk = false;
-                cudaGetLastError();
-                break;
-            }
-            bits[rep].resize(ybytes);
-            CK(cudaMemcpy(bits[rep].data(), y, ybytes, cudaMemcpyDeviceToHost));
-            ly[rep] = y_to_host(y, nq, c.yBf16);
-            ll[rep].resize(nl);
-            CK(cudaMemcpy(ll[rep].data(), lse, nl * sizeof(float), cudaMemcpyDeviceToHost));
-        }
-        if (!cudaOk) continue;
-        double maxErr = 0, maxLseErr = 0;
-        long long bad = 0, badLse = 0;
-        for (long long i = 0; i < nq; i++) {
-            double e = std::fabs((double)ly[0][i] - hy[i]);
-            if (!(e <= maxErr)) maxErr = std::isnan(e) ? INFINITY : std::max(maxErr, e);
-            if (!(e <= 2e-2 * maxRef + 1e-6)) bad++;
-        }
-        for (long long i = 0; i < nl; i++) {
-            double r = hl[i], g = ll[0][i];
-            double e = std::isinf(r) ? (std::isinf(g) && g > 0 ? 0.0 : INFINITY) : std::fabs(g - r);
-            if (!(e <= maxLseErr)) maxLseErr = std::isnan(e) ? INFINITY : std::max(maxLseErr, e);
-            if (!(e <= 1e-3)) badLse++;
-        }
-        bool repeat = bits[0] == bits[1] && std::memcmp(ll[0].data(), ll[1].data(), nl * sizeof(float)) == 0;
-        bool pass = bad == 0 && badLse == 0 && repeat;
-        const char* vs0 = "";
-        if (var == 0) {
-            y0bits = bits[0];
-            l0 = ll[0];
-        } else if (!y0bits.empty()) {
-            bool same = y0bits == bits[0] && std::memcmp(l0.data(), ll[0].data(), nl * sizeof(float)) == 0;
-            vs0 = same ? "  bits==v0" : "  bits!=v0";
-        }
-        std::printf("%s  variant %d %-34s max|err| %.3e (tol %.3e)  lse max|err| %.3e  bad %lld/%lld%s%s\n",
-                pass ? "PASS" : "FAIL", var, c.name, maxErr, 2e-2 * maxRef, maxLseErr, bad, badLse,
-                repeat ? "" : "  NOT REPEATABLE", vs0);
-        if (!pass) failures++;
+    std::vector<unsigned char> bits[2];
+    std::vector<float> ly[2], ll[2];
+    for (int rep = 0; rep < 2; rep++) {
+        CK(cudaMemset(y, 0x7f, ybytes));  // garbage: every output element must be written
+        CK(cudaMemset(lse, 0x7f, nl * sizeof(float)));
+        CK(attnkit::attention_forward_bf16(y, lse, q, k, v, mask, c.B, c.Tq, c.Tk, c.H, D, c.causal, c.yBf16));
+        CK(cudaDeviceSynchronize());
+        bits[rep].resize(ybytes);
+        CK(cudaMemcpy(bits[rep].data(), y, ybytes, cudaMemcpyDeviceToHost));
+        ly[rep] = y_to_host(y, nq, c.yBf16);
+        ll[rep].resize(nl);
+        CK(cudaMemcpy(ll[rep].data(), lse, nl * sizeof(float), cudaMemcpyDeviceToHost));
     }
-    attnkit::attention_bf16_set_variant(-1);
+    double maxErr = 0, maxLseErr = 0;
+    long long bad = 0, badLse = 0;
+    for (long long i = 0; i < nq; i++) {
+        double e = std::fabs((double)ly[0][i] - hy[i]);
+        if (!(e <= maxErr)) maxErr = std::isnan(e) ? INFINITY : std::max(maxErr, e);
+        if (!(e <= 2e-2 * maxRef + 1e-6)) bad++;
+    }
+    for (long long i = 0; i < nl; i++) {
+        double r = hl[i], g = ll[0][i];
+        double e = std::isinf(r) ? (std::isinf(g) && g > 0 ? 0.0 : INFINITY) : std::fabs(g - r);
+        if (!(e <= maxLseErr)) maxLseErr = std::isnan(e) ? INFINITY : std::max(maxLseErr, e);
+        if (!(e <= 1e-3)) badLse++;
+    }
+    bool repeat = bits[0] == bits[1] && std::memcmp(ll[0].data(), ll[1].data(), nl * sizeof(float)) == 0;
+    bool pass = bad == 0 && badLse == 0 && repeat;
+    std::printf("%s  %-34s max|err| %.3e (tol %.3e)  lse max|err| %.3e  bad %lld/%lld%s\n", pass ? "PASS" : "FAIL",
+            c.name, maxErr, 2e-2 * maxRef, maxLseErr, bad, badLse, repeat ? "" : "  NOT REPEATABLE");
+    if (!pass) failures++;
     CK(cudaFree(q));
     CK(cudaFree(k));
     CK(cudaFree(v));
@@ -229,7 +195,7 @@ static void run_case(const Case& c, int nVariants) {
     CK(cudaFree(lse));
 }
 
-static void time_case(int B, int H, int T, int d, bool causal, int nVariants) {
+static void time_case(int B, int H, int T, int d, bool causal) {
     const int D = H * d;
     const long long n = (long long)B * T * D;
     __nv_bfloat16 *q, *k, *v, *y;
@@ -243,41 +209,12 @@ static void time_case(int B, int H, int T, int d, bool causal, int nVariants) {
     fill_bf16<<<(unsigned)((n + 255) / 256), 256>>>(k, n, 2u, 2.0f);
     fill_bf16<<<(unsigned)((n + 255) / 256), 256>>>(v, n, 3u, 1.0f);
     CK(cudaGetLastError());
-    cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0));
-    CK(cudaEventCreate(&e1));
     const double flops = 4.0 * B * H * (double)T * T * d * (causal ? 0.5 : 1.0);
-    for (int var = 0; var < nVariants; var++) {
-        attnkit::attention_bf16_set_variant(var);
-        bool ok = true;
-        for (int w = 0; w < 3 && ok; w++) {
-            cudaError_t e = attnkit::attention_forward_bf16(y, lse, q, k, v, nullptr, B, T, T, H, D, causal, true);
-            if (e != cudaSuccess) {
-                std::printf("FAIL  timing variant %d: %s\n", var, cudaGetErrorString(e));
-                failures++;
-                ok = false;
-            }
-        }
-        if (!ok) continue;
-        CK(cudaDeviceSynchronize());
-        std::vector<float> ms;
-        for (int r = 0; r < 20; r++) {
-            CK(cudaEventRecord(e0));
-            CK(attnkit::attention_forward_bf16(y, lse, q, k, v, nullptr, B, T, T, H, D, causal, true));
-            CK(cudaEventRecord(e1));
-            CK(cudaEventSynchronize(e1));
-            float t;
-            CK(cudaEventElapsedTime(&t, e0, e1));
-            ms.push_back(t);
-        }
-        std::sort(ms.begin(), ms.end());
-        double med = 0.5 * (ms[9] + ms[10]);
-        std::printf("TIME  variant %d B=%d H=%d T=%d d=%d %-10s median %.3f ms (min %.3f)  %.1f TFLOP/s\n", var, B, H, T, d,
-                causal ? "causal" : "not-causal", med, ms[0], flops / (med * 1e-3) / 1e12);
-    }
-    attnkit::attention_bf16_set_variant(-1);
-    CK(cudaEventDestroy(e0));
-    CK(cudaEventDestroy(e1));
+    const std::vector<float> ms = harness::time_ms(
+            [&] { return attnkit::attention_forward_bf16(y, lse, q, k, v, nullptr, B, T, T, H, D, causal, true); }, 20, 3);
+    const double med = harness::median(ms);
+    std::printf("TIME  B=%d H=%d T=%d d=%d %-10s median %.3f ms (min %.3f)  %.1f TFLOP/s\n", B, H, T, d,
+            causal ? "causal" : "not-causal", med, ms[0], flops / (med * 1e-3) / 1e12);
     CK(cudaFree(q));
     CK(cudaFree(k));
     CK(cudaFree(v));
@@ -290,9 +227,7 @@ int main(int argc, char** argv) {
     CK(cudaSetDevice(dev));
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, dev));
-    std::printf("device %s, sm_%d%d, %d SMs; %d variants\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount,
-            attnkit::kAttentionBf16Variants);
-    const int nv = attnkit::kAttentionBf16Variants;
+    std::printf("device %s, sm_%d%d, %d SMs\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
     const bool timeOnly = argc > 1 && std::strcmp(argv[1], "--time-only") == 0;
     const bool checkOnly = argc > 1 && std::strcmp(argv[1], "--check-only") == 0;
     if (!timeOnly) {
@@ -316,13 +251,13 @@ int main(int argc, char** argv) {
                 {"B1 H2 T515 d128 causal", 1, 515, 515, 2, 128, true, 0, true},
                 {"B1 H2 T515 d128 key-mask", 1, 515, 515, 2, 128, false, 1, true},
         };
-        for (const Case& c : cases) run_case(c, nv);
+        for (const Case& c : cases) run_case(c);
     }
     if (!checkOnly) {
-        time_case(8, 16, 4096, 64, false, nv);
-        time_case(8, 16, 4096, 64, true, nv);
-        time_case(8, 16, 4096, 128, false, nv);
-        time_case(8, 16, 4096, 128, true, nv);
+        time_case(8, 16, 4096, 64, false);
+        time_case(8, 16, 4096, 64, true);
+        time_case(8, 16, 4096, 128, false);
+        time_case(8, 16, 4096, 128, true);
     }
     std::printf("%s: %d failure(s)\n", failures ? "FAILED" : "ALL PASSED", failures);
     return failures ? 1 : 0;

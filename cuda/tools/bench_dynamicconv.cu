@@ -5,7 +5,7 @@
 //     T < K, T not a multiple of 64, H = 1, R = 1, a separate query (Cq = 40 and 37), bias, renorm, no
 //     softmax, and both DropConnect scopes (the reference draws the same Philox mask via common.cuh).
 //     Error: max |out - ref| / max |ref| per output, tolerance 2e-4 forward and 2e-3 backward.
-// (b) Timing (CUDA events, warm-up, median of 20 forward / 5 backward) at B=16 T=4096 C=1024 H=16 K=31 and
+// (b) Timing (CUDA events, 3 / 1 warm-ups, median of 20 forward / 5 backward) at B=16 T=4096 C=1024 H=16 K=31 and
 //     B=8 T=512 C=512 H=8 K=31, centered, softmax, q = x, no bias.
 // One line per result; exit status 1 on any FAIL or CUDA error.
 #include <cuda_runtime.h>
@@ -16,22 +16,12 @@
 #include <cstdlib>
 #include <vector>
 
+#include "bench_common.cuh"
 #include "common.cuh"
 #include "launchers.h"
 
 using attnkit::Drop;
-
-static int failures = 0;
-
-#define CK(call)                                                                                         \
-    do {                                                                                                 \
-        cudaError_t e_ = (call);                                                                         \
-        if (e_ != cudaSuccess) {                                                                         \
-            printf("CUDA error %s at %s:%d: %s\n", cudaGetErrorName(e_), __FILE__, __LINE__,             \
-                   cudaGetErrorString(e_));                                                              \
-            exit(1);                                                                                     \
-        }                                                                                                \
-    } while (0)
+using harness::failures;
 
 // ---------------------------------------------------------------- naive reference (double) ----------
 struct RefDims {
@@ -303,11 +293,6 @@ static void run_case(const Case& cs) {
         if (p) CK(cudaFree(p));
 }
 
-static double median(std::vector<float> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
 static void bench(int B, int T, int C, int H, int K) {
     const int pad = K / 2;
     const long long BT = (long long)B * T, HK = (long long)H * K;
@@ -318,9 +303,6 @@ static void bench(int B, int T, int C, int H, int K) {
     float* dx = dev_zero(BT * C);
     float* dW = dev_zero(HK * C);
     attnkit::DropArgs none{0.0, 0, 0, 0};
-    cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0));
-    CK(cudaEventCreate(&e1));
     auto fwd = [&] {
         return attnkit::dynamicconv_forward(y, x, nullptr, W, nullptr, B, T, C, C, H, K, pad, true, false, none);
     };
@@ -328,37 +310,13 @@ static void bench(int B, int T, int C, int H, int K) {
         return attnkit::dynamicconv_backward(dx, nullptr, dW, nullptr, dy, x, nullptr, W, nullptr, B, T, C, C, H, K,
                                              pad, true, false, none);
     };
-    for (int i = 0; i < 3; i++) CK(fwd());
-    CK(cudaDeviceSynchronize());
-    std::vector<float> tf, tb;
-    for (int i = 0; i < 20; i++) {
-        CK(cudaEventRecord(e0));
-        CK(fwd());
-        CK(cudaEventRecord(e1));
-        CK(cudaEventSynchronize(e1));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        tf.push_back(ms);
-    }
-    CK(bwd());
-    CK(cudaDeviceSynchronize());
-    for (int i = 0; i < 5; i++) {
-        CK(cudaEventRecord(e0));
-        CK(bwd());
-        CK(cudaEventRecord(e1));
-        CK(cudaEventSynchronize(e1));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        tb.push_back(ms);
-    }
-    double f = median(tf), bk = median(tb);
+    const std::vector<float> tf = harness::time_ms(fwd, 20, 3), tb = harness::time_ms(bwd, 5, 1);
+    const double f = harness::median(tf), bk = harness::median(tb);
     double flops = 2.0 * BT * C * HK + 2.0 * BT * C * K;
     printf("TIME B=%d T=%d C=%d H=%d K=%d centered softmax q=x: forward %.3f ms (%.1f TFLOP/s, min %.3f)  "
            "backward %.3f ms (median of 5)\n",
-           B, T, C, H, K, f, flops / (f * 1e-3) / 1e12, *std::min_element(tf.begin(), tf.end()), bk);
+           B, T, C, H, K, f, flops / (f * 1e-3) / 1e12, tf.front(), bk);
     for (void* p : {(void*)x, (void*)W, (void*)dy, (void*)y, (void*)dx, (void*)dW}) CK(cudaFree(p));
-    CK(cudaEventDestroy(e0));
-    CK(cudaEventDestroy(e1));
 }
 
 int main() {

@@ -5,13 +5,15 @@
 // (a) Correctness: naive reference kernels written here (one thread per output, double accumulation; the
 //     softmax of the weights and the HEAD_KERNEL mask on the host in double; the POSITION mask drawn in the
 //     reference kernels with the same Philox helper of cuda/common.cuh) for y, dx, dweight and dbias on
-//     awkward shapes. PASS when max |got - ref| <= 1e-4 * max(|ref|) (+1e-6 when ref is all zeros).
-//     Every kernel variant (attnkit::lightconv_set_variant: conv 0..2 x bwd 0..4) runs every shape; one
-//     summary line per variant (worst max|err|/tol), a line per FAIL; `-v` prints every compared output.
-// (b) Timing: CUDA events, warm-up, median of 20, at B=16 T=4096 C=1024 H=16, K = 31, 15, 7 centered,
-//     softmax on, no DropConnect, every variant side by side; against a device-to-device cudaMemcpy of x
-//     timed the same way. BEST lines per K and a RECOMMEND line (the defaults to set in cuda/lightconv.cu)
-//     among the variants that passed every check.
+//     awkward shapes. PASS when max |got - ref| <= 1e-4 * max(|ref|) (+1e-6 when ref is all zeros). The shapes
+//     reach every kernel path of cuda/lightconv.cu: the streaming convolution (forward and dx) for each compile-time
+//     KC, the tiled weight gradient with its reduction, and the generic kernels (K > 63, POSITION DropConnect);
+//     each case runs the forward, the backward with dx + dweight (+ dbias), dx alone and dweight alone. One
+//     summary line (worst max|err|/tol), a line per FAIL; `-v` prints every compared output.
+// (b) Timing: CUDA events, 3 warm-ups, median of 20, at B=16 T=4096 C=1024 H=16, K = 31, 15, 7 centered,
+//     softmax on, no DropConnect: forward, dx alone, dx + dweight, dx + dweight + dbias; against a
+//     device-to-device cudaMemcpy of x timed the same way. The kernel variants that lost to these paths on the
+//     H200 (and this harness's side-by-side timing of them) are in git history, last in commit 9d0ecd7.
 // Exit status 1 on any FAIL or CUDA error.
 #include <cuda_runtime.h>
 
@@ -22,25 +24,16 @@
 #include <string>
 #include <vector>
 
+#include "bench_common.cuh"
 #include "common.cuh"
 #include "launchers.h"
 
 using attnkit::Drop;
+using harness::failures;
 
-#define CK(call)                                                                                      \
-    do {                                                                                              \
-        cudaError_t e_ = (call);                                                                      \
-        if (e_ != cudaSuccess) {                                                                      \
-            std::printf("CUDA ERROR %s at %s:%d: %s\n", #call, __FILE__, __LINE__, cudaGetErrorString(e_)); \
-            std::exit(1);                                                                             \
-        }                                                                                             \
-    } while (0)
-
-static int failures = 0;
-static bool verbose = false;  // one line per compared output (else: FAIL lines and one summary per variant)
-static double worstRatio = 0.0;  // max over the compared outputs of max|err| / tol, for the running variant
+static bool verbose = false;  // one line per compared output (else: FAIL lines and one summary)
+static double worstRatio = 0.0;  // max over the compared outputs of max|err| / tol
 static std::string worstWhere;
-static int variantFailures = 0;
 
 // ---- naive references ----
 
@@ -147,10 +140,7 @@ static void compare(const std::string& name, const std::string& what, const std:
     }
     double tol = 1e-4 * maxRef + (maxRef == 0.0 ? 1e-6 : 0.0);
     bool ok = finite && maxErr <= tol;
-    if (!ok) {
-        failures++;
-        variantFailures++;
-    }
+    if (!ok) failures++;
     double ratio = finite ? maxErr / tol : INFINITY;
     if (ratio >= worstRatio) {
         worstRatio = ratio;
@@ -169,10 +159,8 @@ struct Case {
     const char* note;
 };
 
-// The inputs (on the device) and the references (on the host) of one case, made on its first check and
-// kept for the other kernel variants.
+// The inputs (on the device) and the references (on the host) of one case.
 struct CaseData {
-    bool ready = false;
     float *x = nullptr, *dy = nullptr, *w = nullptr, *b = nullptr;
     std::vector<double> y, dx, dw, db;
 };
@@ -233,11 +221,11 @@ static void prepare(const Case& cs, CaseData& d) {
     d.dx = dev_download(rdx, n);
     d.db = dev_download(rdb, C);
     for (void* p : {(void*)rwt, (void*)ry, (void*)rdx, (void*)rg, (void*)rdb}) CK(cudaFree(p));
-    d.ready = true;
 }
 
-static void check(const Case& cs, CaseData& d) {
-    if (!d.ready) prepare(cs, d);
+static void check(const Case& cs) {
+    CaseData d;
+    prepare(cs, d);
     const int B = cs.B, T = cs.T, C = cs.C, H = cs.H, K = cs.K, P = cs.P;
     const long long n = (long long)B * T * C;
     attnkit::DropArgs da{cs.p, 1234567, 42, cs.scope};
@@ -273,38 +261,14 @@ static void check(const Case& cs, CaseData& d) {
     compare(name, "dx-only", dev_download(dgx, n), d.dx);
     compare(name, "dw-only", dev_download(dgw, (size_t)H * K), d.dw);
 
-    for (void* p : {(void*)dy_out, (void*)dgx, (void*)dgw, (void*)dgb}) CK(cudaFree(p));
+    for (void* p : {(void*)dy_out, (void*)dgx, (void*)dgw, (void*)dgb, (void*)d.x, (void*)d.dy, (void*)d.w, (void*)d.b})
+        CK(cudaFree(p));
 }
 
 template <typename F>
-static float median_ms(F f, int reps = 20) {
-    cudaEvent_t a, b;
-    CK(cudaEventCreate(&a));
-    CK(cudaEventCreate(&b));
-    for (int i = 0; i < 3; i++) f();
-    CK(cudaDeviceSynchronize());
-    std::vector<float> ms;
-    for (int i = 0; i < reps; i++) {
-        CK(cudaEventRecord(a));
-        f();
-        CK(cudaEventRecord(b));
-        CK(cudaEventSynchronize(b));
-        float t;
-        CK(cudaEventElapsedTime(&t, a, b));
-        ms.push_back(t);
-    }
-    CK(cudaEventDestroy(a));
-    CK(cudaEventDestroy(b));
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2];
+static float median_ms(F f) {
+    return harness::median_ms(f, 20, 3);
 }
-
-// Kernel variants of cuda/lightconv.cu (attnkit::lightconv_set_variant): conv 0..2 (forward and dx),
-// bwd 0..4 (backward with dweight; the fused ones, 0 and 4, ignore conv except for dx-only calls and K 63).
-static const int NCONV = 3, NBWD = 5;
-static const char* convName[NCONV] = {"stream", "tile8", "tile16"};
-static const char* bwdName[NBWD] = {"fused-stream", "split-stream", "split-tile8", "split-tile16", "fused-tile8"};
-static bool variantOk[NCONV][NBWD];
 
 static void bench() {
     const int B = 16, T = 4096, C = 1024, H = 16;
@@ -332,81 +296,22 @@ static void bench() {
     const double copyBw = 2 * bytes / copy;
     std::printf("TIME copy      B%d T%d C%d              %.4f ms  %7.1f GB/s  100.0%% of copy\n", B, T, C, copy,
             2 * bytes / copy * 1e-6);
-    std::printf("INFO times: ms (%% of copy bandwidth; forward and dx count 2 x BTC bytes, backward 3 x BTC); "
-                "- = variant failed a check\n");
+    std::printf("INFO times: ms (%% of copy bandwidth; forward and dx count 2 x BTC bytes, backward 3 x BTC)\n");
     attnkit::DropArgs none{0.0, 0, 0, 0};
-    const int Ks[3] = {31, 15, 7};
-    float fwd[3][NCONV], dxo[3][NCONV], bwd[3][NCONV][NBWD];
-    bool convOk[NCONV];
-    for (int cv = 0; cv < NCONV; cv++) {
-        convOk[cv] = false;  // forward and dx-only run under every bwd variant: one clean pass clears them
-        for (int bv = 0; bv < NBWD; bv++) convOk[cv] = convOk[cv] || variantOk[cv][bv];
-    }
-    for (int ki = 0; ki < 3; ki++) {
-        const int K = Ks[ki], P = K / 2;
-        for (int cv = 0; cv < NCONV; cv++) {
-            attnkit::lightconv_set_variant(cv, 0);
-            fwd[ki][cv] = median_ms([&] { CK(attnkit::lightconv_forward(y, x, w, nullptr, B, T, C, H, K, P, true, none)); });
-            dxo[ki][cv] = median_ms(
-                    [&] { CK(attnkit::lightconv_backward(dx, nullptr, nullptr, dy, x, w, B, T, C, H, K, P, true, none)); });
-            for (int bv = 0; bv < NBWD; bv++) {
-                attnkit::lightconv_set_variant(cv, bv);
-                bwd[ki][cv][bv] = median_ms(
-                        [&] { CK(attnkit::lightconv_backward(dx, dw, nullptr, dy, x, w, B, T, C, H, K, P, true, none)); });
-            }
-        }
-        std::printf("TIME K%-2d forward  ", K);
-        for (int cv = 0; cv < NCONV; cv++)
-            std::printf("  %-6s %.4f (%5.1f%%)%s", convName[cv], fwd[ki][cv], 100.0 * (2 * bytes / fwd[ki][cv]) / copyBw,
-                    convOk[cv] ? "" : "-");
-        std::printf("\nTIME K%-2d dx-only  ", K);
-        for (int cv = 0; cv < NCONV; cv++)
-            std::printf("  %-6s %.4f (%5.1f%%)%s", convName[cv], dxo[ki][cv], 100.0 * (2 * bytes / dxo[ki][cv]) / copyBw,
-                    convOk[cv] ? "" : "-");
-        std::printf("\n");
-        for (int bv = 0; bv < NBWD; bv++) {
-            std::printf("TIME K%-2d backward %-12s", K, bwdName[bv]);
-            for (int cv = 0; cv < NCONV; cv++)
-                std::printf("  dx=%-6s %.4f (%5.1f%%)%s", convName[cv], bwd[ki][cv][bv],
-                        100.0 * (3 * bytes / bwd[ki][cv][bv]) / copyBw, variantOk[cv][bv] ? "" : "-");
-            std::printf("\n");
-        }
-    }
-    // Winners among the variants that passed every check.
-    int bestConv = -1, bestCv = -1, bestBv = -1;
-    double bestConvSum = 1e30, bestPairSum = 1e30;
-    for (int ki = 0; ki < 3; ki++) {
-        int fc = -1, pc = -1, pb = -1;
-        for (int cv = 0; cv < NCONV; cv++) {
-            if (convOk[cv] && (fc < 0 || fwd[ki][cv] < fwd[ki][fc])) fc = cv;
-            for (int bv = 0; bv < NBWD; bv++)
-                if (variantOk[cv][bv] && (pc < 0 || bwd[ki][cv][bv] < bwd[ki][pc][pb])) pc = cv, pb = bv;
-        }
-        if (fc >= 0)
-            std::printf("BEST K%-2d forward  conv=%d (%s) %.4f ms %5.1f%% of copy\n", Ks[ki], fc, convName[fc], fwd[ki][fc],
-                    100.0 * (2 * bytes / fwd[ki][fc]) / copyBw);
-        if (pc >= 0)
-            std::printf("BEST K%-2d backward conv=%d bwd=%d (%s, dx=%s) %.4f ms %5.1f%% of copy\n", Ks[ki], pc, pb,
-                    bwdName[pb], convName[pc], bwd[ki][pc][pb], 100.0 * (3 * bytes / bwd[ki][pc][pb]) / copyBw);
-    }
-    for (int cv = 0; cv < NCONV; cv++) {
-        if (!convOk[cv]) continue;
-        double f = fwd[0][cv] + fwd[1][cv] + fwd[2][cv];
-        if (f < bestConvSum) bestConvSum = f, bestConv = cv;
-        for (int bv = 0; bv < NBWD; bv++) {
-            if (!variantOk[cv][bv]) continue;
-            double t = f + bwd[0][cv][bv] + bwd[1][cv][bv] + bwd[2][cv][bv];
-            if (t < bestPairSum) bestPairSum = t, bestCv = cv, bestBv = bv;
-        }
-    }
-    if (bestCv >= 0) {
-        std::printf("RECOMMEND g_conv_variant = %d; g_bwd_variant = %d;  (least forward + backward summed over K 31, 15, 7: "
-                    "%.4f ms; the fastest forward alone: conv=%d)\n", bestCv, bestBv, bestPairSum, bestConv);
-        attnkit::lightconv_set_variant(bestCv, bestBv);
-        const int K = 31, P = 15;
-        float bb = median_ms([&] { CK(attnkit::lightconv_backward(dx, dw, db, dy, x, w, B, T, C, H, K, P, true, none)); });
-        std::printf("TIME K31 backward+dbias conv=%d bwd=%d  %.4f ms  %5.1f%% of copy\n", bestCv, bestBv, bb,
-                100.0 * (3 * bytes / bb) / copyBw);
+    for (int K : {31, 15, 7}) {
+        const int P = K / 2;
+        const float fwd = median_ms([&] { CK(attnkit::lightconv_forward(y, x, w, nullptr, B, T, C, H, K, P, true, none)); });
+        const float dxo = median_ms(
+                [&] { CK(attnkit::lightconv_backward(dx, nullptr, nullptr, dy, x, w, B, T, C, H, K, P, true, none)); });
+        const float bwd =
+                median_ms([&] { CK(attnkit::lightconv_backward(dx, dw, nullptr, dy, x, w, B, T, C, H, K, P, true, none)); });
+        const float bwdb =
+                median_ms([&] { CK(attnkit::lightconv_backward(dx, dw, db, dy, x, w, B, T, C, H, K, P, true, none)); });
+        std::printf("TIME K%-2d forward             %.4f ms  %5.1f%% of copy\n", K, fwd, 100.0 * (2 * bytes / fwd) / copyBw);
+        std::printf("TIME K%-2d dx-only             %.4f ms  %5.1f%% of copy\n", K, dxo, 100.0 * (2 * bytes / dxo) / copyBw);
+        std::printf("TIME K%-2d backward dx+dw      %.4f ms  %5.1f%% of copy\n", K, bwd, 100.0 * (3 * bytes / bwd) / copyBw);
+        std::printf("TIME K%-2d backward dx+dw+db   %.4f ms  %5.1f%% of copy\n", K, bwdb,
+                100.0 * (3 * bytes / bwdb) / copyBw);
     }
     for (void* p : {(void*)x, (void*)y, (void*)dy, (void*)dx, (void*)w, (void*)dw, (void*)db}) CK(cudaFree(p));
 }
@@ -444,23 +349,9 @@ int main(int argc, char** argv) {
             {2, 120, 40, 8, 7, 6, true, true, 0.25, 1, "K7 causal"},
     };
     const int nCases = (int)(sizeof cases / sizeof cases[0]);
-    std::vector<CaseData> data(nCases);
-    for (int cv = 0; cv < NCONV; cv++) {
-        for (int bv = 0; bv < NBWD; bv++) {
-            attnkit::lightconv_set_variant(cv, bv);
-            worstRatio = 0.0;
-            worstWhere.clear();
-            variantFailures = 0;
-            for (int i = 0; i < nCases; i++) check(cases[i], data[i]);
-            variantOk[cv][bv] = variantFailures == 0;
-            std::printf("%s conv=%d (%s) bwd=%d (%s): %d shapes, %d failure(s), worst max|err|/tol %.3f at %s\n",
-                    variantFailures ? "FAIL" : "PASS", cv, convName[cv], bv, bwdName[bv], nCases, variantFailures,
-                    worstRatio, worstWhere.c_str());
-        }
-    }
-    for (CaseData& d : data)
-        for (void* p : {(void*)d.x, (void*)d.dy, (void*)d.w, (void*)d.b}) CK(cudaFree(p));
-    data.clear();
+    for (const Case& c : cases) check(c);
+    std::printf("%s lightconv: %d shapes, %d failure(s), worst max|err|/tol %.3f at %s\n", failures ? "FAIL" : "PASS",
+            nCases, failures, worstRatio, worstWhere.c_str());
     bench();
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;
