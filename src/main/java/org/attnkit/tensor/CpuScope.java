@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import org.attnkit.util.ScopeStack;
 
 /**
  * Recycles the float arrays of operator outputs: the CPU counterpart of
@@ -34,7 +35,7 @@ import java.util.Map;
  * returned arrays are left to the garbage collector.
  */
 public final class CpuScope implements AutoCloseable {
-    private static final ThreadLocal<CpuScope> CURRENT = new ThreadLocal<>();
+    private static final ScopeStack<CpuScope> SCOPES = new ScopeStack<>();
     /** Which open scope handed out each array that is not back in the pool. Guarded by POOL. */
     private static final IdentityHashMap<float[], CpuScope> OWNER = new IdentityHashMap<>();
     /** Recycled arrays by length. Guarded by itself. */
@@ -48,15 +49,13 @@ public final class CpuScope implements AutoCloseable {
     private final IdentityHashMap<float[], Boolean> kept = new IdentityHashMap<>();
     private boolean closed;
 
-    private CpuScope(CpuScope parent) {
-        this.parent = parent;
+    private CpuScope() {
+        this.parent = SCOPES.push(this);
     }
 
     /** Opens a scope on this thread. */
     public static CpuScope open() {
-        CpuScope s = new CpuScope(CURRENT.get());
-        CURRENT.set(s);
-        return s;
+        return new CpuScope();
     }
 
     /**
@@ -65,7 +64,7 @@ public final class CpuScope implements AutoCloseable {
      * a new one (zeros). Call it on the thread that opened the scope; on any other it returns a new array.
      */
     public static float[] outputArray(int n) {
-        CpuScope s = CURRENT.get();
+        CpuScope s = SCOPES.current();
         if (s == null) {
             return new float[n];
         }
@@ -144,13 +143,7 @@ public final class CpuScope implements AutoCloseable {
             return;
         }
         closed = true;
-        if (CURRENT.get() == this) {
-            if (parent == null) {
-                CURRENT.remove();
-            } else {
-                CURRENT.set(parent);
-            }
-        }
+        SCOPES.pop(this, parent);
         synchronized (this) {
             for (Map.Entry<float[], List<HeapStorage>> e : lent.entrySet()) {
                 float[] a = e.getKey();

@@ -6,6 +6,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import org.attnkit.tensor.Tensor;
+import org.attnkit.util.ScopeStack;
 
 /**
  * Frees, on close, every device buffer allocated on this thread while the scope was open, except those
@@ -19,26 +20,24 @@ import org.attnkit.tensor.Tensor;
  * </pre>
  */
 public final class CudaScope implements AutoCloseable {
-    private static final ThreadLocal<CudaScope> CURRENT = new ThreadLocal<>();
+    private static final ScopeStack<CudaScope> SCOPES = new ScopeStack<>();
 
     private final CudaScope parent;
     private final List<CudaStorage> owned = new ArrayList<>();
     private final Set<CudaStorage> kept = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
 
-    private CudaScope(CudaScope parent) {
-        this.parent = parent;
+    private CudaScope() {
+        this.parent = SCOPES.push(this);
     }
 
     /** Opens a scope on this thread. */
     public static CudaScope open() {
-        CudaScope s = new CudaScope(CURRENT.get());
-        CURRENT.set(s);
-        return s;
+        return new CudaScope();
     }
 
     static void track(CudaStorage storage) {
-        CudaScope s = CURRENT.get();
+        CudaScope s = SCOPES.current();
         if (s != null) {
             s.owned.add(storage);
         }
@@ -63,13 +62,7 @@ public final class CudaScope implements AutoCloseable {
             return;
         }
         closed = true;
-        if (CURRENT.get() == this) {
-            if (parent == null) {
-                CURRENT.remove();
-            } else {
-                CURRENT.set(parent);
-            }
-        }
+        SCOPES.pop(this, parent);
         for (CudaStorage s : owned) {
             if (kept.contains(s)) {
                 if (parent != null) {
