@@ -82,7 +82,9 @@ public final class CpuScope implements AutoCloseable {
         synchronized (POOL) {
             OWNER.put(a, s);
         }
-        s.lent.put(a, new ArrayList<>(1));
+        synchronized (s) { // adopt() may add a storage from another thread
+            s.lent.put(a, new ArrayList<>(1));
+        }
         return a;
     }
 
