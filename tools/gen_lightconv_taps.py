@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Writes the unrolled register-tile methods of LightConvSimd.java to stdout: convolveTiles (the
-convolution) and tapGradient8/tapGradient4 (the weight gradient).
+"""Writes the unrolled register-tile methods of LightConvSimd.java to stdout: convolveTiles16 and
+convolveTiles8 (the convolution) and tapGradient8/tapGradient4 (the weight gradient).
 
-convolveTiles keeps, for each tile of TILE output rows, TILE accumulators in registers through all the
-taps, 8 weight vectors at a time, and loads every input row of a chunk once.
-Java cannot express such an unrolled register tile generically, so it is generated. TILE = 16 rows
-with chunks of 8 taps keeps 16 independent FMA chains (8 + 16 + 1 vector registers): measured faster
-than 8 rows x 16 taps, whose 8 chains barely cover the FMA latency. Paste the output
-between the markers in src/main/java/org/attnkit/ops/lightconv/LightConvSimd.java.
+convolveTilesR keeps, for each tile of R output rows, R accumulators in registers through all the
+taps, a chunk of weight vectors at a time, and loads every input row of a chunk once.
+Java cannot express such an unrolled register tile generically, so it is generated. With 32 vector
+registers (AVX-512): 16 rows with chunks of 8 taps keeps 16 independent FMA chains (8 + 16 + 1
+registers), measured faster than 8 rows x 16 taps, whose 8 chains barely cover the FMA latency. With 16
+(AVX2): 8 rows with chunks of 4 taps (4 + 8 + 1 registers); the 16-row tile spills there. Paste the
+output between the markers in src/main/java/org/attnkit/ops/lightconv/LightConvSimd.java.
 """
 TILE = 16
 
@@ -26,38 +27,58 @@ def chunk(o, N, indent):
                 o.append(f"{indent}a{i} = xv.fma(w{k}, a{i});")
 
 
-o = []
-o.append(f"""    /**
-     * All kp taps (a multiple of 4) of {TILE}-row tiles of one channel vector, on panels (rows L floats
-     * apart, the input panel from xp[xOff], the output panel from yp[yOff], the weights from wp[wOff]):
-     * output row r reads panel rows r .. r+kp-1. Each tile keeps its {TILE} accumulators in registers
-     * through all the taps, 8 (then 4) at a time with their weight vectors loaded from L1, and stores
-     * them once. Sweeping all tiles once per chunk of 8 taps instead (weights in registers, partial
+DOC16 = """Sweeping all tiles once per chunk of 8 taps instead (weights in registers, partial
      * sums stored and reloaded at every chunk) took 1.7 ms for the taps of B=8 T=512 C=512 K=31 on one
      * thread with 64-row blocks and 1.0 ms with 512-row blocks; this takes 0.72-0.88 ms with any of
-     * 64 to 512. The tile starts from the bias vector at bias[biasOff] (zero when bias is null). (No
+     * 64 to 512 (AVX-512)."""
+DOC8 = """For 16 vector registers (AVX2), where the 16-row tile spills."""
+
+
+def convolve_tiles(rows, big_chunk, doc):
+    """convolveTiles<rows>: chunks of big_chunk taps, then of 4 (kp is a multiple of 4)."""
+    global TILE
+    TILE = rows
+    o = []
+    chunks = f"{big_chunk} (then 4)" if big_chunk != 4 else "4"
+    o.append(f"""    /**
+     * All kp taps (a multiple of 4) of {rows}-row tiles of one channel vector, on panels (rows L floats
+     * apart, the input panel from xp[xOff], the output panel from yp[yOff], the weights from wp[wOff]):
+     * output row r reads panel rows r .. r+kp-1. Each tile keeps its {rows} accumulators in registers
+     * through all the taps, {chunks} at a time with their weight vectors loaded from L1, and stores
+     * them once. {doc}
+     * The tile starts from the bias vector at bias[biasOff] (zero when bias is null). (No
      * FloatVector parameters: a vector whose exact class C2 cannot see is not intrinsified, and every
      * operation on it would box.)
      */
-    private static void convolveTiles(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp, int yOff,
-                                      int tiles, float[] bias, int biasOff) {{""")
-o.append("        FloatVector init = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);")
-o.append("        for (int tile = 0; tile < tiles; tile++) {")
-for i in range(TILE):
-    o.append(f"            FloatVector a{i} = init;")
-o.append("            int k0 = 0;")
-o.append("            for (; k0 + 8 <= kp; k0 += 8) {")
-chunk(o, 8, "                ")
-o.append("            }")
-o.append("            if (k0 < kp) { // the last 4 taps")
-chunk(o, 4, "                ")
-o.append("            }")
-o.append(f"            int yr = yOff + tile * {TILE} * L;")
-for i in range(TILE):
-    o.append(f"            a{i}.intoArray(yp, yr + {i} * L);")
-o.append("        }")
-o.append("    }")
-print("\n".join(o))
+    private static void convolveTiles{rows}(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp,
+                                        int yOff, int tiles, float[] bias, int biasOff) {{""")
+    o.append("        FloatVector init = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);")
+    o.append("        for (int tile = 0; tile < tiles; tile++) {")
+    for i in range(rows):
+        o.append(f"            FloatVector a{i} = init;")
+    o.append("            int k0 = 0;")
+    if big_chunk != 4:
+        o.append(f"            for (; k0 + {big_chunk} <= kp; k0 += {big_chunk}) {{")
+        chunk(o, big_chunk, "                ")
+        o.append("            }")
+        o.append("            if (k0 < kp) { // the last 4 taps")
+        chunk(o, 4, "                ")
+        o.append("            }")
+    else:
+        o.append("            for (; k0 < kp; k0 += 4) {")
+        chunk(o, 4, "                ")
+        o.append("            }")
+    o.append(f"            int yr = yOff + tile * {rows} * L;")
+    for i in range(rows):
+        o.append(f"            a{i}.intoArray(yp, yr + {i} * L);")
+    o.append("        }")
+    o.append("    }")
+    return "\n".join(o)
+
+
+print(convolve_tiles(16, 8, DOC16))
+print()
+print(convolve_tiles(8, 4, DOC8))
 
 
 # The weight gradient: dwp[k] += sum_r gp[r] * xp[r + k] over tiles of GTILE rows, for a chunk of M taps

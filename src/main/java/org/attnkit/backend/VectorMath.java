@@ -19,6 +19,17 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorMath {
     /** The species every SIMD kernel uses. */
     public static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /**
+     * Whether the CPU has 16 vector registers rather than 32: x86 without AVX-512 (AVX2, whose preferred
+     * species is 256 bits wide). The register tiles of the kernels are sized for 32 (AVX-512, and the 128-bit
+     * NEON of aarch64); where a tile needs more than 16, C2 spills accumulators to the stack and the loop-carried
+     * store-reload chains cost more than the tile saves: GEMM 4096x512x512 at 74 GFLOP/s with 6 x 2-vector
+     * tiles against 131-161 with 4 x 2 on a 2-core AVX2 Zen 3 (FMA peak 204). {@code -Dattnkit.vectorRegisters=16}
+     * or {@code 32} overrides the guess (the tests run both tile sets on whatever machine they run on).
+     */
+    public static final boolean SIXTEEN_REGISTERS = Integer.getInteger("attnkit.vectorRegisters",
+            S.vectorBitSize() < 512 && System.getProperty("os.arch", "").matches("amd64|x86_64|x86|i386") ? 16 : 32)
+            == 16;
 
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;

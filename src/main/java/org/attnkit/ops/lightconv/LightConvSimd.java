@@ -16,16 +16,20 @@ import org.attnkit.random.DropConnect;
  * per vector (rows L floats apart), read row by row from memory. Read in place, rows C floats apart (a
  * power of two, typically) fall into a few L1 sets and evict each other; the panel stays in L1, and its
  * zero rows make sequence edges, T < K and P >= T need no special path. Outputs are computed in register
- * tiles of {@value #TILE} rows by the generated {@link #convolveTiles}, with the weights of each channel
- * vector in a panel ({@link #weightPanels}: the taps padded with zeros to a multiple of 4), and written
- * back row by row. On B=8 T=512 C=512 K=31, one thread, the forward went from 3.3 ms (in place, 8-row
+ * tiles of {@link #TILE} rows by the generated {@link #convolveTiles16} or {@link #convolveTiles8}, with
+ * the weights of each channel vector in a panel ({@link #weightPanels}: the taps padded with zeros to a
+ * multiple of 4), and written back row by row. On B=8 T=512 C=512 K=31, one thread, the forward went from 3.3 ms (in place, 8-row
  * tiles) to 2.7 ms (panels of one vector, 16-row tiles, one sweep of the tiles per 8 taps) to 1.7-2.0
  * ms (panels of 8 vectors read and written row by row, all taps of a tile at once, 256-row blocks).
  */
 final class LightConvSimd {
     static final VectorSpecies<Float> S = VectorMath.S;
     private static final int L = S.length();
-    static final int TILE = 16;
+    /**
+     * Rows per register tile of the convolution: 16 ({@link #convolveTiles16}) where there are 32 vector
+     * registers, 8 ({@link #convolveTiles8}) where there are 16 ({@link VectorMath#SIXTEEN_REGISTERS}).
+     */
+    static final int TILE = VectorMath.SIXTEEN_REGISTERS ? 8 : 16;
     /** Rows per register tile of the weight gradient. */
     private static final int TILE_G = 8; // divides every time block: only the last block ends inside a tile
     /**
@@ -156,8 +160,13 @@ final class LightConvSimd {
         int tiles = (t1 - t0 + TILE - 1) / TILE;
         pack(x, p.xp, p.xRows, b, t0 - P, tiles * TILE + kp - 1, T, C, v0, v1);
         for (int v = v0; v < v1; v++) {
-            convolveTiles(p.xp, (v - v0) * p.xRows * L, wp, v * kp * L, kp, p.yp, (v - v0) * TIME_BLOCK * L, tiles,
-                    biasPanel, v * L);
+            int xOff = (v - v0) * p.xRows * L;
+            int yOff = (v - v0) * TIME_BLOCK * L;
+            if (TILE == 16) {
+                convolveTiles16(p.xp, xOff, wp, v * kp * L, kp, p.yp, yOff, tiles, biasPanel, v * L);
+            } else {
+                convolveTiles8(p.xp, xOff, wp, v * kp * L, kp, p.yp, yOff, tiles, biasPanel, v * L);
+            }
         }
         unpack(p.yp, TIME_BLOCK, y, b, t0, t1 - t0, T, C, v0, v1);
     }
@@ -322,7 +331,8 @@ final class LightConvSimd {
                         int xOff = (v - v0) * p.xRows * L;
                         java.util.Arrays.fill(dwp, 0f);
                         for (int k0 = 0; k0 < kp; ) {
-                            if (kp - k0 >= 8) {
+                            // 8 taps need 8 + TILE_G + 1 = 17 registers: 4 at a time where there are 16.
+                            if (kp - k0 >= 8 && !VectorMath.SIXTEEN_REGISTERS) {
                                 tapGradient8(p.xg, xOff, p.xp, gOff, dwp, k0, tiles);
                                 k0 += 8;
                             } else {
@@ -367,12 +377,13 @@ final class LightConvSimd {
      * them once. Sweeping all tiles once per chunk of 8 taps instead (weights in registers, partial
      * sums stored and reloaded at every chunk) took 1.7 ms for the taps of B=8 T=512 C=512 K=31 on one
      * thread with 64-row blocks and 1.0 ms with 512-row blocks; this takes 0.72-0.88 ms with any of
-     * 64 to 512. The tile starts from the bias vector at bias[biasOff] (zero when bias is null). (No
+     * 64 to 512 (AVX-512).
+     * The tile starts from the bias vector at bias[biasOff] (zero when bias is null). (No
      * FloatVector parameters: a vector whose exact class C2 cannot see is not intrinsified, and every
      * operation on it would box.)
      */
-    private static void convolveTiles(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp, int yOff,
-                                      int tiles, float[] bias, int biasOff) {
+    private static void convolveTiles16(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp,
+                                        int yOff, int tiles, float[] bias, int biasOff) {
         FloatVector init = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
         for (int tile = 0; tile < tiles; tile++) {
             FloatVector a0 = init;
@@ -663,6 +674,92 @@ final class LightConvSimd {
             a13.intoArray(yp, yr + 13 * L);
             a14.intoArray(yp, yr + 14 * L);
             a15.intoArray(yp, yr + 15 * L);
+        }
+    }
+
+    /**
+     * All kp taps (a multiple of 4) of 8-row tiles of one channel vector, on panels (rows L floats
+     * apart, the input panel from xp[xOff], the output panel from yp[yOff], the weights from wp[wOff]):
+     * output row r reads panel rows r .. r+kp-1. Each tile keeps its 8 accumulators in registers
+     * through all the taps, 4 at a time with their weight vectors loaded from L1, and stores
+     * them once. For 16 vector registers (AVX2), where the 16-row tile spills.
+     * The tile starts from the bias vector at bias[biasOff] (zero when bias is null). (No
+     * FloatVector parameters: a vector whose exact class C2 cannot see is not intrinsified, and every
+     * operation on it would box.)
+     */
+    private static void convolveTiles8(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp,
+                                        int yOff, int tiles, float[] bias, int biasOff) {
+        FloatVector init = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);
+        for (int tile = 0; tile < tiles; tile++) {
+            FloatVector a0 = init;
+            FloatVector a1 = init;
+            FloatVector a2 = init;
+            FloatVector a3 = init;
+            FloatVector a4 = init;
+            FloatVector a5 = init;
+            FloatVector a6 = init;
+            FloatVector a7 = init;
+            int k0 = 0;
+            for (; k0 < kp; k0 += 4) {
+                FloatVector w0 = FloatVector.fromArray(S, wp, wOff + (k0 + 0) * L);
+                FloatVector w1 = FloatVector.fromArray(S, wp, wOff + (k0 + 1) * L);
+                FloatVector w2 = FloatVector.fromArray(S, wp, wOff + (k0 + 2) * L);
+                FloatVector w3 = FloatVector.fromArray(S, wp, wOff + (k0 + 3) * L);
+                int xr = xOff + (tile * 8 + k0) * L;
+                FloatVector xv;
+                xv = FloatVector.fromArray(S, xp, xr + 0 * L);
+                a0 = xv.fma(w0, a0);
+                xv = FloatVector.fromArray(S, xp, xr + 1 * L);
+                a0 = xv.fma(w1, a0);
+                a1 = xv.fma(w0, a1);
+                xv = FloatVector.fromArray(S, xp, xr + 2 * L);
+                a0 = xv.fma(w2, a0);
+                a1 = xv.fma(w1, a1);
+                a2 = xv.fma(w0, a2);
+                xv = FloatVector.fromArray(S, xp, xr + 3 * L);
+                a0 = xv.fma(w3, a0);
+                a1 = xv.fma(w2, a1);
+                a2 = xv.fma(w1, a2);
+                a3 = xv.fma(w0, a3);
+                xv = FloatVector.fromArray(S, xp, xr + 4 * L);
+                a1 = xv.fma(w3, a1);
+                a2 = xv.fma(w2, a2);
+                a3 = xv.fma(w1, a3);
+                a4 = xv.fma(w0, a4);
+                xv = FloatVector.fromArray(S, xp, xr + 5 * L);
+                a2 = xv.fma(w3, a2);
+                a3 = xv.fma(w2, a3);
+                a4 = xv.fma(w1, a4);
+                a5 = xv.fma(w0, a5);
+                xv = FloatVector.fromArray(S, xp, xr + 6 * L);
+                a3 = xv.fma(w3, a3);
+                a4 = xv.fma(w2, a4);
+                a5 = xv.fma(w1, a5);
+                a6 = xv.fma(w0, a6);
+                xv = FloatVector.fromArray(S, xp, xr + 7 * L);
+                a4 = xv.fma(w3, a4);
+                a5 = xv.fma(w2, a5);
+                a6 = xv.fma(w1, a6);
+                a7 = xv.fma(w0, a7);
+                xv = FloatVector.fromArray(S, xp, xr + 8 * L);
+                a5 = xv.fma(w3, a5);
+                a6 = xv.fma(w2, a6);
+                a7 = xv.fma(w1, a7);
+                xv = FloatVector.fromArray(S, xp, xr + 9 * L);
+                a6 = xv.fma(w3, a6);
+                a7 = xv.fma(w2, a7);
+                xv = FloatVector.fromArray(S, xp, xr + 10 * L);
+                a7 = xv.fma(w3, a7);
+            }
+            int yr = yOff + tile * 8 * L;
+            a0.intoArray(yp, yr + 0 * L);
+            a1.intoArray(yp, yr + 1 * L);
+            a2.intoArray(yp, yr + 2 * L);
+            a3.intoArray(yp, yr + 3 * L);
+            a4.intoArray(yp, yr + 4 * L);
+            a5.intoArray(yp, yr + 5 * L);
+            a6.intoArray(yp, yr + 6 * L);
+            a7.intoArray(yp, yr + 7 * L);
         }
     }
 

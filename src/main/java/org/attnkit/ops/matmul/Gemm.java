@@ -3,6 +3,7 @@ package org.attnkit.ops.matmul;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.attnkit.backend.CpuPool;
+import org.attnkit.backend.VectorMath;
 
 /**
  * Float32 matrix multiply on the Vector API, BLAS-like and row-major:
@@ -15,7 +16,8 @@ import org.attnkit.backend.CpuPool;
  * <p>Design (Goto/BLIS): op(B) is packed once into K-blocks of {@link #KC} rows, each cut into
  * strips {@link #NR} columns wide (two vectors) laid out k-major, zero-padded past N; each task
  * packs its {@link #MC}-row block of op(A) per K-block into {@link #MR}-row strips, zero-padded past
- * M. The micro-kernel keeps an MR x NR tile of C in 2 * MR vector accumulators and does one
+ * M. The micro-kernel ({@link #kernel6} or {@link #kernel4}, by {@link #MR}) keeps an MR x NR tile of C in
+ * 2 * MR vector accumulators and does one
  * broadcast and two FMAs per row and k; the packed A block stays in L2 and the B strip in L1. A
  * last strip at most one vector wide uses an MR x V kernel instead. Edge tiles compute on the zero
  * padding and write back only their valid part.
@@ -28,8 +30,12 @@ import org.attnkit.backend.CpuPool;
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
-    /** Rows of the register tile. */
-    static final int MR = 6;
+    /**
+     * Rows of the register tile: 2 * MR accumulators, 2 B vectors and the A broadcasts must stay in registers.
+     * 6 rows (12 accumulators) where there are 32 vector registers, 4 (8 accumulators, still enough independent
+     * FMA chains for two 4-cycle FMA pipes) where there are 16: see {@link VectorMath#SIXTEEN_REGISTERS}.
+     */
+    static final int MR = VectorMath.SIXTEEN_REGISTERS ? 4 : 6;
     /** Columns of the register tile: two vectors. */
     static final int NR = 2 * V;
     /** Depth of a K-block: an MR x KC A strip plus a KC x NR B strip fit in L1. */
@@ -139,8 +145,10 @@ public final class Gemm {
                     int co = cBase + (i0 + ip * MR) * ldc + js * NR;
                     if (cols <= V) {
                         kernelNarrow(kc, pa, ip * kc * MR, pb, bo, C, co, ldc, rows, cols, load);
+                    } else if (MR == 6) {
+                        kernel6(kc, pa, ip * kc * MR, pb, bo, C, co, ldc, rows, cols, load);
                     } else {
-                        kernel(kc, pa, ip * kc * MR, pb, bo, C, co, ldc, rows, cols, load);
+                        kernel4(kc, pa, ip * kc * MR, pb, bo, C, co, ldc, rows, cols, load);
                     }
                 }
             }
@@ -203,11 +211,11 @@ public final class Gemm {
     }
 
     /**
-     * The MR x NR register tile over one K-block: C[rows, cols] (+)= Apanel^T Bstrip. Edge tiles
+     * The 6 x NR register tile over one K-block: C[rows, cols] (+)= Apanel^T Bstrip. Edge tiles
      * compute the full (zero-padded) tile and write back only the valid part, with the same float
      * additions as the full path.
      */
-    private static void kernel(int kc, float[] pa, int ao, float[] pb, int bo, float[] C, int co, int ldc,
+    private static void kernel6(int kc, float[] pa, int ao, float[] pb, int bo, float[] C, int co, int ldc,
                                int rows, int cols, boolean load) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00;
@@ -250,7 +258,7 @@ public final class Gemm {
         // inlining at its node-count cutoff, and a vector passed to a call that is not inlined is boxed and its
         // operations no longer intrinsified (measured: GEMM at a third of its speed after another operator had
         // run first, with PrintInlining showing "store ... NodeCountInliningCutoff").
-        if (rows == MR && cols == NR) {
+        if (rows == 6 && cols == NR) {
             if (load) {
                 c00 = FloatVector.fromArray(S, C, co).add(c00);
                 c01 = FloatVector.fromArray(S, C, co + V).add(c01);
@@ -300,8 +308,80 @@ public final class Gemm {
         }
     }
 
+    /** {@link #kernel6} with 4 rows, for machines with 16 vector registers. */
+    private static void kernel4(int kc, float[] pa, int ao, float[] pb, int bo, float[] C, int co, int ldc,
+                               int rows, int cols, boolean load) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        // Indices linear in k (not running sums) let C2 hoist the bounds checks out of the loop.
+        for (int k = 0; k < kc; k++) {
+            int a0 = ao + k * MR;
+            int b = bo + k * NR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, b);
+            FloatVector b1 = FloatVector.fromArray(S, pb, b + V);
+            FloatVector a = FloatVector.broadcast(S, pa[a0]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, pa[a0 + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, pa[a0 + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, pa[a0 + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+        }
+        // Written out rather than through a store(FloatVector, ...) helper: in a method this large C2 can stop
+        // inlining at its node-count cutoff, and a vector passed to a call that is not inlined is boxed and its
+        // operations no longer intrinsified (measured: GEMM at a third of its speed after another operator had
+        // run first, with PrintInlining showing "store ... NodeCountInliningCutoff").
+        if (rows == 4 && cols == NR) {
+            if (load) {
+                c00 = FloatVector.fromArray(S, C, co).add(c00);
+                c01 = FloatVector.fromArray(S, C, co + V).add(c01);
+                c10 = FloatVector.fromArray(S, C, co + ldc).add(c10);
+                c11 = FloatVector.fromArray(S, C, co + ldc + V).add(c11);
+                c20 = FloatVector.fromArray(S, C, co + 2 * ldc).add(c20);
+                c21 = FloatVector.fromArray(S, C, co + 2 * ldc + V).add(c21);
+                c30 = FloatVector.fromArray(S, C, co + 3 * ldc).add(c30);
+                c31 = FloatVector.fromArray(S, C, co + 3 * ldc + V).add(c31);
+            }
+            c00.intoArray(C, co);
+            c01.intoArray(C, co + V);
+            c10.intoArray(C, co + ldc);
+            c11.intoArray(C, co + ldc + V);
+            c20.intoArray(C, co + 2 * ldc);
+            c21.intoArray(C, co + 2 * ldc + V);
+            c30.intoArray(C, co + 3 * ldc);
+            c31.intoArray(C, co + 3 * ldc + V);
+            return;
+        }
+        float[] tile = new float[MR * NR];
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, V);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + V);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + V);
+        for (int r = 0; r < rows; r++) {
+            int at = co + r * ldc;
+            for (int j = 0; j < cols; j++) {
+                C[at + j] = load ? C[at + j] + tile[r * NR + j] : tile[r * NR + j];
+            }
+        }
+    }
+
     /**
-     * {@link #kernel} for a last strip at most one vector wide: the MR x V tile of the strip's first
+     * {@link #kernel6} / {@link #kernel4} for a last strip at most one vector wide: the MR x V tile of the strip's first
      * vector column, so narrow products do not pay for the zero padding. Same float operations per
      * element as the wide kernel.
      */
@@ -320,16 +400,20 @@ public final class Gemm {
             c1 = FloatVector.broadcast(S, pa[a0 + 1]).fma(b0, c1);
             c2 = FloatVector.broadcast(S, pa[a0 + 2]).fma(b0, c2);
             c3 = FloatVector.broadcast(S, pa[a0 + 3]).fma(b0, c3);
-            c4 = FloatVector.broadcast(S, pa[a0 + 4]).fma(b0, c4);
-            c5 = FloatVector.broadcast(S, pa[a0 + 5]).fma(b0, c5);
+            if (MR == 6) { // a constant: C2 keeps one of the two loop bodies
+                c4 = FloatVector.broadcast(S, pa[a0 + 4]).fma(b0, c4);
+                c5 = FloatVector.broadcast(S, pa[a0 + 5]).fma(b0, c5);
+            }
         }
         float[] tile = new float[MR * V];
         c0.intoArray(tile, 0);
         c1.intoArray(tile, V);
         c2.intoArray(tile, 2 * V);
         c3.intoArray(tile, 3 * V);
-        c4.intoArray(tile, 4 * V);
-        c5.intoArray(tile, 5 * V);
+        if (MR == 6) {
+            c4.intoArray(tile, 4 * V);
+            c5.intoArray(tile, 5 * V);
+        }
         for (int r = 0; r < rows; r++) {
             int at = co + r * ldc;
             for (int j = 0; j < cols; j++) {
