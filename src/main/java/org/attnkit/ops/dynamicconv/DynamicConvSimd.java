@@ -33,7 +33,8 @@ final class DynamicConvSimd {
     private static final int V = S.length();
     /** Time steps per task; a multiple of the GEMM's row block {@link #MR}. */
     static final int TILE = 48;
-    private static final int MR = 6;
+    /** Rows of the GEMM's register block: 6 x 2 vectors, or 4 x 2 with 16 vector registers (see Gemm.MR). */
+    private static final int MR = VectorMath.SIXTEEN_REGISTERS ? 4 : 6;
     /** Depth of one GEMM pass: a KC x 2V panel of B stays in L1 across the row blocks. */
     private static final int KC = 128;
     /**
@@ -320,7 +321,7 @@ final class DynamicConvSimd {
         int P = g.pad();
         int base = b * g.time() * C;
         int tiled = tiledChannels(R, kk);
-        int tiled4 = tiled / (4 * V) * (4 * V); // of which in 4-vector tiles; the rest (2V or 0) in one 2-vector tile
+        int tiled4 = fourVectorTiles(tiled); // of which in 4-vector tiles; the rest in 2-vector tiles
         int i = 0;
         while (i < n) {
             int t = t0 + i;
@@ -331,7 +332,7 @@ final class DynamicConvSimd {
                         convolveTile(x, w, i * ws + h * kk, ws, y, base + (t - P) * C + c, base + t * C + c, C,
                                 kk);
                     }
-                    if (tiled > tiled4) {
+                    for (; c < h * R + tiled; c += 2 * V) {
                         convolveTile2(x, w, i * ws + h * kk, ws, y, base + (t - P) * C + c, base + t * C + c, C,
                                 kk);
                     }
@@ -349,14 +350,26 @@ final class DynamicConvSimd {
 
     /**
      * The leading channels of a head of R that the register tiles cover: whole blocks of 4 vectors, then one
-     * of 2 vectors if that much is left; none for K < 3 (the tiles' first and last rows assume K >= 3).
+     * of 2 vectors if that much is left (with 16 vector registers: whole blocks of 2 vectors); none for K < 3 (the tiles' first and last rows assume K >= 3).
      */
     private static int tiledChannels(int R, int kk) {
         if (kk < 3) {
             return 0;
         }
+        if (VectorMath.SIXTEEN_REGISTERS) {
+            return R / (2 * V) * (2 * V);
+        }
         int four = R / (4 * V) * (4 * V);
         return R - four >= 2 * V ? four + 2 * V : four;
+    }
+
+    /**
+     * Of the {@code tiled} channels, those in 4-vector tiles (16 accumulators): none with 16 vector registers,
+     * where the 16 accumulators, 4 input vectors and the weight cannot all stay in registers; 2-vector tiles
+     * (8 accumulators) take the rest.
+     */
+    private static int fourVectorTiles(int tiled) {
+        return VectorMath.SIXTEEN_REGISTERS ? 0 : tiled / (4 * V) * (4 * V);
     }
 
     /**
@@ -552,7 +565,7 @@ final class DynamicConvSimd {
         int base = b * g.time() * C;
         int wBase = b * g.time() * taps;
         int tiled = tiledChannels(R, kk);
-        int tiled4 = tiled / (4 * V) * (4 * V); // of which in 4-vector tiles; the rest (2V or 0) in one 2-vector tile
+        int tiled4 = fourVectorTiles(tiled); // of which in 4-vector tiles; the rest in 2-vector tiles
         int i = 0;
         while (i < n) {
             int s = s0 + i;
@@ -564,7 +577,7 @@ final class DynamicConvSimd {
                         gatherTile(dy, wt, dx, base + first * C + c, wBase + first * taps + h * kk, base + s * C + c,
                                 C, taps, kk);
                     }
-                    if (tiled > tiled4) {
+                    for (; c < h * R + tiled; c += 2 * V) {
                         gatherTile2(dy, wt, dx, base + first * C + c, wBase + first * taps + h * kk,
                                 base + s * C + c, C, taps, kk);
                     }
@@ -1254,7 +1267,7 @@ final class DynamicConvSimd {
     /**
      * c[cOff + i*ldc + j] += sum_p a[aOff + i*ars + p*acs] * b[bOff + p*ldb + j] for i < M, j < N,
      * p < depth. A is read by scalar broadcasts through its two strides (so A^T costs nothing), B by
-     * vectors along its contiguous rows. Register block: {@value #MR} rows x 2 vectors, 12 accumulators.
+     * vectors along its contiguous rows. Register block: {@link #MR} rows x 2 vectors.
      * The depth goes in passes of {@value #KC}, and each KC x 2V slice of B is first copied to a
      * contiguous panel: read in place, rows a power-of-two stride apart (ldb = 512 floats, say) fall
      * into a few L1 sets and evict each other, so the panel would come from L2 for every row block.
@@ -1303,7 +1316,11 @@ final class DynamicConvSimd {
                 }
                 int i = 0;
                 for (; i + MR <= M; i += MR) { // here cs = 1 and pl = 2V, the strides micro6x2 assumes
-                    micro6x2(kc, a, ap + i * rs, rs, pb, po, c, cOff + i * ldc + j, ldc);
+                    if (MR == 6) {
+                        micro6x2(kc, a, ap + i * rs, rs, pb, po, c, cOff + i * ldc + j, ldc);
+                    } else {
+                        micro4x2(kc, a, ap + i * rs, rs, pb, po, c, cOff + i * ldc + j, ldc);
+                    }
                 }
                 for (; i < M; i++) {
                     micro1x2(kc, a, ap + i * rs, cs, pb, po, pl, c, cOff + i * ldc + j);
@@ -1396,6 +1413,48 @@ final class DynamicConvSimd {
         c41.intoArray(c, co + 4 * ldc + V);
         c50.intoArray(c, co + 5 * ldc);
         c51.intoArray(c, co + 5 * ldc + V);
+    }
+
+    /** {@link #micro6x2} with 4 rows, for 16 vector registers. */
+    private static void micro4x2(int kc, float[] a, int ao, int ars, float[] b, int bo, float[] c, int co,
+                                 int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, co);
+        FloatVector c01 = FloatVector.fromArray(S, c, co + V);
+        FloatVector c10 = FloatVector.fromArray(S, c, co + ldc);
+        FloatVector c11 = FloatVector.fromArray(S, c, co + ldc + V);
+        FloatVector c20 = FloatVector.fromArray(S, c, co + 2 * ldc);
+        FloatVector c21 = FloatVector.fromArray(S, c, co + 2 * ldc + V);
+        FloatVector c30 = FloatVector.fromArray(S, c, co + 3 * ldc);
+        FloatVector c31 = FloatVector.fromArray(S, c, co + 3 * ldc + V);
+        int a1 = ars;
+        int a2 = 2 * ars;
+        int a3 = 3 * ars;
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * (2 * V);
+            int ai = ao + p;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
+            FloatVector av = FloatVector.broadcast(S, a[ai]);
+            c00 = b0.fma(av, c00);
+            c01 = b1.fma(av, c01);
+            av = FloatVector.broadcast(S, a[ai + a1]);
+            c10 = b0.fma(av, c10);
+            c11 = b1.fma(av, c11);
+            av = FloatVector.broadcast(S, a[ai + a2]);
+            c20 = b0.fma(av, c20);
+            c21 = b1.fma(av, c21);
+            av = FloatVector.broadcast(S, a[ai + a3]);
+            c30 = b0.fma(av, c30);
+            c31 = b1.fma(av, c31);
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + V);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + V);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + V);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + V);
     }
 
     private static void micro1x2(int kc, float[] a, int ao, int acs, float[] b, int bo, int ldb, float[] c,
