@@ -18,8 +18,8 @@ import org.attnkit.random.DropConnect;
  * zero rows make sequence edges, T < K and P >= T need no special path. Outputs are computed in register
  * tiles of {@link #TILE} rows by the generated {@link #convolveTiles16} or {@link #convolveTiles8}, with
  * the weights of each channel vector in a panel ({@link #weightPanels}: the taps padded with zeros to a
- * multiple of 4), and written back row by row. On B=8 T=512 C=512 K=31, one thread, the forward went from 3.3 ms (in place, 8-row
- * tiles) to 2.7 ms (panels of one vector, 16-row tiles, one sweep of the tiles per 8 taps) to 1.7-2.0
+ * multiple of 4), and written back row by row. On B=8 T=512 C=512 K=31, one thread, the forward went
+ * from 3.3 ms (in place, 8-row tiles) to 2.7 ms (panels of one vector, 16-row tiles, one sweep of the tiles per 8 taps) to 1.7-2.0
  * ms (panels of 8 vectors read and written row by row, all taps of a tile at once, 256-row blocks).
  */
 final class LightConvSimd {
@@ -167,6 +167,7 @@ final class LightConvSimd {
         pack(x, p.xp, p.xRows, b, t0 - P, tiles * TILE + kp - 1, T, C, v0, v1);
         // Tiles written straight into y: whole tiles, when all vectors of the group are whole.
         int direct = TILE == 8 && v1 * L <= C ? (t1 - t0) / TILE : 0;
+        int done = direct * TILE; // rows written straight into y
         for (int v = v0; v < v1; v++) {
             int xOff = (v - v0) * p.xRows * L;
             int yOff = (v - v0) * TIME_BLOCK * L;
@@ -175,12 +176,10 @@ final class LightConvSimd {
             } else {
                 convolveTiles8(p.xp, xOff, wp, v * kp * L, kp, y, (b * T + t0) * C + v * L, C, direct, biasPanel,
                         v * L);
-                int done = direct * TILE;
                 convolveTiles8(p.xp, xOff + done * L, wp, v * kp * L, kp, p.yp, yOff + done * L, L, tiles - direct,
                         biasPanel, v * L);
             }
         }
-        int done = direct * TILE;
         unpack(p.yp, TIME_BLOCK, done, y, b, t0 + done, t1 - t0 - done, T, C, v0, v1);
     }
 
