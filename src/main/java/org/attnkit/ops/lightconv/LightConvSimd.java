@@ -19,8 +19,9 @@ import org.attnkit.random.DropConnect;
  * tiles of {@link #TILE} rows by the generated {@link #convolveTiles16} or {@link #convolveTiles8}, with
  * the weights of each channel vector in a panel ({@link #weightPanels}: the taps padded with zeros to a
  * multiple of 4), and written back row by row. On B=8 T=512 C=512 K=31, one thread, the forward went
- * from 3.3 ms (in place, 8-row tiles) to 2.7 ms (panels of one vector, 16-row tiles, one sweep of the tiles per 8 taps) to 1.7-2.0
- * ms (panels of 8 vectors read and written row by row, all taps of a tile at once, 256-row blocks).
+ * from 3.3 ms (in place, 8-row tiles) to 2.7 ms (panels of one vector, 16-row tiles, one sweep of the
+ * tiles per 8 taps) to 1.7-2.0 ms (panels of 8 vectors read and written row by row, all taps of a tile at
+ * once, 256-row blocks).
  */
 final class LightConvSimd {
     static final VectorSpecies<Float> S = VectorMath.S;
