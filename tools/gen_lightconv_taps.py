@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the unrolled register-tile methods of LightConvSimd.java to stdout: convolveTiles16 and
-convolveTiles8 (the convolution) and tapGradient8/tapGradient4 (the weight gradient).
+"""Writes the unrolled register-tile methods of LightConvSimd.java to stdout: convolveTiles16,
+convolveTiles16By4 and convolveTiles8 (the convolution) and tapGradient8/tapGradient4 (the weight gradient).
 
 convolveTilesR keeps, for each tile of R output rows, R accumulators in registers through all the
 taps, a chunk of weight vectors at a time, and loads every input row of a chunk once.
@@ -31,6 +31,9 @@ DOC16 = """Sweeping all tiles once per chunk of 8 taps instead (weights in regis
      * sums stored and reloaded at every chunk) took 1.7 ms for the taps of B=8 T=512 C=512 K=31 on one
      * thread with 64-row blocks and 1.0 ms with 512-row blocks; this takes 0.72-0.88 ms with any of
      * 64 to 512 (AVX-512)."""
+DOC16BY4 = """For kp = 4 mod 8 ({@link #convolveTiles16} takes chunks of 8 only): the
+     * taps of B=8 T=512 C=512 K=31 ran at 176-178 GFLOP/s on one AVX-512 core in chunks of 4, 192-199 in
+     * chunks of 8."""
 DOC8 = """For 16 vector registers (AVX2), where the 16-row tile spills: 8 accumulators, 2 weights and
      * the input rows. Chunks of 2 taps rather than 4 (whose 4 weights left C2 too few registers for the
      * input rows it loads ahead, so it spilled two accumulators): B=8 T=512 C=512 K=31 on an AVX2 Zen 3,
@@ -38,41 +41,36 @@ DOC8 = """For 16 vector registers (AVX2), where the 16-row tile spills: 8 accumu
      * 3.03 on one."""
 
 
-def convolve_tiles(rows, big_chunk, doc):
-    """convolveTiles<rows>: chunks of big_chunk taps, then of 4 (kp is a multiple of 4)."""
+def convolve_tiles(rows, n, name, doc):
+    """convolve<name>: tiles of `rows` rows, all taps in chunks of n (kp is a multiple of n).
+
+    One chunk size per method, no tail chunk: with a 4-tap tail after the 8-tap loop in the same method,
+    C2 spilled the 16 accumulators around every FMA (438 stack moves for 125 FMAs in the compiled code)
+    and the taps of B=8 T=512 C=512 K=31 ran at 111-122 GFLOP/s on one AVX-512 core instead of 192-199.
+    """
     global TILE
     TILE = rows
     o = []
-    chunks = f"{big_chunk} (then 4)" if big_chunk > 4 else f"{big_chunk}"
     o.append(f"""    /**
-     * All kp taps (a multiple of 4) of {rows}-row tiles of one channel vector, on panels (the input panel
+     * All kp taps (a multiple of {n}) of {rows}-row tiles of one channel vector, on panels (the input panel
      * from xp[xOff], rows L floats apart; the weights from wp[wOff]) into output rows ys floats apart from
      * yp[yOff] (an output panel, ys = L, or the output itself, ys = C): output row r reads panel rows
      * r .. r+kp-1. Each tile keeps its {rows} accumulators in registers
-     * through all the taps, {chunks} at a time with their weight vectors loaded from L1, and stores
+     * through all the taps, {n} at a time with their weight vectors loaded from L1, and stores
      * them once. {doc}
      * The tile starts from the bias vector at bias[biasOff] (zero when bias is null). (No
      * FloatVector parameters: a vector whose exact class C2 cannot see is not intrinsified, and every
      * operation on it would box.)
      */
-    private static void convolveTiles{rows}(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp,
+    private static void {name}(float[] xp, int xOff, float[] wp, int wOff, int kp, float[] yp,
                                         int yOff, int ys, int tiles, float[] bias, int biasOff) {{""")
     o.append("        FloatVector init = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, biasOff);")
     o.append("        for (int tile = 0; tile < tiles; tile++) {")
     for i in range(rows):
         o.append(f"            FloatVector a{i} = init;")
-    o.append("            int k0 = 0;")
-    if big_chunk > 4:
-        o.append(f"            for (; k0 + {big_chunk} <= kp; k0 += {big_chunk}) {{")
-        chunk(o, big_chunk, "                ")
-        o.append("            }")
-        o.append("            if (k0 < kp) { // the last 4 taps")
-        chunk(o, 4, "                ")
-        o.append("            }")
-    else:  # big_chunk divides 4, and so kp
-        o.append(f"            for (; k0 < kp; k0 += {big_chunk}) {{")
-        chunk(o, big_chunk, "                ")
-        o.append("            }")
+    o.append(f"            for (int k0 = 0; k0 < kp; k0 += {n}) {{")
+    chunk(o, n, "                ")
+    o.append("            }")
     o.append(f"            int yr = yOff + tile * {rows} * ys;")
     for i in range(rows):
         o.append(f"            a{i}.intoArray(yp, yr + {i} * ys);")
@@ -81,9 +79,11 @@ def convolve_tiles(rows, big_chunk, doc):
     return "\n".join(o)
 
 
-print(convolve_tiles(16, 8, DOC16))
+print(convolve_tiles(16, 8, "convolveTiles16", DOC16))
 print()
-print(convolve_tiles(8, 2, DOC8))
+print(convolve_tiles(16, 4, "convolveTiles16By4", DOC16BY4))
+print()
+print(convolve_tiles(8, 2, "convolveTiles8", DOC8))
 
 
 # The weight gradient: dwp[k] += sum_r gp[r] * xp[r + k] over tiles of GTILE rows, for a chunk of M taps
