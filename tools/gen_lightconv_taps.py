@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the unrolled register-tile methods of LightConvSimd.java to stdout: convolveTiles16,
-convolveTiles16By4 and convolveTiles8 (the convolution) and tapGradient8/tapGradient4 (the weight gradient).
+convolveTiles16By4 and convolveTiles8 (the convolution) and tapGradient16/8/4 (the weight gradient).
 
 convolveTilesR keeps, for each tile of R output rows, R accumulators in registers through all the
 taps, a chunk of weight vectors at a time, and loads every input row of a chunk once.
@@ -91,7 +91,7 @@ print(convolve_tiles(8, 2, "convolveTiles8", DOC8))
 # of its GTILE + M - 1 input rows once.
 GTILE = 8
 grad = []
-for M in (8, 4):
+for M in (16, 8, 4):
     o = []
     o.append(f"""    /**
      * dwp[(k0 + k)*L + lane] += sum over the rows r of the tiles of
