@@ -149,10 +149,16 @@ final class AttentionSimd {
         CpuPool.parallelFor(bh, t -> {
             int bi = t / heads;
             int h = t % heads;
+            int whole = S.loopBound(p.dh);
+            FloatVector scale = FloatVector.broadcast(S, p.scale);
             for (int i = 0; i < tq; i++) {
                 int src = (bi * tq + i) * d + h * p.dh;
                 int dst = (t * p.tqp + i) * p.dhp;
-                for (int c = 0; c < p.dh; c++) {
+                int c = 0;
+                for (; c < whole; c += L) {
+                    FloatVector.fromArray(S, q, src + c).mul(scale).intoArray(p.qs, dst + c);
+                }
+                for (; c < p.dh; c++) {
                     p.qs[dst + c] = q[src + c] * p.scale;
                 }
                 if (backward) {
@@ -163,23 +169,51 @@ final class AttentionSimd {
                 if (p.keyBias[bi * p.tkp + j] != 0f) {
                     continue; // padded keys stay zero, so their values (even inf/NaN) never reach a sum
                 }
-                int src = (bi * tk + j) * d + h * p.dh;
-                for (int c = 0; c < p.dh; c++) {
-                    p.kt[(t * p.dh + c) * p.tkp + j] = k[src + c];
-                }
                 if (backward) {
-                    System.arraycopy(k, src, p.k, (t * p.tkp + j) * p.dhp, p.dh);
+                    System.arraycopy(k, (bi * tk + j) * d + h * p.dh, p.k, (t * p.tkp + j) * p.dhp, p.dh);
                 }
-                int vsrc = (bi * tk + j) * dv + h * p.dvh;
-                System.arraycopy(v, vsrc, p.v, (t * p.tkp + j) * p.dvp, p.dvh);
-                if (backward) {
-                    for (int c = 0; c < p.dvh; c++) {
-                        p.vt[(t * p.dvh + c) * p.tkp + j] = v[vsrc + c];
-                    }
-                }
+                System.arraycopy(v, (bi * tk + j) * dv + h * p.dvh, p.v, (t * p.tkp + j) * p.dvp, p.dvh);
+            }
+            transposeKeys(k, bi * tk * d + h * p.dh, d, p.dh, p.kt, t * p.dh * p.tkp, p.tkp, p.keyBias,
+                    bi * p.tkp, tk);
+            if (backward) {
+                transposeKeys(v, bi * tk * dv + h * p.dvh, dv, p.dvh, p.vt, t * p.dvh * p.tkp, p.tkp, p.keyBias,
+                        bi * p.tkp, tk);
             }
         });
         return p;
+    }
+
+    /**
+     * dst[dOff + c*ldd + j] = src[sOff + j*lds + c] for c < width and the allowed keys j < n (keyBias[bOff + j]
+     * == 0; the others stay zero): L keys at a time by a gather, each destination row written a whole vector
+     * at a time. Key by key, the destination rows (ldd floats apart, a power of two) fell into two L1 sets
+     * and evicted each other at every store: packing the forward's operands of B=8 T=512 C=512 H=8 took
+     * 7.9 ms of its 31.5 (3.5 ms with 16-key blocks of scalar copies, 3.1 this way).
+     */
+    private static void transposeKeys(float[] src, int sOff, int lds, int width, float[] dst, int dOff, int ldd,
+                                      float[] keyBias, int bOff, int n) {
+        int[] rows = new int[L];
+        for (int j = 0; j < L; j++) {
+            rows[j] = j * lds;
+        }
+        FloatVector zero = FloatVector.zero(S);
+        int whole = S.loopBound(n);
+        for (int j0 = 0; j0 < whole; j0 += L) {
+            VectorMask<Float> allowed = FloatVector.fromArray(S, keyBias, bOff + j0).compare(VectorOperators.EQ, 0f);
+            int from = sOff + j0 * lds;
+            for (int c = 0; c < width; c++) {
+                FloatVector keys = FloatVector.fromArray(S, src, from + c, rows, 0);
+                zero.blend(keys, allowed).intoArray(dst, dOff + c * ldd + j0);
+            }
+        }
+        for (int c = 0; c < width; c++) {
+            for (int j = whole; j < n; j++) {
+                if (keyBias[bOff + j] == 0f) {
+                    dst[dOff + c * ldd + j] = src[sOff + j * lds + c];
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------ forward

@@ -161,6 +161,37 @@ class AttentionSimdTest {
     }
 
     @Test
+    void paddedKeysInWholeVectorBlocksNeverLeak() {
+        // 40 keys: whole blocks of 16 and 8 lanes and a tail go through the packing's gather; padded keys 3, 17
+        // and 38 hold NaN and inf in k and v.
+        int tk = 40;
+        float[] kv = Tensor.randn(5, 1, tk, 8).toArray();
+        float[] vv = Tensor.randn(6, 1, tk, 8).toArray();
+        float[] m = new float[tk];
+        for (int j : new int[] {3, 17, 38}) {
+            m[j] = 1;
+            for (int c = 0; c < 8; c++) {
+                kv[j * 8 + c] = Float.NaN;
+                vv[j * 8 + c] = Float.POSITIVE_INFINITY;
+            }
+        }
+        Tensor q = Tensor.randn(7, 1, 5, 8);
+        Tensor k = Tensor.wrap(kv, 1, tk, 8);
+        Tensor v = Tensor.wrap(vv, 1, tk, 8);
+        Tensor mask = Tensor.wrap(m, 1, tk);
+        Tensor dy = Tensor.randn(8, 1, 5, 8);
+        Tensor[] simd = run(Backend.SIMD, q, k, v, 2, false, mask, dy);
+        for (Tensor g : simd) {
+            for (float x : g.toArray()) {
+                assertTrue(Float.isFinite(x), "outputs and gradients must stay finite");
+            }
+        }
+        Tensor[] ref = run(Backend.REF, q, k, v, 2, false, mask, dy);
+        Compare.close("y", ref[0], simd[0], FWD_ATOL, FWD_RTOL);
+        Compare.close("dq", ref[1], simd[1], BWD_ATOL, BWD_RTOL);
+    }
+
+    @Test
     void fullyMaskedRowsGiveExactZerosAndPaddedKeyValuesNeverLeak() {
         // Tq = 6 > Tk = 4 causal: queries 0 and 1 see no key. Batch 1 pads key 2, whose k and v hold NaN.
         Tensor q = Tensor.randn(1, 2, 6, 8);
