@@ -12,8 +12,10 @@ import org.attnkit.backend.VectorMath;
  * Flash-style Vector API kernels of {@link Attention} on raw BTC float arrays.
  *
  * <p>The inputs are first repacked per (batch, head) into contiguous, zero-padded matrices: queries
- * pre-scaled by 1/sqrt(d) {@code qs[Tqp][dhp]}, keys {@code k[Tkp][dhp]} and transposed
- * {@code kt[dh][Tkp]}, values {@code v[Tkp][dvp]} and transposed {@code vt[dvh][Tkp]}. The padding
+ * pre-scaled by 1/sqrt(d) {@code qs[Tqp][dhp]}, keys {@code k[Tkp][dhp]} and transposed by key block
+ * {@code kt[Tkp/bk][dh][bk]}, values {@code v[Tkp][dvp]} and transposed {@code vt[Tkp/bk][dvh][bk]} (a key
+ * block's transposed rows contiguous, bk floats apart: rows Tkp floats apart, a power of two, fell into a
+ * few L1 sets and were read from L2 at every step of the score GEMM). The padding
  * (query rows to a whole query block, keys to a whole key block, head dims to a whole vector) is zero
  * and masked, so every product below is one small GEMM {@link #gemm} with no scalar tails: it
  * vectorizes over the OUTPUT COLUMNS with a 4-row x 4-vector register tile on AVX-512 (4 x 2 with
@@ -75,9 +77,9 @@ final class AttentionSimd {
         final int nkb;
         float[] qs;      // [BH][tqp][dhp], q / sqrt(dh)
         float[] k;       // [BH][tkp][dhp]        (backward only)
-        float[] kt;      // [BH][dh][tkp]
+        float[] kt;      // [BH][tkp/bk][dh][bk]
         float[] v;       // [BH][tkp][dvp]
-        float[] vt;      // [BH][dvh][tkp]        (backward only)
+        float[] vt;      // [BH][tkp/bk][dvh][bk] (backward only)
         float[] dout;    // [BH][tqp][dvp]        (backward only)
         float[] keyBias; // [B][tkp]: 0 for an allowed key, -inf for a padded (or padding) key
         boolean[] live;  // [B][nkb]: the key block has at least one unpadded key
@@ -174,10 +176,10 @@ final class AttentionSimd {
                 }
                 System.arraycopy(v, (bi * tk + j) * dv + h * p.dvh, p.v, (t * p.tkp + j) * p.dvp, p.dvh);
             }
-            transposeKeys(k, bi * tk * d + h * p.dh, d, p.dh, p.kt, t * p.dh * p.tkp, p.tkp, p.keyBias,
+            transposeKeys(k, bi * tk * d + h * p.dh, d, p.dh, p.kt, t * p.dh * p.tkp, p.bk, p.keyBias,
                     bi * p.tkp, tk);
             if (backward) {
-                transposeKeys(v, bi * tk * dv + h * p.dvh, dv, p.dvh, p.vt, t * p.dvh * p.tkp, p.tkp, p.keyBias,
+                transposeKeys(v, bi * tk * dv + h * p.dvh, dv, p.dvh, p.vt, t * p.dvh * p.tkp, p.bk, p.keyBias,
                         bi * p.tkp, tk);
             }
         });
@@ -185,13 +187,14 @@ final class AttentionSimd {
     }
 
     /**
-     * dst[dOff + c*ldd + j] = src[sOff + j*lds + c] for c < width and the allowed keys j < n (keyBias[bOff + j]
-     * == 0; the others stay zero): L keys at a time by a gather, each destination row written a whole vector
-     * at a time. Key by key, the destination rows (ldd floats apart, a power of two) fell into two L1 sets
-     * and evicted each other at every store: packing the forward's operands of B=8 T=512 C=512 H=8 took
-     * 7.9 ms of its 31.5 (3.5 ms with 16-key blocks of scalar copies, 3.1 this way).
+     * The transpose by key block: dst[dOff + (j/bk)*width*bk + c*bk + j%bk] = src[sOff + j*lds + c] for
+     * c < width and the allowed keys j < n (keyBias[bOff + j] == 0; the others stay zero), L keys at a time
+     * by a gather (bk is a multiple of L), each destination row written a whole vector at a time. Key by key
+     * into rows a power of two apart, the stores fell into two L1 sets and evicted each other: packing the
+     * forward's operands of B=8 T=512 C=512 H=8 took 7.9 ms of its 31.5 (3.5 ms with 16-key blocks of
+     * scalar copies, 3.1 this way).
      */
-    private static void transposeKeys(float[] src, int sOff, int lds, int width, float[] dst, int dOff, int ldd,
+    private static void transposeKeys(float[] src, int sOff, int lds, int width, float[] dst, int dOff, int bk,
                                       float[] keyBias, int bOff, int n) {
         int[] rows = new int[L];
         for (int j = 0; j < L; j++) {
@@ -202,15 +205,17 @@ final class AttentionSimd {
         for (int j0 = 0; j0 < whole; j0 += L) {
             VectorMask<Float> allowed = FloatVector.fromArray(S, keyBias, bOff + j0).compare(VectorOperators.EQ, 0f);
             int from = sOff + j0 * lds;
+            int to = dOff + j0 / bk * width * bk + j0 % bk;
             for (int c = 0; c < width; c++) {
                 FloatVector keys = FloatVector.fromArray(S, src, from + c, rows, 0);
-                zero.blend(keys, allowed).intoArray(dst, dOff + c * ldd + j0);
+                zero.blend(keys, allowed).intoArray(dst, to + c * bk);
             }
         }
-        for (int c = 0; c < width; c++) {
-            for (int j = whole; j < n; j++) {
-                if (keyBias[bOff + j] == 0f) {
-                    dst[dOff + c * ldd + j] = src[sOff + j * lds + c];
+        for (int j = whole; j < n; j++) {
+            if (keyBias[bOff + j] == 0f) {
+                int to = dOff + j / bk * width * bk + j % bk;
+                for (int c = 0; c < width; c++) {
+                    dst[to + c * bk] = src[sOff + j * lds + c];
                 }
             }
         }
@@ -252,7 +257,7 @@ final class AttentionSimd {
                 continue;
             }
             int j0 = kb * bk;
-            gemm(p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, p.kt, t * p.dh * p.tkp + j0, p.tkp, s, 0, bk, bq, bk, p.dh,
+            gemm(p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, p.kt, (t * p.tkp + j0) * p.dh, bk, s, 0, bk, bq, bk, p.dh,
                     false);
             mask(p, bi, i0, j0, s);
             for (int r = 0; r < bq; r++) {
@@ -479,7 +484,7 @@ final class AttentionSimd {
 
     /** P = exp(S - lse) of the tile (query block i0, key block j0) of (batch, head) t, into tiles.s. */
     private static void probabilityTile(Packed p, int t, int i0, int j0, float[] lse, Tiles w) {
-        gemm(p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, p.kt, t * p.dh * p.tkp + j0, p.tkp, w.s, 0, p.bk, p.bq, p.bk,
+        gemm(p.qs, (t * p.tqp + i0) * p.dhp, p.dhp, p.kt, (t * p.tkp + j0) * p.dh, p.bk, w.s, 0, p.bk, p.bq, p.bk,
                 p.dh, false);
         mask(p, t / p.heads, i0, j0, w.s);
         probabilities(p, w.s, lse, t * p.tqp + i0);
@@ -487,7 +492,7 @@ final class AttentionSimd {
 
     /** dS = P * (dO v^T - delta) of the tile, into tiles.dp (tiles.s holds P). */
     private static void scoreGradientTile(Packed p, int t, int i0, int j0, float[] delta, Tiles w) {
-        gemm(p.dout, (t * p.tqp + i0) * p.dvp, p.dvp, p.vt, t * p.dvh * p.tkp + j0, p.tkp, w.dp, 0, p.bk, p.bq,
+        gemm(p.dout, (t * p.tqp + i0) * p.dvp, p.dvp, p.vt, (t * p.tkp + j0) * p.dvh, p.bk, w.dp, 0, p.bk, p.bq,
                 p.bk, p.dvh, false);
         scoreGradient(p, w.s, w.dp, delta, t * p.tqp + i0);
     }
