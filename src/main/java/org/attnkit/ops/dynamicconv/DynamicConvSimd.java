@@ -45,17 +45,18 @@ final class DynamicConvSimd {
     private static final int DW_ROWS = 96;
     private static final int DW_COLS = 256;
     /**
-     * The lane sums of 16 vectors at once ({@link #tapSums16}, 16 lanes only): PARTNERd maps lane i to
-     * i ^ d, UPPERd marks the lanes with bit d set. Constants, so that C2 sees their exact classes.
+     * The lane sums of V vectors at once ({@link #tapSums16}, {@link #tapSums8}): PARTNERd maps lane i to
+     * i ^ d, UPPERd marks the lanes with bit d set (null where d >= V). Constants, so that C2 sees their
+     * exact classes.
      */
-    private static final VectorShuffle<Float> PARTNER1 = V == 16 ? VectorShuffle.fromOp(S, i -> i ^ 1) : null;
-    private static final VectorShuffle<Float> PARTNER2 = V == 16 ? VectorShuffle.fromOp(S, i -> i ^ 2) : null;
-    private static final VectorShuffle<Float> PARTNER4 = V == 16 ? VectorShuffle.fromOp(S, i -> i ^ 4) : null;
-    private static final VectorShuffle<Float> PARTNER8 = V == 16 ? VectorShuffle.fromOp(S, i -> i ^ 8) : null;
-    private static final VectorMask<Float> UPPER1 = V == 16 ? upper(1) : null;
-    private static final VectorMask<Float> UPPER2 = V == 16 ? upper(2) : null;
-    private static final VectorMask<Float> UPPER4 = V == 16 ? upper(4) : null;
-    private static final VectorMask<Float> UPPER8 = V == 16 ? upper(8) : null;
+    private static final VectorShuffle<Float> PARTNER1 = V > 1 ? VectorShuffle.fromOp(S, i -> i ^ 1) : null;
+    private static final VectorShuffle<Float> PARTNER2 = V > 2 ? VectorShuffle.fromOp(S, i -> i ^ 2) : null;
+    private static final VectorShuffle<Float> PARTNER4 = V > 4 ? VectorShuffle.fromOp(S, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> PARTNER8 = V > 8 ? VectorShuffle.fromOp(S, i -> i ^ 8) : null;
+    private static final VectorMask<Float> UPPER1 = V > 1 ? upper(1) : null;
+    private static final VectorMask<Float> UPPER2 = V > 2 ? upper(2) : null;
+    private static final VectorMask<Float> UPPER4 = V > 4 ? upper(4) : null;
+    private static final VectorMask<Float> UPPER8 = V > 8 ? upper(8) : null;
 
     private DynamicConvSimd() {
     }
@@ -521,20 +522,24 @@ final class DynamicConvSimd {
         int base = b * T * C;
         int whole = R / V * V; // channels of a head in whole vectors
         float[] dwt = new float[n * taps];
-        // Rows whose taps, rounded up to whole groups of 16, all read rows inside [0, T), with heads of whole
-        // vectors, take 16 taps at a time through tapSums16. Head by head, so that the x rows of the tile
-        // (its n + 31 rows of one head: 20 KB at n = 48, R = 64) stay in L1 from one row to the next.
-        int groups = (kk + 15) / 16;
-        boolean byGroups = V == 16 && R == whole;
+        // Rows whose taps, rounded up to whole groups of V, all read rows inside [0, T), with heads of whole
+        // vectors, take V taps at a time through tapSums16 or tapSums8. Head by head, so that the x rows of
+        // the tile (its n + 31 rows of one head: 20 KB at n = 48, R = 64) stay in L1 from one row to the next.
+        int groups = (kk + V - 1) / V;
+        boolean byGroups = (V == 16 || V == 8) && R == whole;
         for (int h = 0; h < g.heads(); h++) {
             int c0 = h * R;
             for (int i = 0; i < n; i++) {
                 int t = t0 + i;
                 int gr = base + t * C;
-                if (byGroups && t - P >= 0 && t - P + groups * 16 <= T) {
-                    for (int k0 = 0; k0 < kk; k0 += 16) {
-                        tapSums16(dy, gr + c0, x, base + (t + k0 - P) * C + c0, C, R, dwt, i * taps + h * kk + k0,
-                                Math.min(16, kk - k0));
+                if (byGroups && t - P >= 0 && t - P + groups * V <= T) {
+                    for (int k0 = 0; k0 < kk; k0 += V) {
+                        int xr = base + (t + k0 - P) * C + c0;
+                        if (V == 16) {
+                            tapSums16(dy, gr + c0, x, xr, C, R, dwt, i * taps + h * kk + k0, Math.min(16, kk - k0));
+                        } else {
+                            tapSums8(dy, gr + c0, x, xr, C, R, dwt, i * taps + h * kk + k0, Math.min(8, kk - k0));
+                        }
                     }
                     continue;
                 }
@@ -624,6 +629,43 @@ final class DynamicConvSimd {
         if (count == 16) {
             sums.intoArray(out, outOff);
         } else { // the mask made here, not passed in: C2 intrinsifies only what it sees the exact class of
+            sums.intoArray(out, outOff, S.indexInRange(0, count));
+        }
+    }
+
+    /** {@link #tapSums16} with 8 lanes (AVX2): 8 taps at a time, levels d = 1, 2, 4. */
+    private static void tapSums8(float[] dy, int dyOff, float[] x, int xOff, int C, int R, float[] out, int outOff,
+                                 int count) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        FloatVector a4 = FloatVector.zero(S);
+        FloatVector a5 = FloatVector.zero(S);
+        FloatVector a6 = FloatVector.zero(S);
+        FloatVector a7 = FloatVector.zero(S);
+        for (int c = 0; c < R; c += 8) {
+            FloatVector d = FloatVector.fromArray(S, dy, dyOff + c);
+            int xr = xOff + c;
+            a0 = d.fma(FloatVector.fromArray(S, x, xr + 0 * C), a0);
+            a1 = d.fma(FloatVector.fromArray(S, x, xr + 1 * C), a1);
+            a2 = d.fma(FloatVector.fromArray(S, x, xr + 2 * C), a2);
+            a3 = d.fma(FloatVector.fromArray(S, x, xr + 3 * C), a3);
+            a4 = d.fma(FloatVector.fromArray(S, x, xr + 4 * C), a4);
+            a5 = d.fma(FloatVector.fromArray(S, x, xr + 5 * C), a5);
+            a6 = d.fma(FloatVector.fromArray(S, x, xr + 6 * C), a6);
+            a7 = d.fma(FloatVector.fromArray(S, x, xr + 7 * C), a7);
+        }
+        FloatVector p0 = a0.blend(a1, UPPER1).add(a1.blend(a0, UPPER1).rearrange(PARTNER1));
+        FloatVector p1 = a2.blend(a3, UPPER1).add(a3.blend(a2, UPPER1).rearrange(PARTNER1));
+        FloatVector p2 = a4.blend(a5, UPPER1).add(a5.blend(a4, UPPER1).rearrange(PARTNER1));
+        FloatVector p3 = a6.blend(a7, UPPER1).add(a7.blend(a6, UPPER1).rearrange(PARTNER1));
+        FloatVector q0 = p0.blend(p1, UPPER2).add(p1.blend(p0, UPPER2).rearrange(PARTNER2));
+        FloatVector q1 = p2.blend(p3, UPPER2).add(p3.blend(p2, UPPER2).rearrange(PARTNER2));
+        FloatVector sums = q0.blend(q1, UPPER4).add(q1.blend(q0, UPPER4).rearrange(PARTNER4));
+        if (count == 8) {
+            sums.intoArray(out, outOff);
+        } else {
             sums.intoArray(out, outOff, S.indexInRange(0, count));
         }
     }
