@@ -507,8 +507,8 @@ final class DynamicConvSimd {
     /**
      * dwt[i*L + h*K + k] = sum_{c in head h} dy[b,t0+i,c] x[b,t0+i+k-P,c] for i < n, 0 for taps reading
      * outside [0,T): per (row, head, tap) a dot product along the head's channels, vector FMAs and one
-     * fixed-order lane sum ({@link VectorMath#sumLanes}); with 16 lanes, 16 taps at a time through {@link
-     * #tapSums16}. Transposing the tile to put time along the lanes (every product a vertical FMA, no lane
+     * fixed-order lane sum ({@link VectorMath#sumLanes}); with 16 or 8 lanes, as many taps at a time through
+     * {@link #tapSums16} or {@link #tapSums8} (rows whose taps all read inside [0, T)). Transposing the tile to put time along the lanes (every product a vertical FMA, no lane
      * sums) cost more in the two scalar transposes than it saved: 120-124 us per 48-row tile of B=8 T=512
      * C=512 H=8 K=31 against 80-84 us for this, on one thread.
      */
