@@ -508,9 +508,10 @@ final class DynamicConvSimd {
      * dwt[i*L + h*K + k] = sum_{c in head h} dy[b,t0+i,c] x[b,t0+i+k-P,c] for i < n, 0 for taps reading
      * outside [0,T): per (row, head, tap) a dot product along the head's channels, vector FMAs and one
      * fixed-order lane sum ({@link VectorMath#sumLanes}); with 16 or 8 lanes, as many taps at a time through
-     * {@link #tapSums16} or {@link #tapSums8} (rows whose taps all read inside [0, T)). Transposing the tile to put time along the lanes (every product a vertical FMA, no lane
-     * sums) cost more in the two scalar transposes than it saved: 120-124 us per 48-row tile of B=8 T=512
-     * C=512 H=8 K=31 against 80-84 us for this, on one thread.
+     * {@link #tapSums16} or {@link #tapSums8} (rows whose taps all read inside [0, T)). Transposing the tile
+     * to put time along the lanes (every product a vertical FMA, no lane sums) cost more in the two scalar
+     * transposes than it saved: 120-124 us per 48-row tile of B=8 T=512 C=512 H=8 K=31 against 80-84 us for
+     * the butterflies, on one thread.
      */
     private static float[] tapGradient(float[] x, float[] dy, int b, int t0, int n, Geom g) {
         int C = g.channels();
@@ -523,8 +524,8 @@ final class DynamicConvSimd {
         int whole = R / V * V; // channels of a head in whole vectors
         float[] dwt = new float[n * taps];
         // Rows whose taps, rounded up to whole groups of V, all read rows inside [0, T), with heads of whole
-        // vectors, take V taps at a time through tapSums16 or tapSums8. Head by head, so that the x rows of
-        // the tile (its n + 31 rows of one head: 20 KB at n = 48, R = 64) stay in L1 from one row to the next.
+        // vectors, take V taps at a time through tapSums16 or tapSums8. Head by head: the x rows one head of
+        // the tile reads (n + 31 rows, 20 KB at n = 48, R = 64) fit L1 (row by row measured the same).
         int groups = (kk + V - 1) / V;
         boolean byGroups = (V == 16 || V == 8) && R == whole;
         for (int h = 0; h < g.heads(); h++) {
