@@ -16,9 +16,9 @@ import org.attnkit.random.DropConnect;
  * per vector (rows L floats apart), read row by row from memory. Read in place, rows C floats apart (a
  * power of two, typically) fall into a few L1 sets and evict each other; the panel stays in L1, and its
  * zero rows make sequence edges, T < K and P >= T need no special path. Outputs are computed in register
- * tiles of {@link #TILE} rows by the generated {@link #convolveTiles16} or {@link #convolveTiles8}, with
- * the weights of each channel vector in a panel ({@link #weightPanels}: the taps padded with zeros to a
- * multiple of 4), and written back row by row. On B=8 T=512 C=512 K=31, one thread, the forward went
+ * tiles of {@link #TILE} rows by the generated {@link #convolveTiles16} (or {@link #convolveTiles16By4}
+ * when the padded taps are 4 mod 8) or {@link #convolveTiles8}, with the weights of each channel vector in a
+ * panel ({@link #weightPanels}: the taps padded with zeros to a multiple of 4), and written back row by row. On B=8 T=512 C=512 K=31, one thread, the forward went
  * from 3.3 ms (in place, 8-row tiles) to 2.7 ms (panels of one vector, 16-row tiles, one sweep of the
  * tiles per 8 taps) to 1.7-2.0 ms (panels of 8 vectors read and written row by row, all taps of a tile at
  * once, 256-row blocks).
