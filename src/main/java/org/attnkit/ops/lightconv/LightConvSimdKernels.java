@@ -42,7 +42,6 @@ final class LightConvSimdKernels implements LightConvKernels {
         int H = weight.dim(0);
         int K = weight.dim(1);
         int P = options.paddingLeft();
-        int R = C / H;
         DropConnect drop = options.dropConnect();
         boolean needX = needsGrad[0];
         boolean needW = needsGrad[1];
@@ -67,24 +66,19 @@ final class LightConvSimdKernels implements LightConvKernels {
                 }
             }
             if (needBias) {
-                float[][] parts = LightConvSimd.backwardBlocks(xv, g, null, null, false, true, B, T, C, K, P);
+                LightConvSimd.Partials[] parts = LightConvSimd.backwardBlocks(xv, g, null, null, false, true, B, T, C,
+                        H, K, P);
                 addBias(parts, db);
             }
         } else {
             float[] w = toFloat(LightConvWeights.headKernelDropped(wn, H, K, drop));
             float[] reversed = needX ? LightConvSimd.weightPanels(LightConvSimd.reversedWeights(w, H, K), C, H, K) : null;
-            float[][] parts = LightConvSimd.backwardBlocks(xv, g, reversed, dx, needW, needBias, B, T, C, K, P);
+            LightConvSimd.Partials[] parts = LightConvSimd.backwardBlocks(xv, g, reversed, dx, needW, needBias, B, T,
+                    C, H, K, P);
             if (needW) {
-                for (int task = 0; task < parts.length / 2; task++) {
-                    float[] part = parts[2 * task]; // [K,C]
-                    for (int h = 0; h < H; h++) {
-                        for (int k = 0; k < K; k++) {
-                            double s = 0;
-                            for (int c = h * R; c < (h + 1) * R; c++) {
-                                s += part[k * C + c];
-                            }
-                            dwn[h * K + k] += s;
-                        }
+                for (LightConvSimd.Partials part : parts) { // in task order
+                    for (int i = 0; i < H * K; i++) {
+                        dwn[i] += part.weight()[i];
                     }
                 }
                 for (int h = 0; h < H; h++) {
@@ -115,11 +109,10 @@ final class LightConvSimdKernels implements LightConvKernels {
     }
 
     /** db[c] += the bias partials of every task, in task order. */
-    private static void addBias(float[][] parts, double[] db) {
-        for (int task = 0; task < parts.length / 2; task++) {
-            float[] part = parts[2 * task + 1];
+    private static void addBias(LightConvSimd.Partials[] parts, double[] db) {
+        for (LightConvSimd.Partials part : parts) {
             for (int c = 0; c < db.length; c++) {
-                db[c] += part[c];
+                db[c] += part.bias()[c];
             }
         }
     }
