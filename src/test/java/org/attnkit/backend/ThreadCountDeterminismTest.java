@@ -3,8 +3,10 @@ package org.attnkit.backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.attnkit.testing.DeterminismWorkload;
@@ -25,9 +27,18 @@ class ThreadCountDeterminismTest {
 
     private static String runWithThreads(int threads) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(List.of(java, "--add-modules=jdk.incubator.vector",
-                "-Dattnkit.threads=" + threads, "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector"));
+        // The child gets this JVM's vector width and register choice: with other ones its bits would differ
+        // for that reason alone (e.g. under -XX:MaxVectorSize=32, 8-lane vectors on an AVX-512 machine).
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("-XX:MaxVectorSize=") || arg.startsWith("-XX:UseAVX=")
+                    || arg.startsWith("-Dattnkit.vectorRegisters=")) {
+                command.add(arg);
+            }
+        }
+        command.addAll(List.of("-Dattnkit.threads=" + threads, "-cp", System.getProperty("java.class.path"),
                 DeterminismWorkload.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.redirectErrorStream(false);
         pb.redirectError(ProcessBuilder.Redirect.DISCARD);
         Process p = pb.start();
