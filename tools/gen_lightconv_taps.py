@@ -42,12 +42,12 @@ DOC8 = """For 16 vector registers (AVX2), where the 16-row tile spills: 8 accumu
 
 
 def convolve_tiles(rows, n, name, doc):
-    """convolve<name>: tiles of `rows` rows, all taps in chunks of n (kp is a multiple of n).
+    """Method `name`: tiles of `rows` rows, all taps in chunks of n (kp is a multiple of n).
 
     One chunk size per method, no tail chunk: with a 4-tap tail after the 8-tap loop in the same method,
-    C2 spilled and reloaded the accumulators in the hot loop (59-60 stack moves among its 125-128 FMAs; 4 without
-    the tail)
-    and the taps of B=8 T=512 C=512 K=31 ran at 111-122 GFLOP/s on one AVX-512 core instead of 192-199.
+    C2 spilled and reloaded the accumulators in the hot loop (59-60 stack moves among its 125-128 FMAs, 4
+    without the tail), and the taps of B=8 T=512 C=512 K=31 ran at 111-122 GFLOP/s on one AVX-512 core
+    instead of 192-199.
     """
     global TILE
     TILE = rows

@@ -564,114 +564,6 @@ final class DynamicConvSimd {
     }
 
     /**
-     * out[outOff + j] = sum_{c < R} dy[dyOff + c] x[xOff + j*C + c] for the first {@code count} of 16 taps
-     * j (the other lanes computed, not stored): 16 accumulators along the head's channels, then their lane
-     * sums all at once and one vector store. The accumulators are combined pairwise: lane i of a level-d
-     * result is a[i] + a[i ^ d] where i & d is 0 and b[i] + b[i ^ d] where it is not (two blends, a shuffle,
-     * an add); after d = 1, 2, 4, 8, lane j holds the sum of the lanes of accumulator j. 60 operations for
-     * the 16 sums, in a fixed order, instead of a butterfly, a lane extract and a scalar store for each.
-     * B=8 T=512 C=512 H=8 K=31, two threads, fastest of 10 calls: the tap gradient of all rows 3.25-3.48
-     * ms with a butterfly per tap, 2.76 ms this way; phase 1 of the backward, old and new classes
-     * alternating 3 times, 7.22-7.52 -> 6.20-6.72 ms.
-     */
-    private static void tapSums16(float[] dy, int dyOff, float[] x, int xOff, int C, int R, float[] out, int outOff,
-                                  int count) {
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S);
-        FloatVector a3 = FloatVector.zero(S);
-        FloatVector a4 = FloatVector.zero(S);
-        FloatVector a5 = FloatVector.zero(S);
-        FloatVector a6 = FloatVector.zero(S);
-        FloatVector a7 = FloatVector.zero(S);
-        FloatVector a8 = FloatVector.zero(S);
-        FloatVector a9 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        FloatVector a12 = FloatVector.zero(S);
-        FloatVector a13 = FloatVector.zero(S);
-        FloatVector a14 = FloatVector.zero(S);
-        FloatVector a15 = FloatVector.zero(S);
-        for (int c = 0; c < R; c += 16) {
-            FloatVector d = FloatVector.fromArray(S, dy, dyOff + c);
-            int xr = xOff + c;
-            a0 = d.fma(FloatVector.fromArray(S, x, xr + 0 * C), a0);
-            a1 = d.fma(FloatVector.fromArray(S, x, xr + 1 * C), a1);
-            a2 = d.fma(FloatVector.fromArray(S, x, xr + 2 * C), a2);
-            a3 = d.fma(FloatVector.fromArray(S, x, xr + 3 * C), a3);
-            a4 = d.fma(FloatVector.fromArray(S, x, xr + 4 * C), a4);
-            a5 = d.fma(FloatVector.fromArray(S, x, xr + 5 * C), a5);
-            a6 = d.fma(FloatVector.fromArray(S, x, xr + 6 * C), a6);
-            a7 = d.fma(FloatVector.fromArray(S, x, xr + 7 * C), a7);
-            a8 = d.fma(FloatVector.fromArray(S, x, xr + 8 * C), a8);
-            a9 = d.fma(FloatVector.fromArray(S, x, xr + 9 * C), a9);
-            a10 = d.fma(FloatVector.fromArray(S, x, xr + 10 * C), a10);
-            a11 = d.fma(FloatVector.fromArray(S, x, xr + 11 * C), a11);
-            a12 = d.fma(FloatVector.fromArray(S, x, xr + 12 * C), a12);
-            a13 = d.fma(FloatVector.fromArray(S, x, xr + 13 * C), a13);
-            a14 = d.fma(FloatVector.fromArray(S, x, xr + 14 * C), a14);
-            a15 = d.fma(FloatVector.fromArray(S, x, xr + 15 * C), a15);
-        }
-        FloatVector p0 = a0.blend(a1, UPPER1).add(a1.blend(a0, UPPER1).rearrange(PARTNER1));
-        FloatVector p1 = a2.blend(a3, UPPER1).add(a3.blend(a2, UPPER1).rearrange(PARTNER1));
-        FloatVector p2 = a4.blend(a5, UPPER1).add(a5.blend(a4, UPPER1).rearrange(PARTNER1));
-        FloatVector p3 = a6.blend(a7, UPPER1).add(a7.blend(a6, UPPER1).rearrange(PARTNER1));
-        FloatVector p4 = a8.blend(a9, UPPER1).add(a9.blend(a8, UPPER1).rearrange(PARTNER1));
-        FloatVector p5 = a10.blend(a11, UPPER1).add(a11.blend(a10, UPPER1).rearrange(PARTNER1));
-        FloatVector p6 = a12.blend(a13, UPPER1).add(a13.blend(a12, UPPER1).rearrange(PARTNER1));
-        FloatVector p7 = a14.blend(a15, UPPER1).add(a15.blend(a14, UPPER1).rearrange(PARTNER1));
-        FloatVector q0 = p0.blend(p1, UPPER2).add(p1.blend(p0, UPPER2).rearrange(PARTNER2));
-        FloatVector q1 = p2.blend(p3, UPPER2).add(p3.blend(p2, UPPER2).rearrange(PARTNER2));
-        FloatVector q2 = p4.blend(p5, UPPER2).add(p5.blend(p4, UPPER2).rearrange(PARTNER2));
-        FloatVector q3 = p6.blend(p7, UPPER2).add(p7.blend(p6, UPPER2).rearrange(PARTNER2));
-        FloatVector r0 = q0.blend(q1, UPPER4).add(q1.blend(q0, UPPER4).rearrange(PARTNER4));
-        FloatVector r1 = q2.blend(q3, UPPER4).add(q3.blend(q2, UPPER4).rearrange(PARTNER4));
-        FloatVector sums = r0.blend(r1, UPPER8).add(r1.blend(r0, UPPER8).rearrange(PARTNER8));
-        if (count == 16) {
-            sums.intoArray(out, outOff);
-        } else { // the mask made here, not passed in: C2 intrinsifies only what it sees the exact class of
-            sums.intoArray(out, outOff, S.indexInRange(0, count));
-        }
-    }
-
-    /** {@link #tapSums16} with 8 lanes (AVX2): 8 taps at a time, levels d = 1, 2, 4. */
-    private static void tapSums8(float[] dy, int dyOff, float[] x, int xOff, int C, int R, float[] out, int outOff,
-                                 int count) {
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S);
-        FloatVector a3 = FloatVector.zero(S);
-        FloatVector a4 = FloatVector.zero(S);
-        FloatVector a5 = FloatVector.zero(S);
-        FloatVector a6 = FloatVector.zero(S);
-        FloatVector a7 = FloatVector.zero(S);
-        for (int c = 0; c < R; c += 8) {
-            FloatVector d = FloatVector.fromArray(S, dy, dyOff + c);
-            int xr = xOff + c;
-            a0 = d.fma(FloatVector.fromArray(S, x, xr + 0 * C), a0);
-            a1 = d.fma(FloatVector.fromArray(S, x, xr + 1 * C), a1);
-            a2 = d.fma(FloatVector.fromArray(S, x, xr + 2 * C), a2);
-            a3 = d.fma(FloatVector.fromArray(S, x, xr + 3 * C), a3);
-            a4 = d.fma(FloatVector.fromArray(S, x, xr + 4 * C), a4);
-            a5 = d.fma(FloatVector.fromArray(S, x, xr + 5 * C), a5);
-            a6 = d.fma(FloatVector.fromArray(S, x, xr + 6 * C), a6);
-            a7 = d.fma(FloatVector.fromArray(S, x, xr + 7 * C), a7);
-        }
-        FloatVector p0 = a0.blend(a1, UPPER1).add(a1.blend(a0, UPPER1).rearrange(PARTNER1));
-        FloatVector p1 = a2.blend(a3, UPPER1).add(a3.blend(a2, UPPER1).rearrange(PARTNER1));
-        FloatVector p2 = a4.blend(a5, UPPER1).add(a5.blend(a4, UPPER1).rearrange(PARTNER1));
-        FloatVector p3 = a6.blend(a7, UPPER1).add(a7.blend(a6, UPPER1).rearrange(PARTNER1));
-        FloatVector q0 = p0.blend(p1, UPPER2).add(p1.blend(p0, UPPER2).rearrange(PARTNER2));
-        FloatVector q1 = p2.blend(p3, UPPER2).add(p3.blend(p2, UPPER2).rearrange(PARTNER2));
-        FloatVector sums = q0.blend(q1, UPPER4).add(q1.blend(q0, UPPER4).rearrange(PARTNER4));
-        if (count == 8) {
-            sums.intoArray(out, outOff);
-        } else {
-            sums.intoArray(out, outOff, S.indexInRange(0, count));
-        }
-    }
-
-    /**
      * Phase 2: when dx is non-null, dx[b,s,c] = sum_k wt[b,s-k+P,h,k] dy[b,s-k+P,c] (a gather, each
      * task writes its own rows); then, when dq is non-null, dq rows += dG rows . weight (a GEMM per
      * tile, the weight as {@link #columnPanels}; dq may be dx itself when x generates the kernels).
@@ -1407,6 +1299,114 @@ final class DynamicConvSimd {
         a21.intoArray(dx, dr0 + 2 * C + V);
         a30.intoArray(dx, dr0 + 3 * C);
         a31.intoArray(dx, dr0 + 3 * C + V);
+    }
+
+    /**
+     * out[outOff + j] = sum_{c < R} dy[dyOff + c] x[xOff + j*C + c] for the first {@code count} of 16 taps
+     * j (the other lanes computed, not stored): 16 accumulators along the head's channels, then their lane
+     * sums all at once and one vector store. The accumulators are combined pairwise: lane i of a level-d
+     * result is a[i] + a[i ^ d] where i & d is 0 and b[i] + b[i ^ d] where it is not (two blends, a shuffle,
+     * an add); after d = 1, 2, 4, 8, lane j holds the sum of the lanes of accumulator j. 60 operations for
+     * the 16 sums, in a fixed order, instead of a butterfly, a lane extract and a scalar store for each.
+     * B=8 T=512 C=512 H=8 K=31, two threads, fastest of 10 calls: the tap gradient of all rows 3.25-3.48
+     * ms with a butterfly per tap, 2.76 ms this way; phase 1 of the backward, old and new classes
+     * alternating 3 times, 7.22-7.52 -> 6.20-6.72 ms.
+     */
+    private static void tapSums16(float[] dy, int dyOff, float[] x, int xOff, int C, int R, float[] out, int outOff,
+                                  int count) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        FloatVector a4 = FloatVector.zero(S);
+        FloatVector a5 = FloatVector.zero(S);
+        FloatVector a6 = FloatVector.zero(S);
+        FloatVector a7 = FloatVector.zero(S);
+        FloatVector a8 = FloatVector.zero(S);
+        FloatVector a9 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a13 = FloatVector.zero(S);
+        FloatVector a14 = FloatVector.zero(S);
+        FloatVector a15 = FloatVector.zero(S);
+        for (int c = 0; c < R; c += 16) {
+            FloatVector d = FloatVector.fromArray(S, dy, dyOff + c);
+            int xr = xOff + c;
+            a0 = d.fma(FloatVector.fromArray(S, x, xr + 0 * C), a0);
+            a1 = d.fma(FloatVector.fromArray(S, x, xr + 1 * C), a1);
+            a2 = d.fma(FloatVector.fromArray(S, x, xr + 2 * C), a2);
+            a3 = d.fma(FloatVector.fromArray(S, x, xr + 3 * C), a3);
+            a4 = d.fma(FloatVector.fromArray(S, x, xr + 4 * C), a4);
+            a5 = d.fma(FloatVector.fromArray(S, x, xr + 5 * C), a5);
+            a6 = d.fma(FloatVector.fromArray(S, x, xr + 6 * C), a6);
+            a7 = d.fma(FloatVector.fromArray(S, x, xr + 7 * C), a7);
+            a8 = d.fma(FloatVector.fromArray(S, x, xr + 8 * C), a8);
+            a9 = d.fma(FloatVector.fromArray(S, x, xr + 9 * C), a9);
+            a10 = d.fma(FloatVector.fromArray(S, x, xr + 10 * C), a10);
+            a11 = d.fma(FloatVector.fromArray(S, x, xr + 11 * C), a11);
+            a12 = d.fma(FloatVector.fromArray(S, x, xr + 12 * C), a12);
+            a13 = d.fma(FloatVector.fromArray(S, x, xr + 13 * C), a13);
+            a14 = d.fma(FloatVector.fromArray(S, x, xr + 14 * C), a14);
+            a15 = d.fma(FloatVector.fromArray(S, x, xr + 15 * C), a15);
+        }
+        FloatVector p0 = a0.blend(a1, UPPER1).add(a1.blend(a0, UPPER1).rearrange(PARTNER1));
+        FloatVector p1 = a2.blend(a3, UPPER1).add(a3.blend(a2, UPPER1).rearrange(PARTNER1));
+        FloatVector p2 = a4.blend(a5, UPPER1).add(a5.blend(a4, UPPER1).rearrange(PARTNER1));
+        FloatVector p3 = a6.blend(a7, UPPER1).add(a7.blend(a6, UPPER1).rearrange(PARTNER1));
+        FloatVector p4 = a8.blend(a9, UPPER1).add(a9.blend(a8, UPPER1).rearrange(PARTNER1));
+        FloatVector p5 = a10.blend(a11, UPPER1).add(a11.blend(a10, UPPER1).rearrange(PARTNER1));
+        FloatVector p6 = a12.blend(a13, UPPER1).add(a13.blend(a12, UPPER1).rearrange(PARTNER1));
+        FloatVector p7 = a14.blend(a15, UPPER1).add(a15.blend(a14, UPPER1).rearrange(PARTNER1));
+        FloatVector q0 = p0.blend(p1, UPPER2).add(p1.blend(p0, UPPER2).rearrange(PARTNER2));
+        FloatVector q1 = p2.blend(p3, UPPER2).add(p3.blend(p2, UPPER2).rearrange(PARTNER2));
+        FloatVector q2 = p4.blend(p5, UPPER2).add(p5.blend(p4, UPPER2).rearrange(PARTNER2));
+        FloatVector q3 = p6.blend(p7, UPPER2).add(p7.blend(p6, UPPER2).rearrange(PARTNER2));
+        FloatVector r0 = q0.blend(q1, UPPER4).add(q1.blend(q0, UPPER4).rearrange(PARTNER4));
+        FloatVector r1 = q2.blend(q3, UPPER4).add(q3.blend(q2, UPPER4).rearrange(PARTNER4));
+        FloatVector sums = r0.blend(r1, UPPER8).add(r1.blend(r0, UPPER8).rearrange(PARTNER8));
+        if (count == 16) {
+            sums.intoArray(out, outOff);
+        } else { // the mask made here, not passed in: C2 intrinsifies only what it sees the exact class of
+            sums.intoArray(out, outOff, S.indexInRange(0, count));
+        }
+    }
+
+    /** {@link #tapSums16} with 8 lanes (AVX2): 8 taps at a time, levels d = 1, 2, 4. */
+    private static void tapSums8(float[] dy, int dyOff, float[] x, int xOff, int C, int R, float[] out, int outOff,
+                                 int count) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        FloatVector a4 = FloatVector.zero(S);
+        FloatVector a5 = FloatVector.zero(S);
+        FloatVector a6 = FloatVector.zero(S);
+        FloatVector a7 = FloatVector.zero(S);
+        for (int c = 0; c < R; c += 8) {
+            FloatVector d = FloatVector.fromArray(S, dy, dyOff + c);
+            int xr = xOff + c;
+            a0 = d.fma(FloatVector.fromArray(S, x, xr + 0 * C), a0);
+            a1 = d.fma(FloatVector.fromArray(S, x, xr + 1 * C), a1);
+            a2 = d.fma(FloatVector.fromArray(S, x, xr + 2 * C), a2);
+            a3 = d.fma(FloatVector.fromArray(S, x, xr + 3 * C), a3);
+            a4 = d.fma(FloatVector.fromArray(S, x, xr + 4 * C), a4);
+            a5 = d.fma(FloatVector.fromArray(S, x, xr + 5 * C), a5);
+            a6 = d.fma(FloatVector.fromArray(S, x, xr + 6 * C), a6);
+            a7 = d.fma(FloatVector.fromArray(S, x, xr + 7 * C), a7);
+        }
+        FloatVector p0 = a0.blend(a1, UPPER1).add(a1.blend(a0, UPPER1).rearrange(PARTNER1));
+        FloatVector p1 = a2.blend(a3, UPPER1).add(a3.blend(a2, UPPER1).rearrange(PARTNER1));
+        FloatVector p2 = a4.blend(a5, UPPER1).add(a5.blend(a4, UPPER1).rearrange(PARTNER1));
+        FloatVector p3 = a6.blend(a7, UPPER1).add(a7.blend(a6, UPPER1).rearrange(PARTNER1));
+        FloatVector q0 = p0.blend(p1, UPPER2).add(p1.blend(p0, UPPER2).rearrange(PARTNER2));
+        FloatVector q1 = p2.blend(p3, UPPER2).add(p3.blend(p2, UPPER2).rearrange(PARTNER2));
+        FloatVector sums = q0.blend(q1, UPPER4).add(q1.blend(q0, UPPER4).rearrange(PARTNER4));
+        if (count == 8) {
+            sums.intoArray(out, outOff);
+        } else { // the mask made here, not passed in: C2 intrinsifies only what it sees the exact class of
+            sums.intoArray(out, outOff, S.indexInRange(0, count));
+        }
     }
 
     // ---- end of generated methods ----
